@@ -1,0 +1,24 @@
+# Two commands on a fresh machine: `make run` and `make test`. Both create .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# The shared corpus beside the clone; override with NCMEC_MIRROR=... or MIRROR=...
+MIRROR ?= $(or $(NCMEC_MIRROR),$(wildcard ../shared/ncmec))
+
+.PHONY: run test bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/ncmec-pipeline run $(if $(MIRROR),--mirror $(MIRROR))
+
+test: $(STAMP)
+	NCMEC_MIRROR=$(MIRROR) $(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) data/processed/*.parquet data/cache data/state
