@@ -1,0 +1,157 @@
+"""Layout toolkit shared by the extractors: words -> text lines -> row bands -> cells.
+
+pdfplumber gives words with coordinates and the drawn lines/rects. NCMEC draws a horizontal
+rule between table rows, so a row is everything between two rules; wrapped names (with the count
+on the first, middle or last line) fall out of that for free. Where a region has no rules, rows
+are rebuilt from text lines and refused when a wrapped line could belong to two rows.
+All functions here are pure: plain dicts in, plain data out.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# A count as NCMEC prints it: 1,234,567 or 1234; "-" (or an en/em dash) means "no number".
+THOUSANDS = re.compile(r"^\d{1,3}(,\d{3})+$|^\d+$")
+NO_NUMBER = {"-", "\u2013", "\u2014"}
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+
+    @property
+    def middle(self) -> float:
+        return (self.top + self.bottom) / 2
+
+
+@dataclass(frozen=True)
+class TextLine:
+    words: tuple[Word, ...]
+
+    @property
+    def top(self) -> float:
+        return min(w.top for w in self.words)
+
+    @property
+    def bottom(self) -> float:
+        return max(w.bottom for w in self.words)
+
+    @property
+    def middle(self) -> float:
+        return (self.top + self.bottom) / 2
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+
+def words_from_page(page) -> list[Word]:
+    """pdfplumber words as plain `Word`s (the only place that touches a pdfplumber page's text)."""
+    return [
+        Word(w["text"], float(w["x0"]), float(w["x1"]), float(w["top"]), float(w["bottom"]))
+        for w in page.extract_words(keep_blank_chars=False, use_text_flow=False)
+    ]
+
+
+def horizontal_segments(page) -> list[tuple[float, float, float]]:
+    """Every drawn horizontal edge on the page as (y, x0, x1): lines and the top/bottom of rects."""
+    segments = []
+    for line in page.lines:
+        if abs(line["top"] - line["bottom"]) < 1:
+            segments.append((float(line["top"]), float(line["x0"]), float(line["x1"])))
+    for rect in page.rects:
+        if rect["x1"] - rect["x0"] > 2:
+            segments.append((float(rect["top"]), float(rect["x0"]), float(rect["x1"])))
+            segments.append((float(rect["bottom"]), float(rect["x0"]), float(rect["x1"])))
+    return segments
+
+
+def vertical_edges(page) -> list[float]:
+    """x positions of drawn vertical edges: vertical lines and the sides of rects."""
+    edges = []
+    for line in page.lines:
+        if abs(line["x0"] - line["x1"]) < 1:
+            edges.append(float(line["x0"]))
+    for rect in page.rects:
+        edges.extend((float(rect["x0"]), float(rect["x1"])))
+    return edges
+
+
+def rules_across(segments: list[tuple[float, float, float]], x0: float, x1: float,
+                 tolerance: float = 1.0) -> list[float]:
+    """y positions of rules that span [x0, x1], joining collinear segments that touch.
+
+    NCMEC draws each row rule as one segment per cell, so a rule across the table is the union
+    of the segments at the same y.
+    """
+    by_y: dict[float, list[tuple[float, float]]] = {}
+    for y, sx0, sx1 in sorted(segments):
+        key = next((k for k in by_y if abs(k - y) <= tolerance), y)
+        by_y.setdefault(key, []).append((min(sx0, sx1), max(sx0, sx1)))
+    rules = []
+    for y, spans in by_y.items():
+        covered_to = None
+        for sx0, sx1 in sorted(spans):
+            if covered_to is None:
+                if sx0 > x0 + tolerance:
+                    break
+                covered_to = sx1
+            elif sx0 <= covered_to + tolerance:
+                covered_to = max(covered_to, sx1)
+            else:
+                break
+        if covered_to is not None and covered_to >= x1 - tolerance:
+            rules.append(round(y, 2))
+    return sorted(rules)
+
+
+def group_lines(words: list[Word], tolerance: float = 2.0) -> list[TextLine]:
+    """Words into text lines: same line when their vertical middles are within `tolerance`."""
+    lines: list[list[Word]] = []
+    for word in sorted(words, key=lambda w: (w.middle, w.x0)):
+        if lines and abs(lines[-1][-1].middle - word.middle) <= tolerance:
+            lines[-1].append(word)
+        else:
+            lines.append([word])
+    return [TextLine(tuple(sorted(line, key=lambda w: w.x0))) for line in lines]
+
+
+def words_between(words: list[Word], top: float, bottom: float) -> list[Word]:
+    """Words whose vertical middle lies in (top, bottom)."""
+    return [w for w in words if top < w.middle < bottom]
+
+
+def is_count_text(text: str) -> bool:
+    return bool(THOUSANDS.match(text)) or text in NO_NUMBER
+
+
+def parse_count(text: str) -> int | None:
+    """'1,234' -> 1234; '-' -> None. Anything else is a ValueError: never guess a number."""
+    if text in NO_NUMBER:
+        return None
+    if not THOUSANDS.match(text):
+        raise ValueError(f"not a count as NCMEC prints one: {text!r}")
+    return int(text.replace(",", ""))
+
+
+def join_count_pieces(pieces: list[str]) -> str:
+    """A count broken across lines in a narrow cell ('24,768,90' then '3') read back whole.
+
+    Pieces are joined only when some piece is not a well-formed count on its own and the joined
+    text is one. Several well-formed counts in one cell are ambiguous: a ValueError, so the
+    caller refuses the cell instead of guessing.
+    """
+    if len(pieces) == 1:
+        return pieces[0]
+    joined = "".join(pieces)
+    if all(is_count_text(p) for p in pieces):
+        raise ValueError(f"several numbers in one cell: {' | '.join(pieces)}")
+    if not THOUSANDS.match(joined):
+        raise ValueError(f"pieces do not join into one count: {' | '.join(pieces)}")
+    return joined
