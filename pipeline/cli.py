@@ -1,0 +1,196 @@
+"""Command line: `ncmec-pipeline run` nightly; each stage also runs alone.
+
+Exit codes (run, fetch, extract, validate, store):
+  0  every manifest document is ok
+  1  failure: no document could be published, or an error stopped the run
+  2  usage error (bad option)
+  3  partial: outputs written, but some documents are missing or failed (see documents.parquet)
+  4  another run holds the lock on the data directory; nothing was done
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from pipeline import __version__
+from pipeline.manifest import load_manifest
+from pipeline.run import (
+    EXIT_FAILED,
+    EXIT_LOCKED,
+    DataPaths,
+    LockHeld,
+    build_outputs,
+    exit_code_for,
+    extract_all,
+    fetch_all,
+    load_fetched,
+    run_lock,
+    run_pipeline,
+    store_outputs,
+)
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return json.dumps({"level": record.levelname.lower(), "logger": record.name, "message": record.getMessage()})
+
+
+def configure_logging(quiet: bool, verbose: bool, log_format: str) -> None:
+    level = logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter("%(levelname)s %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    logging.getLogger("pdfminer").setLevel(logging.WARNING)
+
+
+def data_options(func):
+    """--data-dir, logging and selection options shared by every command that touches data."""
+    @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("data"),
+                  show_default=True, envvar="NCMEC_DATA_DIR", help="Folder holding raw/, processed/, cache/.")
+    @click.option("--only", multiple=True, metavar="DOC_ID",
+                  help="Limit to these manifest documents (e.g. esp-2023); repeatable.")
+    @click.option("--quiet", "-q", is_flag=True, help="Only warnings and errors.")
+    @click.option("--verbose", "-v", is_flag=True, help="Debug logging.")
+    @click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+    @functools.wraps(func)
+    def wrapper(*args, data_dir, only, quiet, verbose, log_format, **kwargs):
+        configure_logging(quiet, verbose, log_format)
+        documents = load_manifest()
+        if only:
+            unknown = sorted(set(only) - {d.doc_id for d in documents})
+            if unknown:
+                raise click.BadParameter(f"not in the manifest: {', '.join(unknown)}", param_hint="--only")
+            documents = [d for d in documents if d.doc_id in only]
+        return func(*args, paths=DataPaths(data_dir), documents=documents, **kwargs)
+    return wrapper
+
+
+mirror_option = click.option(
+    "--mirror", type=click.Path(file_okay=False, path_type=Path), envvar="NCMEC_MIRROR", default=None,
+    help="Read the PDFs from this folder instead of the official URLs (env NCMEC_MIRROR).")
+jobs_option = click.option("--jobs", "-j", type=click.IntRange(1, 64), default=os.cpu_count() or 1,
+                           show_default="number of cores", help="Documents extracted in parallel.")
+
+
+
+def print_documents(documents: list[dict]) -> None:
+    for doc in documents:
+        line = f"{doc['status']:<8} {doc['doc_id']:<14} rows={doc['rows']:<5}"
+        if doc.get("message"):
+            line += f" {doc['message']}"
+        click.echo(line)
+
+
+def _exit(code: int) -> None:
+    sys.exit(code)
+
+
+def with_lock(paths: DataPaths, action):
+    try:
+        with run_lock(paths):
+            return action()
+    except LockHeld as err:
+        click.echo(f"error: {err}", err=True)
+        _exit(EXIT_LOCKED)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ncmec-pipeline")
+def main():
+    """Turn NCMEC's CyberTipline and OJJDP transparency PDFs into validated Parquet."""
+
+
+@main.command()
+@data_options
+@mirror_option
+@jobs_option
+def run(paths, documents, mirror, jobs):
+    """Fetch, extract, validate and store every manifest document."""
+    report = with_lock(paths, lambda: run_pipeline(documents, paths, mirror=mirror, jobs=jobs))
+    print_documents(report.documents)
+    blocking = [c for c in report.checks if c.blocking and not c.passed]
+    findings = [c for c in report.checks if c.in_source and not c.passed]
+    click.echo(f"{sum(d['status'] == 'ok' for d in report.documents)}/{len(report.documents)} documents ok; "
+               f"{len(blocking)} blocking check failure(s); {len(findings)} finding(s) in NCMEC's own figures; "
+               f"{report.timings['total']:.1f}s")
+    _exit(report.exit_code)
+
+
+@main.command()
+@data_options
+@mirror_option
+def fetch(paths, documents, mirror):
+    """Download (or copy from --mirror) every manifest document into data/raw/."""
+    results = with_lock(paths, lambda: fetch_all(documents, paths, mirror))
+    for doc in documents:
+        r = results[doc.doc_id]
+        click.echo(f"{r.status:<8} {doc.doc_id:<14} {r.bytes or '':>9} {(r.sha256 or '')[:12]} {r.message}")
+    statuses = [r.status for r in results.values()]
+    _exit(0 if all(s == "ok" for s in statuses) else 3 if "ok" in statuses else EXIT_FAILED)
+
+
+@main.command()
+@data_options
+@jobs_option
+def extract(paths, documents, jobs):
+    """Extract every fetched document (cached by sha256) into data/cache/."""
+    def action():
+        fetched = load_fetched(paths)
+        return fetched, extract_all(documents, fetched, paths, jobs=jobs)
+    fetched, extractions = with_lock(paths, action)
+    failed = 0
+    for doc in documents:
+        if doc.doc_id not in extractions:
+            click.echo(f"{'skipped':<8} {doc.doc_id:<14} not fetched")
+            continue
+        error = extractions[doc.doc_id].get("error")
+        failed += bool(error)
+        size = len(extractions[doc.doc_id].get("rows", extractions[doc.doc_id].get("cells", [])))
+        click.echo(f"{'failed' if error else 'ok':<8} {doc.doc_id:<14} {error or f'{size} rows'}")
+    _exit(0 if not failed and len(extractions) == len(documents) else 3 if len(extractions) > failed else EXIT_FAILED)
+
+
+def _build(paths, documents):
+    fetched = load_fetched(paths)
+    extractions = extract_all(documents, fetched, paths, jobs=1)
+    last_good_path = paths.state / "last_good.json"
+    last_good = json.loads(last_good_path.read_text()) if last_good_path.is_file() else {}
+    return build_outputs(documents, fetched, extractions, last_good, paths)
+
+
+@main.command()
+@data_options
+def validate(paths, documents):
+    """Normalize and validate the extracted documents; print every check (writes nothing)."""
+    out, _ = with_lock(paths, lambda: _build(paths, documents))
+    for check in out.checks:
+        mark = "PASS" if check.passed else ("FAIL" if check.blocking else "NOTE")
+        click.echo(f"{mark} {check.source_file} {check.check}: {check.message}")
+    print_documents(out.documents)
+    _exit(exit_code_for(out.documents))
+
+
+@main.command()
+@data_options
+def store(paths, documents):
+    """Write the Parquet outputs from the extracted documents."""
+    def action():
+        out, new_last_good = _build(paths, documents)
+        store_outputs(out, paths)
+        return out
+    out = with_lock(paths, action)
+    print_documents(out.documents)
+    _exit(exit_code_for(out.documents))
+
+
+if __name__ == "__main__":
+    main()

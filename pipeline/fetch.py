@@ -1,0 +1,197 @@
+"""Fetch: put each manifest document into `data/raw/`, from a local mirror or the official URL.
+
+- Mirror (`--mirror DIR` or `NCMEC_MIRROR`): the file of the same name in DIR; no network.
+- HTTP: conditional requests (ETag / If-Modified-Since from the last fetch), retries with
+  backoff on 5xx and timeouts, a timeout per request, a size limit, and redirects followed only
+  to hosts the manifest names.
+Every body is checked to be a PDF before it replaces anything in `data/raw/`. File names there
+come from the manifest's `file` column (validated in `manifest.py`), never from a URL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import json
+import os
+import shutil
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+from pipeline.manifest import Document
+
+PDF_MAGIC = b"%PDF-"
+MAX_BYTES = 200 * 1024 * 1024
+TIMEOUT_SECONDS = 60
+RETRIES = 3
+BACKOFF_SECONDS = 1.0
+USER_AGENT = "ncmec-pipeline (+https://github.com/; research data pipeline)"
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """What fetch made of one document. `status` is ok, missing (absent or unreachable) or failed
+    (something arrived but it is not a usable PDF)."""
+
+    doc_id: str
+    status: str
+    path: str | None = None
+    sha256: str | None = None
+    bytes: int | None = None
+    origin: str | None = None  # mirror | http | not-modified | cached
+    message: str = ""
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+class FetchError(Exception):
+    """A body that is not a usable PDF, or a transfer that broke a rule (size, host)."""
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def check_pdf_bytes(head: bytes, size: int, what: str) -> None:
+    """Refuse an empty body, an HTML page served with status 200, or anything else not a PDF."""
+    if size == 0:
+        raise FetchError(f"{what}: expected a PDF, found an empty body")
+    if not head.lstrip()[:5].startswith(PDF_MAGIC):
+        shown = head[:40].decode("latin-1", errors="replace").strip()
+        kind = "an HTML page" if b"<html" in head.lower() or b"<!doctype" in head.lower() else "not a PDF"
+        raise FetchError(f"{what}: expected a PDF (starting %PDF-), found {kind} starting {shown!r}")
+
+
+def _install(tmp: Path, target: Path) -> tuple[str, int]:
+    """Move a checked temporary file into place atomically; return its sha256 and size."""
+    digest, size = sha256_of(tmp), tmp.stat().st_size
+    os.replace(tmp, target)
+    return digest, size
+
+
+def fetch_from_mirror(doc: Document, mirror: Path, raw_dir: Path) -> FetchResult:
+    source = Path(mirror) / doc.file
+    if not source.is_file():
+        return FetchResult(doc.doc_id, "missing", message=f"{doc.file} is not in the mirror {mirror}")
+    with open(source, "rb") as handle:
+        head = handle.read(1024)
+    size = source.stat().st_size
+    try:
+        check_pdf_bytes(head, size, f"{source}")
+    except FetchError as err:
+        return FetchResult(doc.doc_id, "failed", message=str(err), origin="mirror")
+    target = raw_dir / doc.file
+    if target.is_file() and target.stat().st_size == size and sha256_of(target) == sha256_of(source):
+        return FetchResult(doc.doc_id, "ok", str(target), sha256_of(target), size, "mirror")
+    raw_dir.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{doc.file}.", suffix=".part", dir=raw_dir)
+    os.close(fd)
+    shutil.copyfile(source, tmp_name)
+    digest, size = _install(Path(tmp_name), target)
+    return FetchResult(doc.doc_id, "ok", str(target), digest, size, "mirror")
+
+
+class _AllowListRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow a redirect only to a host the manifest names, and only over https (or to loopback
+    http in tests, when the original URL was loopback http)."""
+
+    def __init__(self, allowed_hosts: frozenset[str]):
+        self.allowed_hosts = allowed_hosts
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        host = urlparse(newurl).hostname or ""
+        if host not in self.allowed_hosts:
+            raise FetchError(f"{req.full_url}: redirected to {newurl}, a host not in the manifest")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def _open(url: str, headers: dict[str, str], allowed_hosts: frozenset[str], timeout: float):
+    opener = urllib.request.build_opener(_AllowListRedirects(allowed_hosts))
+    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, **headers})
+    return opener.open(request, timeout=timeout)
+
+
+def fetch_over_http(doc: Document, raw_dir: Path, allowed_hosts: frozenset[str], previous: dict | None = None,
+                    *, timeout: float = TIMEOUT_SECONDS, retries: int = RETRIES,
+                    backoff: float = BACKOFF_SECONDS, max_bytes: int = MAX_BYTES) -> FetchResult:
+    """GET the document's URL; 304 keeps the copy we have. Never replaces a good copy with a bad body."""
+    target = raw_dir / doc.file
+    if doc.host not in allowed_hosts:
+        return FetchResult(doc.doc_id, "failed", message=f"{doc.url}: host not in the allow-list")
+    headers = {}
+    if previous and target.is_file():
+        if previous.get("etag"):
+            headers["If-None-Match"] = previous["etag"]
+        if previous.get("last_modified"):
+            headers["If-Modified-Since"] = previous["last_modified"]
+    last_error = ""
+    for attempt in range(retries):
+        if attempt:
+            time.sleep(backoff * 2 ** (attempt - 1))
+        try:
+            with _open(doc.url, headers, allowed_hosts, timeout) as response:
+                return _save_response(doc, response, raw_dir, max_bytes)
+        except urllib.error.HTTPError as err:
+            if err.code == 304 and target.is_file():
+                return FetchResult(doc.doc_id, "ok", str(target), sha256_of(target), target.stat().st_size,
+                                   "not-modified", "not modified since the last fetch",
+                                   previous.get("etag"), previous.get("last_modified"))
+            last_error = f"HTTP {err.code} from {doc.url}"
+            if err.code < 500:
+                break
+        except FetchError as err:
+            return FetchResult(doc.doc_id, "failed", message=str(err), origin="http")
+        except (urllib.error.URLError, TimeoutError, ConnectionError, http.client.HTTPException, OSError) as err:
+            last_error = f"{doc.url} unreachable: {getattr(err, 'reason', err)}"
+    if target.is_file():
+        return FetchResult(doc.doc_id, "ok", str(target), sha256_of(target), target.stat().st_size, "cached",
+                           f"{last_error}; using the copy fetched earlier",
+                           (previous or {}).get("etag"), (previous or {}).get("last_modified"))
+    return FetchResult(doc.doc_id, "missing", message=last_error)
+
+
+def _save_response(doc: Document, response, raw_dir: Path, max_bytes: int) -> FetchResult:
+    length = response.headers.get("Content-Length")
+    if length and length.isdigit() and int(length) > max_bytes:
+        raise FetchError(f"{doc.url}: {int(length):,} bytes announced, more than the {max_bytes:,} byte limit")
+    raw_dir.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{doc.file}.", suffix=".part", dir=raw_dir)
+    tmp = Path(tmp_name)
+    try:
+        size = 0
+        head = b""
+        with os.fdopen(fd, "wb") as handle:
+            while block := response.read(1 << 16):
+                size += len(block)
+                if size > max_bytes:
+                    raise FetchError(f"{doc.url}: body exceeds the {max_bytes:,} byte limit")
+                if len(head) < 1024:
+                    head += block[: 1024 - len(head)]
+                handle.write(block)
+        if length and length.isdigit() and size != int(length):
+            raise FetchError(f"{doc.url}: expected {int(length):,} bytes, received {size:,} (truncated transfer)")
+        check_pdf_bytes(head, size, doc.url)
+        digest, size = _install(tmp, raw_dir / doc.file)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return FetchResult(doc.doc_id, "ok", str(raw_dir / doc.file), digest, size, "http", "",
+                       response.headers.get("ETag"), response.headers.get("Last-Modified"))
+
+
+def load_fetch_state(path: Path) -> dict[str, dict]:
+    if not path.is_file():
+        return {}
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def fetch_state_entry(result: FetchResult) -> dict:
+    return asdict(result)

@@ -1,0 +1,350 @@
+"""Orchestration: the stages over every manifest document, with caching and run records.
+
+fetch -> extract (cached by sha256 + extractor version) -> normalize + validate -> store.
+A document that fails publishes no new rows; if an earlier run published it, its last good
+rows stay (served from the extraction cache) and its status says so.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from pipeline import __version__
+from pipeline.fetch import FetchResult, fetch_from_mirror, fetch_over_http, load_fetch_state
+from pipeline.manifest import Document, allowed_hosts
+from pipeline.normalize import country_records, esp_records
+from pipeline.store import write_records
+from pipeline.validate import CheckResult, blocking_failures
+from pipeline.validate.cybertipline import check_list_document
+
+log = logging.getLogger("pipeline")
+
+# Bump when an extractor's output can change for the same PDF: cached extractions are then redone.
+EXTRACTOR_VERSION = "1"
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_PARTIAL = 3
+EXIT_LOCKED = 4
+
+
+@dataclass(frozen=True)
+class DataPaths:
+    root: Path
+
+    @property
+    def raw(self) -> Path:
+        return self.root / "raw"
+
+    @property
+    def processed(self) -> Path:
+        return self.root / "processed"
+
+    @property
+    def cache(self) -> Path:
+        return self.root / "cache" / "extract"
+
+    @property
+    def state(self) -> Path:
+        return self.root / "state"
+
+    @property
+    def runs(self) -> Path:
+        return self.root / "runs"
+
+    @property
+    def quarantine(self) -> Path:
+        return self.root / "quarantine"
+
+
+class LockHeld(Exception):
+    pass
+
+
+@contextmanager
+def run_lock(paths: DataPaths):
+    """A kernel lock (flock) so two runs never interleave on one data directory."""
+    paths.root.mkdir(parents=True, exist_ok=True)
+    handle = open(paths.root / ".lock", "a+")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise LockHeld(f"another run holds the lock on {paths.root / '.lock'}") from None
+        yield
+    finally:
+        handle.close()
+
+
+def _write_json_atomic(path: Path, payload) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(payload, indent=2, sort_keys=True, default=str), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+# --- fetch -----------------------------------------------------------------------------------
+
+def fetch_all(documents: list[Document], paths: DataPaths, mirror: Path | None) -> dict[str, FetchResult]:
+    state_path = paths.state / "fetch.json"
+    previous = load_fetch_state(state_path)
+    hosts = allowed_hosts(documents)
+    results = {}
+    for doc in documents:
+        if mirror is not None:
+            result = fetch_from_mirror(doc, mirror, paths.raw)
+        else:
+            result = fetch_over_http(doc, paths.raw, hosts, previous.get(doc.doc_id))
+        if result.status == "ok" and doc.sha256 and result.sha256 != doc.sha256:
+            result = FetchResult(**{**asdict(result), "message": (result.message + "; " if result.message else "")
+                                    + f"sha256 differs from the manifest's {doc.sha256[:12]}… (a revised edition?)"})
+        log.info("fetch %s: %s %s", doc.doc_id, result.status, result.message)
+        results[doc.doc_id] = result
+    _write_json_atomic(state_path, {k: asdict(v) for k, v in results.items()})
+    return results
+
+
+def load_fetched(paths: DataPaths) -> dict[str, FetchResult]:
+    return {k: FetchResult(**v) for k, v in load_fetch_state(paths.state / "fetch.json").items()}
+
+
+# --- extract ---------------------------------------------------------------------------------
+
+def extract_document(family: str, pdf_path: str, source_file: str, year: int) -> dict:
+    """Read one PDF into plain JSON-able data, or {'error': message}. Runs in a worker process."""
+    logging.getLogger("pdfminer").setLevel(logging.WARNING)
+    from pipeline.extract import ExtractionError
+
+    try:
+        if family in ("reports_by_esp", "reports_by_country"):
+            from pipeline.extract.cybertipline import extract_list
+
+            result = extract_list(Path(pdf_path), family, source_file)
+            return {
+                "pages": result.pages,
+                "rows": [{"name": r.name, "count_text": r.count_text, "page": r.page} for r in result.rows],
+                "total": {"name": result.total.name, "count_text": result.total.count_text, "page": result.total.page},
+            }
+        from pipeline.extract.ojjdp import extract_ojjdp
+
+        result = extract_ojjdp(Path(pdf_path), edition=year)
+        cells = [{**c, "percent": None if c["percent"] is None else str(c["percent"])} for c in result.cells]
+        return {"pages": max([t["page"] for t in result.tables], default=0), "cells": cells, "tables": result.tables}
+    except ExtractionError as err:
+        return {"error": str(err)}
+    except Exception as err:  # a PDF the parser cannot open (truncated, encrypted, not a PDF)
+        return {"error": f"{source_file}: could not read the PDF: {type(err).__name__}: {err}"}
+
+
+def cache_path(paths: DataPaths, sha256: str) -> Path:
+    return paths.cache / f"{sha256}-v{EXTRACTOR_VERSION}.json"
+
+
+def extract_all(documents: list[Document], fetched: dict[str, FetchResult], paths: DataPaths,
+                jobs: int = 1) -> dict[str, dict]:
+    """Extractions for every fetched document: from the cache when the file was seen before."""
+    extractions: dict[str, dict] = {}
+    todo = []
+    for doc in documents:
+        result = fetched.get(doc.doc_id)
+        if not result or result.status != "ok":
+            continue
+        cached = cache_path(paths, result.sha256)
+        if cached.is_file():
+            extractions[doc.doc_id] = json.loads(cached.read_text(encoding="utf-8"))
+            continue
+        todo.append((doc, result))
+    started = time.perf_counter()
+    args = [(doc.family, result.path, doc.file, doc.year) for doc, result in todo]
+    if jobs > 1 and len(todo) > 1:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            outputs = list(pool.map(extract_document, *zip(*args)))
+    else:
+        outputs = [extract_document(*a) for a in args]
+    for (doc, result), output in zip(todo, outputs):
+        output = {**output, "sha256": result.sha256, "extractor_version": EXTRACTOR_VERSION}
+        extractions[doc.doc_id] = output
+        if "error" not in output:
+            _write_json_atomic(cache_path(paths, result.sha256), output)
+        log.info("extract %s: %s", doc.doc_id, output.get("error", "ok"))
+    if todo:
+        log.debug("extracted %d document(s) in %.2fs", len(todo), time.perf_counter() - started)
+    return extractions
+
+
+# --- normalize + validate --------------------------------------------------------------------
+
+@dataclass
+class Outputs:
+    tables: dict[str, list[dict]] = field(default_factory=lambda: {
+        "esp_reports": [], "country_reports": [], "ojjdp_cells": []})
+    documents: list[dict] = field(default_factory=list)
+    checks: list[CheckResult] = field(default_factory=list)
+
+
+def publish_list_document(doc: Document, extraction: dict) -> tuple[list[dict], list[CheckResult], int | None]:
+    """Typed rows and checks of one list document. Raises ValueError on an unreadable count."""
+    from pipeline.normalize import parse_printed_count
+
+    make = esp_records if doc.family == "reports_by_esp" else country_records
+    records = make(extraction["rows"], year=doc.year, source_file=doc.file, source_sha256=extraction["sha256"])
+    total = extraction["total"]
+    printed_total = parse_printed_count(total["count_text"], where=f"{doc.file}, page {total['page']}, total row")
+    checks = check_list_document(records, family=doc.family, year=doc.year, printed_total=printed_total,
+                                 total_page=total["page"], source_file=doc.file)
+    return records, checks, printed_total
+
+
+def publish_ojjdp_document(doc: Document, extraction: dict, esp_totals: dict[int, int],
+                           country_totals: dict[int, int]) -> tuple[list[dict], list[CheckResult]]:
+    from decimal import Decimal
+
+    from pipeline.validate.ojjdp import check_ojjdp
+
+    cells = [{**c, "percent": None if c["percent"] is None else Decimal(c["percent"]),
+              "source_file": doc.file, "source_sha256": extraction["sha256"]} for c in extraction["cells"]]
+    checks = check_ojjdp(cells, source_file=doc.file, esp_totals=esp_totals, country_totals=country_totals)
+    unknown = [t for t in extraction["tables"] if not t["recognised"]]
+    checks.append(CheckResult(
+        doc.file, "tables_recognised", False, not unknown, "0", str(len(unknown)),
+        "every table matched a rule in pipeline/data/ojjdp_tables.csv" if not unknown else
+        "tables no rule recognises (published as unknown_*): "
+        + ", ".join(f"{t['table_id']} (page {t['page']}: {t['caption'][:60]!r})" for t in unknown)))
+    return cells, checks
+
+
+def build_outputs(documents: list[Document], fetched: dict[str, FetchResult], extractions: dict[str, dict],
+                  last_good: dict[str, str], paths: DataPaths) -> tuple[Outputs, dict[str, str]]:
+    """Every table's records, the documents table and the checks; plus the new last-good map."""
+    out = Outputs()
+    new_last_good = dict(last_good)
+    totals: dict[str, dict[int, int]] = {"reports_by_esp": {}, "reports_by_country": {}}
+    # List documents first: the OJJDP checks compare against their printed totals.
+    ordered = sorted(documents, key=lambda d: (d.family == "ojjdp_transparency", d.family, d.year))
+    for doc in ordered:
+        fetch = fetched.get(doc.doc_id) or FetchResult(doc.doc_id, "missing", message="not fetched yet")
+        row = {"doc_id": doc.doc_id, "family": doc.family, "year": doc.year, "url": doc.url,
+               "source_file": doc.file, "sha256": fetch.sha256, "bytes": fetch.bytes, "pages": None,
+               "status": fetch.status, "message": fetch.message or None, "rows": 0, "printed_total": None}
+        if fetch.status != "ok":
+            out.documents.append(row)
+            continue
+        extraction = extractions.get(doc.doc_id) or {"error": f"{doc.file}: not extracted yet (run extract)"}
+        records, checks, printed_total, error = [], [], None, extraction.get("error")
+        if not error:
+            row["pages"] = extraction["pages"]
+            try:
+                if "rows" in extraction:
+                    records, checks, printed_total = publish_list_document(doc, extraction)
+                else:
+                    records, checks = publish_ojjdp_document(doc, extraction, totals["reports_by_esp"],
+                                                             totals["reports_by_country"])
+            except ValueError as err:
+                error = str(err)
+            else:
+                failures = blocking_failures(checks)
+                if failures:
+                    error = "; ".join(f.message for f in failures)
+        else:
+            checks = [CheckResult(doc.file, "extraction", True, False, None, None, error)]
+        out.checks.extend(checks)
+        row["printed_total"] = printed_total
+        if error:
+            row["status"], row["message"] = "failed", error
+            records = _last_good_records(doc, last_good, paths, fetch.sha256)
+            if records:
+                row["message"] += f"; kept the {len(records)} rows published from the last good copy (sha256 {last_good[doc.doc_id][:12]}…)"
+        else:
+            new_last_good[doc.doc_id] = fetch.sha256
+        table = {"reports_by_esp": "esp_reports", "reports_by_country": "country_reports"}.get(doc.family, "ojjdp_cells")
+        out.tables[table].extend(records)
+        row["rows"] = len(records)
+        if not error and doc.family in totals and printed_total is not None:
+            totals[doc.family][doc.year] = printed_total
+        out.documents.append(row)
+    return out, new_last_good
+
+
+def _last_good_records(doc: Document, last_good: dict[str, str], paths: DataPaths, current_sha: str | None) -> list[dict]:
+    sha = last_good.get(doc.doc_id)
+    if not sha or sha == current_sha:
+        return []
+    cached = cache_path(paths, sha)
+    if not cached.is_file():
+        return []
+    extraction = json.loads(cached.read_text(encoding="utf-8"))
+    if "rows" in extraction:
+        return publish_list_document(doc, extraction)[0]
+    return publish_ojjdp_document(doc, extraction, {}, {})[0]
+
+
+# --- store -----------------------------------------------------------------------------------
+
+def store_outputs(out: Outputs, paths: DataPaths) -> list[Path]:
+    written = [write_records(name, records, paths.processed) for name, records in out.tables.items()]
+    written.append(write_records("documents", out.documents, paths.processed))
+    written.append(write_records("checks", [asdict(c) for c in out.checks], paths.processed))
+    return written
+
+
+def exit_code_for(documents: list[dict]) -> int:
+    statuses = [d["status"] for d in documents]
+    if statuses and all(s == "ok" for s in statuses):
+        return EXIT_OK
+    if any(s == "ok" for s in statuses):
+        return EXIT_PARTIAL
+    return EXIT_FAILED
+
+
+@dataclass
+class RunReport:
+    exit_code: int
+    documents: list[dict]
+    checks: list[CheckResult]
+    timings: dict[str, float]
+    written: list[str]
+
+
+def run_pipeline(documents: list[Document], paths: DataPaths, *, mirror: Path | None, jobs: int = 1,
+                 do_fetch: bool = True) -> RunReport:
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    fetched = fetch_all(documents, paths, mirror) if do_fetch else load_fetched(paths)
+    timings["fetch"] = time.perf_counter() - started
+    t = time.perf_counter()
+    extractions = extract_all(documents, fetched, paths, jobs=jobs)
+    timings["extract"] = time.perf_counter() - t
+    t = time.perf_counter()
+    last_good_path = paths.state / "last_good.json"
+    last_good = json.loads(last_good_path.read_text()) if last_good_path.is_file() else {}
+    out, new_last_good = build_outputs(documents, fetched, extractions, last_good, paths)
+    timings["validate"] = time.perf_counter() - t
+    t = time.perf_counter()
+    written = store_outputs(out, paths)
+    _write_json_atomic(last_good_path, new_last_good)
+    timings["store"] = time.perf_counter() - t
+    timings["total"] = time.perf_counter() - started
+    report = RunReport(exit_code_for(out.documents), out.documents, out.checks, timings, [str(p) for p in written])
+    _write_run_manifest(paths, report)
+    return report
+
+
+def _write_run_manifest(paths: DataPaths, report: RunReport) -> None:
+    run_id = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + f"-{os.getpid()}"
+    _write_json_atomic(paths.runs / f"{run_id}.json", {
+        "run_id": run_id,
+        "pipeline_version": __version__,
+        "extractor_version": EXTRACTOR_VERSION,
+        "exit_code": report.exit_code,
+        "timings_seconds": {k: round(v, 4) for k, v in report.timings.items()},
+        "documents": report.documents,
+        "written": report.written,
+    })

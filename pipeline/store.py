@@ -1,0 +1,145 @@
+"""Store: one Parquet file per table, explicit pyarrow schemas, atomic and deterministic writes.
+
+Deterministic: same records -> byte-identical file (rows sorted by key, no timestamps in the
+file; run-level facts live in the run manifest). Atomic: written to a temporary file in the same
+folder, fsynced, then renamed over the old one, so a crash never leaves a partial file and never
+replaces the last good one with garbage.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+SCHEMA_VERSION = "1"
+
+PROVENANCE = [
+    ("page", pa.int32(), "1-based page of the source PDF the number was printed on"),
+    ("source_file", pa.string(), "published file name of the source PDF"),
+    ("source_sha256", pa.string(), "sha256 of the source PDF the row was read from"),
+]
+
+
+def _schema(table: str, description: str, columns: list[tuple], key: list[str]) -> pa.Schema:
+    fields = [
+        pa.field(name, dtype, nullable=True, metadata={"description": text})
+        for name, dtype, text in columns
+    ]
+    return pa.schema(fields, metadata={
+        "table": table,
+        "description": description,
+        "schema_version": SCHEMA_VERSION,
+        "primary_key": ",".join(key),
+    })
+
+
+TABLES: dict[str, tuple[pa.Schema, list[str]]] = {}
+
+
+def _register(table: str, description: str, columns: list[tuple], key: list[str]) -> None:
+    TABLES[table] = (_schema(table, description, columns, key), key)
+
+
+_register("esp_reports", "CyberTipline reports by electronic service provider, one row per printed row", [
+    ("year", pa.int16(), "calendar year the report counts describe"),
+    ("esp", pa.string(), "provider name as printed (wrapped lines joined with one space, footnote marker removed)"),
+    ("esp_key", pa.string(), "stable key grouping the same provider across editions (rules + pipeline/data/esp_aliases.csv)"),
+    ("footnote", pa.string(), "footnote marker printed after the name (e.g. '*'), null when none"),
+    ("reports", pa.int64(), "number of CyberTipline reports as printed; null where NCMEC printed '-'"),
+    *PROVENANCE,
+], ["year", "esp_key", "esp", "page"])
+
+_register("country_reports", "CyberTipline reports by country of upload location, one row per printed row", [
+    ("year", pa.int16(), "calendar year the report counts describe"),
+    ("country", pa.string(), "country or territory as printed (footnote marker removed)"),
+    ("footnote", pa.string(), "footnote marker printed after the name (e.g. '*'), null when none"),
+    ("iso3", pa.string(), "ISO 3166-1 alpha-3 code; null for the no-country row and non-countries"),
+    ("iso3_status", pa.string(), "country | no_country | not_a_country | no_iso_code | unmapped"),
+    ("iso3_duplicate", pa.bool_(), "true when another row of the same edition has the same iso3 (NCMEC printed it twice)"),
+    ("reports", pa.int64(), "number of CyberTipline reports as printed; null where NCMEC printed '-'"),
+    *PROVENANCE,
+], ["year", "country", "page"])
+
+_register("documents", "One row per manifest document and what this run made of it", [
+    ("doc_id", pa.string(), "manifest id, e.g. esp-2023"),
+    ("family", pa.string(), "reports_by_esp | reports_by_country | ojjdp_transparency"),
+    ("year", pa.int16(), "edition year"),
+    ("url", pa.string(), "official URL"),
+    ("source_file", pa.string(), "published file name"),
+    ("sha256", pa.string(), "sha256 of the file read; null when missing"),
+    ("bytes", pa.int64(), "size of the file read; null when missing"),
+    ("pages", pa.int32(), "page count; null when not read"),
+    ("status", pa.string(), "ok | failed | missing"),
+    ("message", pa.string(), "why a document failed or is missing, or notes on an ok one"),
+    ("rows", pa.int64(), "rows (or cells) published from this document"),
+    ("printed_total", pa.int64(), "the total NCMEC printed (list documents)"),
+], ["family", "year", "doc_id"])
+
+_register("checks", "One row per validation check run on a document", [
+    ("source_file", pa.string(), "published file name the check ran on"),
+    ("check", pa.string(), "check name"),
+    ("blocking", pa.bool_(), "a failed blocking check stops the document from publishing rows"),
+    ("passed", pa.bool_(), "whether the check passed"),
+    ("in_source", pa.bool_(), "true when a failure is a disagreement inside NCMEC's own printed figures"),
+    ("expected", pa.string(), "what the check expected (a number as text)"),
+    ("actual", pa.string(), "what it found"),
+    ("page", pa.int32(), "page the check points at, when one"),
+    ("message", pa.string(), "human-readable result naming the document, page and numbers"),
+], ["source_file", "check", "message"])
+
+_register("ojjdp_cells", "Every number printed in the tables of the OJJDP-NCMEC transparency reports", [
+    ("edition", pa.int16(), "calendar year of the report edition"),
+    ("table_id", pa.string(), "stable table id (pipeline/data/ojjdp_tables.csv); unknown_p<page>_<n> if unrecognised"),
+    ("row_label", pa.string(), "row label as printed, whitespace-normalised, footnote digits split off"),
+    ("footnote", pa.string(), "footnote marker split from the row or column label"),
+    ("column_label", pa.string(), "column label as printed, whitespace-normalised"),
+    ("year", pa.int16(), "calendar year the number describes; null when none"),
+    ("measure", pa.string(), "what the number counts (see README vocabulary)"),
+    ("value", pa.int64(), "the count, exact; null for '-' and for percents"),
+    ("percent", pa.decimal128(9, 4), "percent exactly as printed (12.5 for '12.5%'); null for counts"),
+    ("value_text", pa.string(), "the number exactly as printed"),
+    *PROVENANCE,
+], ["edition", "table_id", "year", "row_label", "column_label", "measure", "page", "value_text"])
+
+
+def _sort_value(value):
+    """Nulls sort first; (False, 0) never meets a real value because the flags differ."""
+    return (False, 0) if value is None else (True, value)
+
+
+def sort_records(records: list[dict], key: list[str]) -> list[dict]:
+    """Rows sorted by key, so the file never depends on the order documents were processed."""
+    return sorted(records, key=lambda r: tuple(_sort_value(r.get(k)) for k in key))
+
+
+def to_table(name: str, records: list[dict]) -> pa.Table:
+    schema, key = TABLES[name]
+    rows = sort_records(records, key)
+    columns = {field.name: [row.get(field.name) for row in rows] for field in schema}
+    return pa.Table.from_pydict(columns, schema=schema)
+
+
+def write_atomic(table: pa.Table, path: Path) -> None:
+    """Write `table` to `path` so that readers see the old file or the new one, never a part."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            pq.write_table(table, handle, compression="zstd", write_statistics=True)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
+def write_records(name: str, records: list[dict], directory: Path) -> Path:
+    path = Path(directory) / f"{name}.parquet"
+    write_atomic(to_table(name, records), path)
+    return path
