@@ -96,19 +96,20 @@ def rules_across(segments: list[tuple[float, float, float]], x0: float, x1: floa
         by_y.setdefault(key, []).append((min(sx0, sx1), max(sx0, sx1)))
     rules = []
     for y, spans in by_y.items():
-        covered_to = None
-        for sx0, sx1 in sorted(spans):
-            if covered_to is None:
-                if sx0 > x0 + tolerance:
-                    break
-                covered_to = sx1
-            elif sx0 <= covered_to + tolerance:
-                covered_to = max(covered_to, sx1)
-            else:
-                break
-        if covered_to is not None and covered_to >= x1 - tolerance:
+        if any(start <= x0 + tolerance and end >= x1 - tolerance for start, end in _union(spans, tolerance)):
             rules.append(round(y, 2))
     return sorted(rules)
+
+
+def _union(spans: list[tuple[float, float]], tolerance: float) -> list[tuple[float, float]]:
+    """Merge intervals that touch (within `tolerance`) into disjoint intervals."""
+    merged: list[list[float]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1] + tolerance:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return [(a, b) for a, b in merged]
 
 
 def group_lines(words: list[Word], tolerance: float = 2.0) -> list[TextLine]:

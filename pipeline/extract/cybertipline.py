@@ -250,8 +250,7 @@ def extract_page_lists(words: list[Word], segments, edges, *, layout: ListLayout
                  if header.bottom - 1 <= y < region_bottom]
         if len(rules) >= 2:
             rows.extend(_rows_between_rules(in_list, rules, divider, layout, page=page, source=source))
-            stray = [w for w in in_list if w.middle > rules[-1] and w.x0 >= divider and is_count_text(w.text)]
-            stray += [w for w in in_list if w.middle < rules[0] and w.x0 >= divider and is_count_text(w.text)]
+            stray = stray_counts(in_list, rules, divider)
             if stray:
                 raise ExtractionError(
                     f"{_where(source, page)}: found {stray[0].text!r} in the count column at y={stray[0].top:.0f},"
@@ -261,6 +260,19 @@ def extract_page_lists(words: list[Word], segments, edges, *, layout: ListLayout
             region = _unruled_region(group_lines(in_list), layout, divider)
             rows.extend(rows_from_lines(region, divider, page=page, source=source, ruled=False))
     return rows
+
+
+def stray_counts(words: list[Word], rules: list[float], divider: float) -> list[Word]:
+    """Count-like words outside the ruled rows but right-aligned with the counts inside them:
+    a row printed without rules, which would otherwise vanish. Prose and footers that merely
+    contain a number ('Copyright 2024 ...') do not line up with the count column's right edge."""
+    inside = [w.x1 for w in words if rules[0] < w.middle < rules[-1] and w.x0 >= divider and is_count_text(w.text)]
+    if not inside:
+        return []
+    right_edge = statistics.median(inside)
+    return [w for w in words
+            if not rules[0] < w.middle < rules[-1] and w.x0 >= divider and is_count_text(w.text)
+            and abs(w.x1 - right_edge) < 2]
 
 
 def _rows_between_rules(words: list[Word], rules: list[float], divider: float, layout: ListLayout,

@@ -1,0 +1,58 @@
+"""The command line, driven through click's CliRunner: exit codes, output, documentation."""
+
+import pandas as pd
+from click.testing import CliRunner
+
+from pipeline.cli import main
+
+
+def test_every_command_has_help_text():
+    runner = CliRunner()
+    for name, command in main.commands.items():
+        assert command.help, f"command {name} has no help text"
+        result = runner.invoke(main, [name, "--help"])
+        assert result.exit_code == 0, result.output
+
+
+def test_version():
+    result = CliRunner().invoke(main, ["--version"])
+    assert result.exit_code == 0 and "ncmec-pipeline" in result.output
+
+
+def test_unknown_document_is_a_usage_error(tmp_path):
+    result = CliRunner().invoke(main, ["fetch", "--data-dir", str(tmp_path), "--only", "esp-1999"])
+    assert result.exit_code == 2
+    assert "not in the manifest: esp-1999" in result.output
+
+
+def test_stages_run_alone_and_store_writes_the_outputs(corpus_dir, tmp_path):
+    runner = CliRunner()
+    common = ["--data-dir", str(tmp_path), "--only", "esp-2021", "--only", "esp-2019", "-q"]
+    fetched = runner.invoke(main, ["fetch", *common, "--mirror", str(corpus_dir)])
+    assert fetched.exit_code == 3, fetched.output          # esp-2019 is not in the corpus
+    assert "missing" in fetched.output and "ok" in fetched.output
+    extracted = runner.invoke(main, ["extract", *common])
+    assert extracted.exit_code == 3, extracted.output
+    assert "230 rows" in extracted.output
+    validated = runner.invoke(main, ["validate", *common])
+    assert "PASS 2021-reports-by-esp.pdf total_reconciles: 2021-reports-by-esp.pdf: 230 rows sum to 29,157,083" in validated.output
+    assert not (tmp_path / "processed").exists()           # validate writes nothing
+    stored = runner.invoke(main, ["store", *common])
+    assert stored.exit_code == 3
+    esp = pd.read_parquet(tmp_path / "processed" / "esp_reports.parquet")
+    assert len(esp) == 230 and set(esp.year) == {2021}
+
+
+def test_run_with_mirror_is_partial_when_editions_are_missing(corpus_dir, tmp_path):
+    result = CliRunner().invoke(main, ["run", "--data-dir", str(tmp_path), "--mirror", str(corpus_dir),
+                                       "--only", "country-2020", "--only", "country-2024", "-q"])
+    assert result.exit_code == 3, result.output
+    assert "1/2 documents ok" in result.output
+    for name in ("esp_reports", "country_reports", "documents", "checks"):
+        assert (tmp_path / "processed" / f"{name}.parquet").is_file()
+
+
+def test_run_with_every_document_ok_exits_zero(corpus_dir, tmp_path):
+    result = CliRunner().invoke(main, ["run", "--data-dir", str(tmp_path), "--mirror", str(corpus_dir),
+                                       "--only", "esp-2022", "-q"])
+    assert result.exit_code == 0, result.output
