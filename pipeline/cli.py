@@ -31,6 +31,7 @@ from pipeline.run import (
     extract_all,
     fetch_all,
     load_fetched,
+    plan_run,
     run_lock,
     run_pipeline,
     store_outputs,
@@ -113,8 +114,13 @@ def main():
 @data_options
 @mirror_option
 @jobs_option
-def run(paths, documents, mirror, jobs):
+@click.option("--dry-run", is_flag=True, help="Show what would be fetched and rebuilt; change nothing.")
+def run(paths, documents, mirror, jobs, dry_run):
     """Fetch, extract, validate and store every manifest document."""
+    if dry_run:
+        for step in plan_run(documents, paths, mirror):
+            click.echo(f"{step['doc_id']:<14} {step['fetch']}; {step['extract']}")
+        _exit(0)
     report = with_lock(paths, lambda: run_pipeline(documents, paths, mirror=mirror, jobs=jobs))
     print_documents(report.documents)
     blocking = [c for c in report.checks if c.blocking and not c.passed]

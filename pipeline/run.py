@@ -348,3 +348,29 @@ def _write_run_manifest(paths: DataPaths, report: RunReport) -> None:
         "documents": report.documents,
         "written": report.written,
     })
+
+
+def plan_run(documents: list[Document], paths: DataPaths, mirror: Path | None) -> list[dict]:
+    """What `run` would do, without doing it (`--dry-run`): where each document would come from
+    and whether its extraction would be redone or taken from the cache."""
+    from pipeline.fetch import sha256_of
+
+    previous = load_fetched(paths)
+    plan = []
+    for doc in documents:
+        raw = paths.raw / doc.file
+        if mirror is not None:
+            source = Path(mirror) / doc.file
+            fetch = f"copy {source}" if source.is_file() else f"missing: {doc.file} is not in the mirror"
+            sha = sha256_of(source) if source.is_file() else None
+        else:
+            fetch = f"GET {doc.url}" + (" (conditional)" if raw.is_file() and doc.doc_id in previous else "")
+            sha = previous[doc.doc_id].sha256 if doc.doc_id in previous else None
+        if sha is None:
+            extract = "extract after fetch" if mirror is None else "nothing to extract"
+        elif cache_path(paths, sha).is_file():
+            extract = "cached (unchanged since the last run)"
+        else:
+            extract = "extract (new or changed file)"
+        plan.append({"doc_id": doc.doc_id, "fetch": fetch, "extract": extract})
+    return plan
