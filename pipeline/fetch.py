@@ -71,6 +71,47 @@ def check_pdf_bytes(head: bytes, size: int, what: str) -> None:
         raise FetchError(f"{what}: expected a PDF (starting %PDF-), found {kind} starting {shown!r}")
 
 
+def check_pdf_structure(path: Path, what: str) -> int:
+    """Refuse a truncated, corrupt or encrypted PDF before it replaces a good copy; return pages.
+
+    A truncated download still starts with %PDF-, so the body check alone would let it through;
+    pdfminer then "recovers" zero pages. NCMEC publishes unencrypted PDFs: an encrypted one is
+    not something the extractors can read.
+    """
+    import pdfplumber
+    from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
+
+    with open(path, "rb") as handle:
+        handle.seek(max(0, path.stat().st_size - 2048))
+        tail = handle.read()
+    if b"%%EOF" not in tail:
+        raise FetchError(f"{what}: expected a complete PDF ending with %%EOF, found a truncated or corrupt file")
+    try:
+        with pdfplumber.open(path) as pdf:
+            if pdf.doc.encryption:
+                raise FetchError(f"{what}: expected an unencrypted PDF, found an encrypted one")
+            pages = len(pdf.pages)
+    except FetchError:
+        raise
+    except (PDFEncryptionError, PDFPasswordIncorrect):
+        raise FetchError(f"{what}: expected an unencrypted PDF, found an encrypted one") from None
+    except Exception as err:
+        raise FetchError(f"{what}: expected a readable PDF, found a corrupt one ({type(err).__name__}: {err})") from None
+    if pages == 0:
+        raise FetchError(f"{what}: expected a PDF with pages, found none (truncated or corrupt)")
+    return pages
+
+
+def quarantine(path: Path, quarantine_dir: Path, doc_id: str, reason: str) -> Path:
+    """Keep a refused body with its reason, for a person to look at; nothing reads it again."""
+    quarantine_dir.mkdir(parents=True, exist_ok=True)
+    digest = sha256_of(path)[:12]
+    kept = quarantine_dir / f"{doc_id}-{digest}.bin"
+    shutil.copyfile(path, kept)
+    kept.with_suffix(".json").write_text(json.dumps({"doc_id": doc_id, "reason": reason}, indent=2) + "\n")
+    return kept
+
+
 def _install(tmp: Path, target: Path) -> tuple[str, int]:
     """Move a checked temporary file into place atomically; return its sha256 and size."""
     digest, size = sha256_of(tmp), tmp.stat().st_size
@@ -78,7 +119,7 @@ def _install(tmp: Path, target: Path) -> tuple[str, int]:
     return digest, size
 
 
-def fetch_from_mirror(doc: Document, mirror: Path, raw_dir: Path) -> FetchResult:
+def fetch_from_mirror(doc: Document, mirror: Path, raw_dir: Path, quarantine_dir: Path | None = None) -> FetchResult:
     source = Path(mirror) / doc.file
     if not source.is_file():
         return FetchResult(doc.doc_id, "missing", message=f"{doc.file} is not in the mirror {mirror}")
@@ -87,8 +128,12 @@ def fetch_from_mirror(doc: Document, mirror: Path, raw_dir: Path) -> FetchResult
     size = source.stat().st_size
     try:
         check_pdf_bytes(head, size, f"{source}")
+        check_pdf_structure(source, f"{source}")
     except FetchError as err:
-        return FetchResult(doc.doc_id, "failed", message=str(err), origin="mirror")
+        message = str(err)
+        if quarantine_dir is not None:
+            message += f"; quarantined as {quarantine(source, quarantine_dir, doc.doc_id, message).name}"
+        return FetchResult(doc.doc_id, "failed", message=message, origin="mirror")
     target = raw_dir / doc.file
     if target.is_file() and target.stat().st_size == size and sha256_of(target) == sha256_of(source):
         return FetchResult(doc.doc_id, "ok", str(target), sha256_of(target), size, "mirror")
@@ -121,7 +166,7 @@ def _open(url: str, headers: dict[str, str], allowed_hosts: frozenset[str], time
 
 
 def fetch_over_http(doc: Document, raw_dir: Path, allowed_hosts: frozenset[str], previous: dict | None = None,
-                    *, timeout: float = TIMEOUT_SECONDS, retries: int = RETRIES,
+                    *, quarantine_dir: Path | None = None, timeout: float = TIMEOUT_SECONDS, retries: int = RETRIES,
                     backoff: float = BACKOFF_SECONDS, max_bytes: int = MAX_BYTES) -> FetchResult:
     """GET the document's URL; 304 keeps the copy we have. Never replaces a good copy with a bad body."""
     target = raw_dir / doc.file
@@ -139,7 +184,7 @@ def fetch_over_http(doc: Document, raw_dir: Path, allowed_hosts: frozenset[str],
             time.sleep(backoff * 2 ** (attempt - 1))
         try:
             with _open(doc.url, headers, allowed_hosts, timeout) as response:
-                return _save_response(doc, response, raw_dir, max_bytes)
+                return _save_response(doc, response, raw_dir, max_bytes, quarantine_dir)
         except urllib.error.HTTPError as err:
             if err.code == 304 and target.is_file():
                 return FetchResult(doc.doc_id, "ok", str(target), sha256_of(target), target.stat().st_size,
@@ -159,7 +204,8 @@ def fetch_over_http(doc: Document, raw_dir: Path, allowed_hosts: frozenset[str],
     return FetchResult(doc.doc_id, "missing", message=last_error)
 
 
-def _save_response(doc: Document, response, raw_dir: Path, max_bytes: int) -> FetchResult:
+def _save_response(doc: Document, response, raw_dir: Path, max_bytes: int,
+                   quarantine_dir: Path | None) -> FetchResult:
     length = response.headers.get("Content-Length")
     if length and length.isdigit() and int(length) > max_bytes:
         raise FetchError(f"{doc.url}: {int(length):,} bytes announced, more than the {max_bytes:,} byte limit")
@@ -177,9 +223,15 @@ def _save_response(doc: Document, response, raw_dir: Path, max_bytes: int) -> Fe
                 if len(head) < 1024:
                     head += block[: 1024 - len(head)]
                 handle.write(block)
-        if length and length.isdigit() and size != int(length):
-            raise FetchError(f"{doc.url}: expected {int(length):,} bytes, received {size:,} (truncated transfer)")
-        check_pdf_bytes(head, size, doc.url)
+        try:
+            if length and length.isdigit() and size != int(length):
+                raise FetchError(f"{doc.url}: expected {int(length):,} bytes, received {size:,} (truncated transfer)")
+            check_pdf_bytes(head, size, doc.url)
+            check_pdf_structure(tmp, doc.url)
+        except FetchError as err:
+            if quarantine_dir is not None and size:
+                raise FetchError(f"{err}; quarantined as {quarantine(tmp, quarantine_dir, doc.doc_id, str(err)).name}") from None
+            raise
         digest, size = _install(tmp, raw_dir / doc.file)
     finally:
         tmp.unlink(missing_ok=True)

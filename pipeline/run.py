@@ -12,7 +12,6 @@ import json
 import logging
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -21,7 +20,7 @@ from pipeline import __version__
 from pipeline.fetch import FetchResult, fetch_from_mirror, fetch_over_http, load_fetch_state
 from pipeline.manifest import Document, allowed_hosts
 from pipeline.normalize import country_records, esp_records
-from pipeline.store import write_records
+from pipeline.store import recover, to_table, write_tables
 from pipeline.validate import CheckResult, blocking_failures
 from pipeline.validate.cybertipline import check_list_document
 
@@ -29,6 +28,8 @@ log = logging.getLogger("pipeline")
 
 # Bump when an extractor's output can change for the same PDF: cached extractions are then redone.
 EXTRACTOR_VERSION = "1"
+
+DOCUMENT_TIME_LIMIT = 120.0  # seconds one document's extraction may take before it is stopped
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -100,9 +101,9 @@ def fetch_all(documents: list[Document], paths: DataPaths, mirror: Path | None) 
     results = {}
     for doc in documents:
         if mirror is not None:
-            result = fetch_from_mirror(doc, mirror, paths.raw)
+            result = fetch_from_mirror(doc, mirror, paths.raw, paths.quarantine)
         else:
-            result = fetch_over_http(doc, paths.raw, hosts, previous.get(doc.doc_id))
+            result = fetch_over_http(doc, paths.raw, hosts, previous.get(doc.doc_id), quarantine_dir=paths.quarantine)
         if result.status == "ok" and doc.sha256 and result.sha256 != doc.sha256:
             result = FetchResult(**{**asdict(result), "message": (result.message + "; " if result.message else "")
                                     + f"sha256 differs from the manifest's {doc.sha256[:12]}… (a revised edition?)"})
@@ -149,7 +150,7 @@ def cache_path(paths: DataPaths, sha256: str) -> Path:
 
 
 def extract_all(documents: list[Document], fetched: dict[str, FetchResult], paths: DataPaths,
-                jobs: int = 1) -> dict[str, dict]:
+                jobs: int = 1, time_limit: float = DOCUMENT_TIME_LIMIT) -> dict[str, dict]:
     """Extractions for every fetched document: from the cache when the file was seen before."""
     extractions: dict[str, dict] = {}
     todo = []
@@ -162,22 +163,65 @@ def extract_all(documents: list[Document], fetched: dict[str, FetchResult], path
             extractions[doc.doc_id] = json.loads(cached.read_text(encoding="utf-8"))
             continue
         todo.append((doc, result))
-    started = time.perf_counter()
     args = [(doc.family, result.path, doc.file, doc.year) for doc, result in todo]
-    if jobs > 1 and len(todo) > 1:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            outputs = list(pool.map(extract_document, *zip(*args)))
-    else:
-        outputs = [extract_document(*a) for a in args]
+    outputs = run_with_time_limit(extract_document, args, jobs=jobs, time_limit=time_limit)
     for (doc, result), output in zip(todo, outputs):
         output = {**output, "sha256": result.sha256, "extractor_version": EXTRACTOR_VERSION}
-        extractions[doc.doc_id] = output
         if "error" not in output:
             _write_json_atomic(cache_path(paths, result.sha256), output)
-        log.info("extract %s: %s", doc.doc_id, output.get("error", "ok"))
-    if todo:
-        log.debug("extracted %d document(s) in %.2fs", len(todo), time.perf_counter() - started)
+        extractions[doc.doc_id] = {**output, "fresh": True}
+        log.info("extract %s: %s (%.2fs)", doc.doc_id, output.get("error", "ok"), output.get("seconds", 0))
     return extractions
+
+
+def _child(func, args, connection) -> None:
+    started = time.perf_counter()
+    output = func(*args)
+    output["seconds"] = round(time.perf_counter() - started, 3)
+    connection.send(output)
+    connection.close()
+
+
+def run_with_time_limit(func, calls: list[tuple], *, jobs: int, time_limit: float) -> list[dict]:
+    """Run `func(*call)` for each call in forked child processes, `jobs` at a time, and kill any
+    that runs past `time_limit` seconds (a PDF that makes the parser run away). Results come
+    back in call order whatever order they finish in, so parallel output equals serial output."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    results: list[dict | None] = [None] * len(calls)
+    pending = list(enumerate(calls))
+    running: dict[int, tuple] = {}
+    while pending or running:
+        while pending and len(running) < max(1, jobs):
+            index, call = pending.pop(0)
+            receiver, sender = context.Pipe(duplex=False)
+            process = context.Process(target=_child, args=(func, call, sender), daemon=True)
+            process.start()
+            sender.close()
+            running[index] = (process, receiver, time.monotonic() + time_limit)
+        for index, (process, receiver, deadline) in list(running.items()):
+            if receiver.poll():
+                try:
+                    results[index] = receiver.recv()
+                except EOFError:
+                    results[index] = {"error": f"{calls[index][2]}: the extractor process died"}
+                process.join()
+            elif not process.is_alive():
+                process.join()
+                results[index] = {"error": f"{calls[index][2]}: the extractor process died (exit code {process.exitcode})"}
+            elif time.monotonic() > deadline:
+                process.kill()
+                process.join()
+                results[index] = {"error": f"{calls[index][2]}: extraction took longer than the {time_limit:g}s"
+                                           " limit per document; stopped (a layout that makes the parser run away?)"}
+            else:
+                continue
+            receiver.close()
+            del running[index]
+        if running:
+            time.sleep(0.005)
+    return results  # type: ignore[return-value]
 
 
 # --- normalize + validate --------------------------------------------------------------------
@@ -234,7 +278,13 @@ def build_outputs(documents: list[Document], fetched: dict[str, FetchResult], ex
         row = {"doc_id": doc.doc_id, "family": doc.family, "year": doc.year, "url": doc.url,
                "source_file": doc.file, "sha256": fetch.sha256, "bytes": fetch.bytes, "pages": None,
                "status": fetch.status, "message": fetch.message or None, "rows": 0, "printed_total": None}
+        table = {"reports_by_esp": "esp_reports", "reports_by_country": "country_reports"}.get(doc.family, "ojjdp_cells")
         if fetch.status != "ok":
+            kept = _last_good_records(doc, last_good, paths, None) if fetch.status == "failed" else []
+            if kept:
+                row["message"] += _kept_note(kept, last_good[doc.doc_id])
+                out.tables[table].extend(kept)
+                row["rows"] = len(kept)
             out.documents.append(row)
             continue
         extraction = extractions.get(doc.doc_id) or {"error": f"{doc.file}: not extracted yet (run extract)"}
@@ -261,16 +311,19 @@ def build_outputs(documents: list[Document], fetched: dict[str, FetchResult], ex
             row["status"], row["message"] = "failed", error
             records = _last_good_records(doc, last_good, paths, fetch.sha256)
             if records:
-                row["message"] += f"; kept the {len(records)} rows published from the last good copy (sha256 {last_good[doc.doc_id][:12]}…)"
+                row["message"] += _kept_note(records, last_good[doc.doc_id])
         else:
             new_last_good[doc.doc_id] = fetch.sha256
-        table = {"reports_by_esp": "esp_reports", "reports_by_country": "country_reports"}.get(doc.family, "ojjdp_cells")
         out.tables[table].extend(records)
         row["rows"] = len(records)
         if not error and doc.family in totals and printed_total is not None:
             totals[doc.family][doc.year] = printed_total
         out.documents.append(row)
     return out, new_last_good
+
+
+def _kept_note(records: list[dict], sha256: str) -> str:
+    return f"; kept the {len(records)} rows published from the last good copy (sha256 {sha256[:12]}…)"
 
 
 def _last_good_records(doc: Document, last_good: dict[str, str], paths: DataPaths, current_sha: str | None) -> list[dict]:
@@ -289,10 +342,11 @@ def _last_good_records(doc: Document, last_good: dict[str, str], paths: DataPath
 # --- store -----------------------------------------------------------------------------------
 
 def store_outputs(out: Outputs, paths: DataPaths) -> list[Path]:
-    written = [write_records(name, records, paths.processed) for name, records in out.tables.items()]
-    written.append(write_records("documents", out.documents, paths.processed))
-    written.append(write_records("checks", [asdict(c) for c in out.checks], paths.processed))
-    return written
+    """Every output table replaced as one set (see `store.write_tables`)."""
+    tables = {name: to_table(name, records) for name, records in out.tables.items()}
+    tables["documents"] = to_table("documents", out.documents)
+    tables["checks"] = to_table("checks", [asdict(c) for c in out.checks])
+    return write_tables(tables, paths.processed)
 
 
 def exit_code_for(documents: list[dict]) -> int:
@@ -311,12 +365,14 @@ class RunReport:
     checks: list[CheckResult]
     timings: dict[str, float]
     written: list[str]
+    extract_seconds: dict[str, float] = field(default_factory=dict)
 
 
 def run_pipeline(documents: list[Document], paths: DataPaths, *, mirror: Path | None, jobs: int = 1,
                  do_fetch: bool = True) -> RunReport:
     timings: dict[str, float] = {}
     started = time.perf_counter()
+    recover(paths.processed)  # finish a set of renames a killed run had committed
     fetched = fetch_all(documents, paths, mirror) if do_fetch else load_fetched(paths)
     timings["fetch"] = time.perf_counter() - started
     t = time.perf_counter()
@@ -328,11 +384,17 @@ def run_pipeline(documents: list[Document], paths: DataPaths, *, mirror: Path | 
     out, new_last_good = build_outputs(documents, fetched, extractions, last_good, paths)
     timings["validate"] = time.perf_counter() - t
     t = time.perf_counter()
-    written = store_outputs(out, paths)
-    _write_json_atomic(last_good_path, new_last_good)
+    exit_code = exit_code_for(out.documents)
+    written: list[Path] = []
+    if exit_code != EXIT_FAILED:
+        # A run in which no document could be published leaves the last outputs as they are;
+        # what went wrong is in the run manifest and the command's output.
+        written = store_outputs(out, paths)
+        _write_json_atomic(last_good_path, new_last_good)
     timings["store"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - started
-    report = RunReport(exit_code_for(out.documents), out.documents, out.checks, timings, [str(p) for p in written])
+    report = RunReport(exit_code, out.documents, out.checks, timings, [str(p) for p in written],
+                       {k: v["seconds"] for k, v in extractions.items() if "seconds" in v and v.get("fresh")})
     _write_run_manifest(paths, report)
     return report
 
@@ -346,6 +408,7 @@ def _write_run_manifest(paths: DataPaths, report: RunReport) -> None:
         "exit_code": report.exit_code,
         "timings_seconds": {k: round(v, 4) for k, v in report.timings.items()},
         "documents": report.documents,
+        "extract_seconds": report.extract_seconds,
         "written": report.written,
     })
 

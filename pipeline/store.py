@@ -8,6 +8,7 @@ replaces the last good one with garbage.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -137,6 +138,64 @@ def write_atomic(table: pa.Table, path: Path) -> None:
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
+
+
+JOURNAL = ".commit.json"
+
+
+def write_tables(tables: dict[str, pa.Table], directory: Path) -> list[Path]:
+    """Replace several files as one: all or none, even if the process is killed midway.
+
+    Every new file is written and fsynced under a temporary name first; then a journal listing
+    the renames is written atomically; then the renames happen and the journal is removed. A run
+    killed before the journal exists leaves the old files untouched (the temporaries are swept
+    by the next run); one killed after it is completed by `recover` at the start of the next run.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    recover(directory)
+    staged: dict[str, str] = {}
+    try:
+        for name, table in tables.items():
+            fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+            with os.fdopen(fd, "wb") as handle:
+                pq.write_table(table, handle, compression="zstd", write_statistics=True)
+                handle.flush()
+                os.fsync(handle.fileno())
+            staged[Path(tmp_name).name] = f"{name}.parquet"
+    except BaseException:
+        for tmp in staged:
+            (directory / tmp).unlink(missing_ok=True)
+        raise
+    journal = directory / JOURNAL
+    tmp_journal = directory / f".{JOURNAL}.tmp"
+    tmp_journal.write_text(json.dumps(staged, sort_keys=True))
+    os.replace(tmp_journal, journal)
+    _fsync_dir(directory)
+    recover(directory)
+    return [directory / final for final in staged.values()]
+
+
+def recover(directory: Path) -> None:
+    """Finish a committed set of renames (see `write_tables`) and sweep uncommitted temporaries."""
+    directory = Path(directory)
+    journal = directory / JOURNAL
+    if journal.is_file():
+        for tmp, final in json.loads(journal.read_text()).items():
+            if (directory / tmp).is_file():
+                os.replace(directory / tmp, directory / final)
+        _fsync_dir(directory)
+        journal.unlink()
+    for leftover in directory.glob(".*.tmp"):
+        leftover.unlink(missing_ok=True)
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def write_records(name: str, records: list[dict], directory: Path) -> Path:

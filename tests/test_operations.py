@@ -1,0 +1,304 @@
+"""Nightly-grade operations against a local HTTP server on 127.0.0.1: bad bodies, retries,
+conditional requests, quarantine, last good outputs kept, locking, and SIGKILL safety."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from pipeline.fetch import fetch_over_http
+from pipeline.manifest import Document
+from pipeline.run import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, DataPaths, LockHeld, run_lock, run_pipeline
+from pipeline.store import recover
+
+ESP_2021 = "2021-reports-by-esp.pdf"
+COUNTRY_2021 = "2021-reports-by-country.pdf"
+
+
+class Routes:
+    """What the server answers per path; tests change it between runs."""
+
+    def __init__(self):
+        self.bodies: dict[str, tuple[int, bytes, str]] = {}
+        self.fail_first: dict[str, int] = {}   # path -> number of 500s before the body
+        self.requests: list[tuple[str, dict]] = []
+
+
+def make_handler(routes: Routes):
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):  # keep test output quiet
+            pass
+
+        def do_GET(self):
+            routes.requests.append((self.path, dict(self.headers)))
+            if routes.fail_first.get(self.path, 0) > 0:
+                routes.fail_first[self.path] -= 1
+                self.send_response(500)
+                self.end_headers()
+                return
+            if self.path not in routes.bodies:
+                self.send_response(404)
+                self.end_headers()
+                return
+            status, body, content_type = routes.bodies[self.path]
+            etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+            if self.headers.get("If-None-Match") == etag:
+                self.send_response(304)
+                self.end_headers()
+                return
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("ETag", etag)
+            self.end_headers()
+            self.wfile.write(body)
+
+    return Handler
+
+
+@pytest.fixture
+def server():
+    routes = Routes()
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(routes))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    routes.base = f"http://127.0.0.1:{httpd.server_address[1]}"
+    yield routes
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def doc_for(server: Routes, doc_id: str, family: str, year: int, file: str) -> Document:
+    return Document(doc_id, family, year, file, f"{server.base}/{file}", None)
+
+
+def serve_pdf(server: Routes, corpus_dir: Path, file: str, body: bytes | None = None, status: int = 200,
+              content_type: str = "application/pdf") -> None:
+    server.bodies[f"/{file}"] = (status, (corpus_dir / file).read_bytes() if body is None else body, content_type)
+
+
+def snapshot(directory: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(directory.iterdir()) if p.is_file()}
+
+
+def two_documents(server):
+    return [doc_for(server, "esp-2021", "reports_by_esp", 2021, ESP_2021),
+            doc_for(server, "country-2021", "reports_by_country", 2021, COUNTRY_2021)]
+
+
+def test_good_pdfs_over_http_then_conditional_request_is_not_modified(server, corpus_dir, tmp_path):
+    serve_pdf(server, corpus_dir, ESP_2021)
+    serve_pdf(server, corpus_dir, COUNTRY_2021)
+    paths = DataPaths(tmp_path)
+    assert run_pipeline(two_documents(server), paths, mirror=None).exit_code == EXIT_OK
+    server.requests.clear()
+    second = run_pipeline(two_documents(server), paths, mirror=None)
+    assert second.exit_code == EXIT_OK
+    assert all("If-None-Match" in headers for _, headers in server.requests)
+    assert all(d["message"] == "not modified since the last fetch" for d in second.documents)
+
+
+def test_html_page_with_status_200_is_refused_quarantined_and_last_good_rows_stay(server, corpus_dir, tmp_path):
+    docs = two_documents(server)
+    serve_pdf(server, corpus_dir, ESP_2021)
+    serve_pdf(server, corpus_dir, COUNTRY_2021)
+    paths = DataPaths(tmp_path)
+    run_pipeline(docs, paths, mirror=None)
+    before = snapshot(paths.processed)
+    raw_before = (paths.raw / ESP_2021).read_bytes()
+
+    serve_pdf(server, corpus_dir, ESP_2021, body=b"<!DOCTYPE html><html><body>Maintenance</body></html>",
+              content_type="text/html")
+    report = run_pipeline(docs, paths, mirror=None)
+    assert report.exit_code == EXIT_PARTIAL
+    esp = next(d for d in report.documents if d["doc_id"] == "esp-2021")
+    assert esp["status"] == "failed"
+    assert "expected a PDF (starting %PDF-), found an HTML page" in esp["message"]
+    assert "kept the 230 rows published from the last good copy" in esp["message"]
+    after = snapshot(paths.processed)
+    assert after["esp_reports.parquet"] == before["esp_reports.parquet"]
+    assert after["country_reports.parquet"] == before["country_reports.parquet"]
+    assert (paths.raw / ESP_2021).read_bytes() == raw_before
+    quarantined = list(paths.quarantine.glob("esp-2021-*.json"))
+    assert len(quarantined) == 1 and "HTML page" in quarantined[0].read_text()
+
+
+def test_run_where_every_document_fails_leaves_processed_byte_identical(server, corpus_dir, tmp_path):
+    docs = two_documents(server)
+    serve_pdf(server, corpus_dir, ESP_2021)
+    serve_pdf(server, corpus_dir, COUNTRY_2021)
+    paths = DataPaths(tmp_path)
+    run_pipeline(docs, paths, mirror=None)
+    before = snapshot(paths.processed)
+    whole = (corpus_dir / COUNTRY_2021).read_bytes()
+    serve_pdf(server, corpus_dir, ESP_2021, body=b"")                        # empty body
+    serve_pdf(server, corpus_dir, COUNTRY_2021, body=whole[: len(whole) // 2])  # truncated PDF
+    report = run_pipeline(docs, paths, mirror=None)
+    assert report.exit_code == EXIT_FAILED
+    messages = {d["doc_id"]: d["message"] for d in report.documents}
+    assert "found an empty body" in messages["esp-2021"]
+    assert "truncated or corrupt" in messages["country-2021"]
+    assert snapshot(paths.processed) == before
+
+
+def test_first_run_with_only_bad_input_publishes_nothing_and_exits_failed(server, corpus_dir, tmp_path):
+    serve_pdf(server, corpus_dir, ESP_2021, body=b"<html>oops</html>", content_type="text/html")
+    paths = DataPaths(tmp_path)
+    report = run_pipeline([two_documents(server)[0]], paths, mirror=None)
+    assert report.exit_code == EXIT_FAILED
+    assert not paths.processed.exists() or not any(paths.processed.iterdir())
+
+
+def test_server_error_then_success_is_retried(server, corpus_dir, tmp_path):
+    serve_pdf(server, corpus_dir, ESP_2021)
+    server.fail_first[f"/{ESP_2021}"] = 1
+    doc = two_documents(server)[0]
+    result = fetch_over_http(doc, tmp_path, frozenset({"127.0.0.1"}), backoff=0.01)
+    assert result.status == "ok"
+    assert [path for path, _ in server.requests] == [f"/{ESP_2021}", f"/{ESP_2021}"]
+
+
+def test_persistent_server_error_is_reported_missing_and_others_go_on(server, corpus_dir, tmp_path):
+    serve_pdf(server, corpus_dir, COUNTRY_2021)
+    server.bodies[f"/{ESP_2021}"] = (200, b"", "application/pdf")
+    server.fail_first[f"/{ESP_2021}"] = 10
+    paths = DataPaths(tmp_path)
+    import pipeline.fetch as fetch
+
+    original = fetch.BACKOFF_SECONDS
+    fetch.BACKOFF_SECONDS = 0.01
+    try:
+        report = run_pipeline(two_documents(server), paths, mirror=None)
+    finally:
+        fetch.BACKOFF_SECONDS = original
+    statuses = {d["doc_id"]: (d["status"], d["message"]) for d in report.documents}
+    assert statuses["esp-2021"][0] == "missing" and "HTTP 500" in statuses["esp-2021"][1]
+    assert statuses["country-2021"][0] == "ok"
+    assert report.exit_code == EXIT_PARTIAL
+
+
+def test_redirect_to_a_host_outside_the_manifest_is_refused(server, tmp_path):
+    class Redirect(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            self.send_response(302)
+            self.send_header("Location", "http://elsewhere.invalid/file.pdf")
+            self.end_headers()
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        doc = Document("esp-2021", "reports_by_esp", 2021, ESP_2021,
+                       f"http://127.0.0.1:{httpd.server_address[1]}/{ESP_2021}", None)
+        result = fetch_over_http(doc, tmp_path, frozenset({"127.0.0.1"}), backoff=0.01)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert result.status == "failed"
+    assert "a host not in the manifest" in result.message
+
+
+def test_second_run_cannot_take_the_lock(tmp_path):
+    paths = DataPaths(tmp_path)
+    with run_lock(paths):
+        with pytest.raises(LockHeld, match="another run holds the lock"):
+            with run_lock(paths):
+                pass
+
+
+def test_lock_held_exit_code_from_the_cli(tmp_path):
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+
+    with run_lock(DataPaths(tmp_path)):
+        result = CliRunner().invoke(main, ["run", "--data-dir", str(tmp_path), "--only", "esp-2021",
+                                           "--mirror", str(tmp_path)])
+    assert result.exit_code == 4
+    assert "another run holds the lock" in result.output
+
+
+def parser_that_runs_away(seconds, path, source_file):
+    time.sleep(seconds)
+    return {}
+
+
+def test_runaway_extraction_is_stopped_at_the_time_limit():
+    from pipeline.run import run_with_time_limit
+
+    started = time.monotonic()
+    [result] = run_with_time_limit(parser_that_runs_away, [(30, "x", "slow.pdf")], jobs=1, time_limit=0.5)
+    assert time.monotonic() - started < 10
+    assert "longer than the 0.5s limit" in result["error"]
+
+
+def test_parallel_output_is_byte_identical_to_serial(corpus_dir, tmp_path):
+    from pipeline.manifest import load_manifest
+
+    documents = [d for d in load_manifest() if d.family != "ojjdp_transparency"]
+    serial, parallel = DataPaths(tmp_path / "serial"), DataPaths(tmp_path / "parallel")
+    run_pipeline(documents, serial, mirror=corpus_dir, jobs=1)
+    run_pipeline(documents, parallel, mirror=corpus_dir, jobs=2)
+    assert snapshot(serial.processed) == snapshot(parallel.processed)
+
+
+def test_no_change_run_reuses_the_cache_and_writes_identical_bytes(corpus_dir, tmp_path):
+    from pipeline.manifest import load_manifest
+
+    documents = [d for d in load_manifest() if d.doc_id in ("esp-2022", "country-2022")]
+    paths = DataPaths(tmp_path)
+    run_pipeline(documents, paths, mirror=corpus_dir)
+    before = snapshot(paths.processed)
+    again = run_pipeline(documents, paths, mirror=corpus_dir)
+    assert again.extract_seconds == {}          # nothing re-extracted
+    assert snapshot(paths.processed) == before
+
+
+@pytest.mark.parametrize("delay", [0.3, 0.8, 1.5, 2.5])
+def test_sigkill_at_any_moment_leaves_processed_as_a_completed_run_left_it(corpus_dir, tmp_path, delay):
+    """Kill `run` mid-flight: processed/ holds the previous run's files or the new run's, never a mix."""
+    old_mirror, new_mirror = tmp_path / "old", tmp_path / "new"
+    old_mirror.mkdir()
+    new_mirror.mkdir()
+    for name in (ESP_2021,):
+        (old_mirror / name).write_bytes((corpus_dir / name).read_bytes())
+    for name in (ESP_2021, COUNTRY_2021, "2022-reports-by-esp.pdf", "2022-reports-by-country.pdf"):
+        (new_mirror / name).write_bytes((corpus_dir / name).read_bytes())
+    only = ["--only", "esp-2021", "--only", "country-2021", "--only", "esp-2022", "--only", "country-2022"]
+    command = [sys.executable, "-m", "pipeline.cli", "run", "-q", *only]
+
+    def run(data: Path, mirror: Path, kill_after: float | None = None) -> None:
+        process = subprocess.Popen([*command, "--data-dir", str(data), "--mirror", str(mirror)],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if kill_after is None:
+            process.wait(timeout=300)
+            return
+        time.sleep(kill_after)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=60)
+
+    reference = tmp_path / "reference"
+    run(reference, old_mirror)
+    old_state = snapshot(reference / "processed")
+    run(reference, new_mirror)
+    new_state = snapshot(reference / "processed")
+    assert old_state != new_state
+
+    data = tmp_path / "data"
+    run(data, old_mirror)
+    assert snapshot(data / "processed") == old_state
+    run(data, new_mirror, kill_after=delay)
+    recover(data / "processed")  # what the next run does first
+    state = snapshot(data / "processed")
+    assert state in (old_state, new_state), f"killed after {delay}s: a mix of two runs"
