@@ -25,3 +25,6 @@ test: $(STAMP)
 
 clean:
 	rm -rf $(VENV) data/processed/*.parquet data/cache data/state
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench.py $(if $(MIRROR),--mirror $(MIRROR))

@@ -83,6 +83,14 @@ jobs_option = click.option("--jobs", "-j", type=click.IntRange(1, 64), default=o
 
 
 
+def terminal_progress(done: int, total: int, source_file: str) -> None:
+    """A one-line progress display, only when stderr is a terminal and logging is not quiet."""
+    if sys.stderr.isatty() and logging.getLogger().level <= logging.INFO:
+        end = "\n" if done == total else ""
+        click.echo(f"\rextracted {done}/{total}: {source_file[:50]:<50}", err=True, nl=False)
+        click.echo(end, err=True, nl=False)
+
+
 def print_documents(documents: list[dict]) -> None:
     for doc in documents:
         line = f"{doc['status']:<8} {doc['doc_id']:<14} rows={doc['rows']:<5}"
@@ -121,7 +129,8 @@ def run(paths, documents, mirror, jobs, dry_run):
         for step in plan_run(documents, paths, mirror):
             click.echo(f"{step['doc_id']:<14} {step['fetch']}; {step['extract']}")
         _exit(0)
-    report = with_lock(paths, lambda: run_pipeline(documents, paths, mirror=mirror, jobs=jobs))
+    report = with_lock(paths, lambda: run_pipeline(documents, paths, mirror=mirror, jobs=jobs,
+                                                   progress=terminal_progress))
     print_documents(report.documents)
     blocking = [c for c in report.checks if c.blocking and not c.passed]
     findings = [c for c in report.checks if c.in_source and not c.passed]

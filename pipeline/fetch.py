@@ -123,9 +123,14 @@ def fetch_from_mirror(doc: Document, mirror: Path, raw_dir: Path, quarantine_dir
     source = Path(mirror) / doc.file
     if not source.is_file():
         return FetchResult(doc.doc_id, "missing", message=f"{doc.file} is not in the mirror {mirror}")
+    target = raw_dir / doc.file
+    size = source.stat().st_size
+    if target.is_file() and target.stat().st_size == size:
+        digest = sha256_of(source)
+        if digest == sha256_of(target):  # unchanged since it was checked and installed
+            return FetchResult(doc.doc_id, "ok", str(target), digest, size, "mirror")
     with open(source, "rb") as handle:
         head = handle.read(1024)
-    size = source.stat().st_size
     try:
         check_pdf_bytes(head, size, f"{source}")
         check_pdf_structure(source, f"{source}")
@@ -134,9 +139,6 @@ def fetch_from_mirror(doc: Document, mirror: Path, raw_dir: Path, quarantine_dir
         if quarantine_dir is not None:
             message += f"; quarantined as {quarantine(source, quarantine_dir, doc.doc_id, message).name}"
         return FetchResult(doc.doc_id, "failed", message=message, origin="mirror")
-    target = raw_dir / doc.file
-    if target.is_file() and target.stat().st_size == size and sha256_of(target) == sha256_of(source):
-        return FetchResult(doc.doc_id, "ok", str(target), sha256_of(target), size, "mirror")
     raw_dir.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{doc.file}.", suffix=".part", dir=raw_dir)
     os.close(fd)

@@ -150,7 +150,7 @@ def cache_path(paths: DataPaths, sha256: str) -> Path:
 
 
 def extract_all(documents: list[Document], fetched: dict[str, FetchResult], paths: DataPaths,
-                jobs: int = 1, time_limit: float = DOCUMENT_TIME_LIMIT) -> dict[str, dict]:
+                jobs: int = 1, time_limit: float = DOCUMENT_TIME_LIMIT, progress=None) -> dict[str, dict]:
     """Extractions for every fetched document: from the cache when the file was seen before."""
     extractions: dict[str, dict] = {}
     todo = []
@@ -164,7 +164,7 @@ def extract_all(documents: list[Document], fetched: dict[str, FetchResult], path
             continue
         todo.append((doc, result))
     args = [(doc.family, result.path, doc.file, doc.year) for doc, result in todo]
-    outputs = run_with_time_limit(extract_document, args, jobs=jobs, time_limit=time_limit)
+    outputs = run_with_time_limit(extract_document, args, jobs=jobs, time_limit=time_limit, progress=progress)
     for (doc, result), output in zip(todo, outputs):
         output = {**output, "sha256": result.sha256, "extractor_version": EXTRACTOR_VERSION}
         if "error" not in output:
@@ -182,7 +182,7 @@ def _child(func, args, connection) -> None:
     connection.close()
 
 
-def run_with_time_limit(func, calls: list[tuple], *, jobs: int, time_limit: float) -> list[dict]:
+def run_with_time_limit(func, calls: list[tuple], *, jobs: int, time_limit: float, progress=None) -> list[dict]:
     """Run `func(*call)` for each call in forked child processes, `jobs` at a time, and kill any
     that runs past `time_limit` seconds (a PDF that makes the parser run away). Results come
     back in call order whatever order they finish in, so parallel output equals serial output."""
@@ -219,6 +219,8 @@ def run_with_time_limit(func, calls: list[tuple], *, jobs: int, time_limit: floa
                 continue
             receiver.close()
             del running[index]
+            if progress is not None:
+                progress(sum(r is not None for r in results), len(calls), calls[index][2])
         if running:
             time.sleep(0.005)
     return results  # type: ignore[return-value]
@@ -369,14 +371,14 @@ class RunReport:
 
 
 def run_pipeline(documents: list[Document], paths: DataPaths, *, mirror: Path | None, jobs: int = 1,
-                 do_fetch: bool = True) -> RunReport:
+                 do_fetch: bool = True, progress=None) -> RunReport:
     timings: dict[str, float] = {}
     started = time.perf_counter()
     recover(paths.processed)  # finish a set of renames a killed run had committed
     fetched = fetch_all(documents, paths, mirror) if do_fetch else load_fetched(paths)
     timings["fetch"] = time.perf_counter() - started
     t = time.perf_counter()
-    extractions = extract_all(documents, fetched, paths, jobs=jobs)
+    extractions = extract_all(documents, fetched, paths, jobs=jobs, progress=progress)
     timings["extract"] = time.perf_counter() - t
     t = time.perf_counter()
     last_good_path = paths.state / "last_good.json"
