@@ -1,0 +1,757 @@
+"""Extractor for the OJJDP-NCMEC Transparency reports: every table, read cell by cell.
+
+Each edition prints about twenty small tables (three calendar years side by side) wherever the
+prose leaves room, so nothing here depends on page numbers or coordinates. A table is found from
+what Word draws: every cell border is a thin filled rectangle, so the borders that touch each
+other form one table's grid. The grid gives the cells, including merged ones (a missing border
+between two grid cells merges them); pdfplumber words are placed into the cell holding their
+letters (`_ink_middle`).
+`extract_tables()` defaults are not used: they split multi-line headers, wrapped labels and
+numbers broken across lines in narrow cells.
+
+How a table is read:
+1. bands (grid rows) before the first band holding a number are the header; a first band that
+   is one cell across the whole table is the title;
+2. in the data bands the first cell is the row label when it holds text (tables such as the
+   hash-sharing counts have no row labels);
+3. a data cell holds one count, optionally a percent under it ("887,252" / "4.1%"), or several
+   labelled counts ("Actionable: 491,655 Informational: 400,715 Total: 892,370"); pieces of one
+   number broken across lines ("24,768,90" / "3") are joined only when the pieces alone are not
+   well-formed counts and the joined text is one (`pipeline.layout.join_count_pieces`);
+4. footnote markers are the digits printed smaller than the text they follow ("Unknown
+   Location" + superscript "3", "CY 2022" + superscript "9"); they are split off into `footnote`;
+5. the table id comes from the one rule in `pipeline/data/ojjdp_tables.csv` whose pattern
+   matches the table's header text (title, row-label header, column headers); a table no rule
+   matches is kept as `unknown_p{page}_{n}` (n counts tables down the page); two rules matching
+   one table, or one rule matching two tables, is an error.
+
+Anything the reader cannot place (text among the numbers, two counts in one cell, an unknown
+in-cell label, a rule matching two tables) raises `ExtractionError`: never a guessed number.
+Quirks it does correct (a misprinted in-cell label) are listed in `OjjdpExtraction.notes`.
+
+Cell vocabulary, one dict per printed number (keys exactly as in `CELL_KEYS`):
+  row_label, column_label  as printed, lines joined, whitespace normalised; a column under a
+           spanning header is labelled top-down, levels joined by " | " ("CY 2021 | Total
+           Images/Videos"); None where the table has no row labels.
+  footnote the footnote markers split off the row and column labels ("3", "9"), comma-joined.
+  year     the calendar year the number describes: from "CY yyyy" in the column header, else in
+           the row label (Appendix A), else in the table title (identified victims, one table
+           per year).
+  measure  what the number counts. Units (the table's `default_measure` in the rules file):
+           reports, files, esps (newly registered ESPs), instances (feedback instances), hashes,
+           signatures (PhotoDNA signatures), victims, series, reviews, count (tables no rule
+           recognises). Kinds, from a column header (the rule's `column_measures`) or an in-cell
+           label: total, unique (MD5-unique files), similar (visually similar files),
+           actionable, informational. And `percent` for a printed percentage (value is None,
+           percent holds the number).
+  value    the count, exact; None for "-" and for percents.  percent: Decimal as printed.
+  value_text  the number exactly as printed ("24,768,903" for the broken one, "-" for none).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+
+from pipeline.extract import ExtractionError
+from pipeline.layout import NO_NUMBER, TextLine, Word, group_lines, join_count_pieces, parse_count
+
+CELL_KEYS = ("edition", "table_id", "row_label", "footnote", "column_label", "year", "measure",
+             "value", "percent", "value_text", "page")
+
+# Word (2022 and 2023 editions) draws borders as filled rectangles 0.48 pt thick; shaded cell
+# backgrounds are rectangles too, but many points thick, so thickness tells them apart.
+MAX_RULE_THICKNESS = 2.0
+# Borders of one cell are drawn as separate pieces with small gaps at the corners.
+TOUCH_TOLERANCE = 2.0
+# Superscript footnote markers are printed at 6.48 pt beside 11.04 pt text (both editions).
+FOOTNOTE_SIZE_RATIO = 0.8
+# A page whose content stream draws fewer rectangles and line segments than this cannot hold a
+# ruled table (two rows by two columns already need 3 + 3 borders). Such a page is not parsed:
+# nearly all of the extraction time is pdfminer interpreting pages.
+MIN_SHAPES_FOR_A_TABLE = 6
+
+COUNT = re.compile(r"^\d{1,3}(,\d{3})*$")
+PERCENT = re.compile(r"^(\d+(?:\.\d+)?)%$")
+NUMBERISH = re.compile(r"^[\d,.%]+$")
+YEAR = re.compile(r"\bCY ?((?:19|20)\d\d)\b")
+
+# In-cell labels of the law-enforcement-recipients table and the measure each one names.
+CELL_LABEL_MEASURES = {"actionable": "actionable", "informational": "informational", "total": "total"}
+# Labels NCMEC misprinted, read as the label they stand for and reported in `notes`.
+# 2022 ed. p.8 and 2023 ed. p.9, Federal Law Enforcement, CY 2021: "International: 590,383"
+# sits between "Actionable:" and "Total:" where every other cell says "Informational:", and
+# 916,064 + 590,383 = 1,506,447, the printed total.
+MISPRINTED_CELL_LABELS = {"international": "informational"}
+
+
+# --- plain data ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SizedWord(Word):
+    """A pdfplumber word with its font size, which is what tells a footnote marker apart."""
+
+    size: float = 0.0
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One drawn border segment: horizontal at y=`at` from `start` to `end` in x, or vertical."""
+
+    horizontal: bool
+    at: float
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One cell of a table grid (merged cells already merged) and the words inside it."""
+
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+    row0: int  # first and last grid row the cell spans
+    row1: int
+    words: tuple[SizedWord, ...]
+
+    @property
+    def x_middle(self) -> float:
+        return (self.x0 + self.x1) / 2
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A table as drawn on one page: its bands (grid rows) of cells, left to right."""
+
+    page: int
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+    bands: tuple[tuple[Cell, ...], ...]
+
+
+@dataclass(frozen=True)
+class CellText:
+    """A cell's words read as text: lines joined as printed, footnote markers split off."""
+
+    text: str
+    footnotes: tuple[str, ...]
+    tokens: tuple[str, ...]  # the words in reading order, markers left out
+
+
+@dataclass(frozen=True)
+class PrintedValue:
+    """One number as printed in a cell, with the in-cell label it follows, if any."""
+
+    label: str | None  # lower-cased, without the colon
+    text: str
+    value: int | None
+    percent: Decimal | None
+
+
+@dataclass(frozen=True)
+class TableRule:
+    """One row of pipeline/data/ojjdp_tables.csv."""
+
+    table_id: str
+    pattern: re.Pattern
+    default_measure: str
+    column_measures: tuple[tuple[re.Pattern, str], ...]
+    one_per_year: bool
+    description: str
+
+
+@dataclass(frozen=True)
+class OjjdpExtraction:
+    """Every printed number of one edition (`cells`), one entry per table found (`tables`),
+    `notes` on source quirks the reader corrected (each names table, page, printed and read text)
+    and the document's page count."""
+
+    cells: list[dict]
+    tables: list[dict]
+    notes: list[dict] = field(default_factory=list)
+    pages: int = 0
+
+
+# --- the rules file -----------------------------------------------------------------------------
+
+def parse_table_rules(text: str, source: str = "ojjdp_tables.csv") -> list[TableRule]:
+    """Rules from the CSV text; malformed rows are a ValueError naming the line."""
+    rules = []
+    seen = set()
+    for line_no, row in enumerate(csv.DictReader(io.StringIO(text)), start=2):
+        where = f"{source} line {line_no}"
+        table_id = (row.get("table_id") or "").strip()
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", table_id) or table_id.startswith("unknown"):
+            raise ValueError(f"{where}: expected a snake_case table_id, found {table_id!r}")
+        if table_id in seen:
+            raise ValueError(f"{where}: table_id {table_id!r} appears twice")
+        seen.add(table_id)
+        try:
+            pattern = re.compile(row["pattern"], re.IGNORECASE)
+            column_measures = tuple(
+                (re.compile(item.split("=>")[0].strip(), re.IGNORECASE), item.split("=>")[1].strip())
+                for item in (row.get("column_measures") or "").split(";") if item.strip()
+            )
+        except (re.error, IndexError) as err:
+            raise ValueError(f"{where}: bad pattern or column_measures: {err}") from None
+        one_per_year = (row.get("one_per_year") or "").strip().lower()
+        if one_per_year not in ("true", "false"):
+            raise ValueError(f"{where}: expected one_per_year true or false, found {one_per_year!r}")
+        measure = (row.get("default_measure") or "").strip()
+        if not measure:
+            raise ValueError(f"{where}: default_measure is empty")
+        rules.append(TableRule(table_id, pattern, measure, column_measures, one_per_year == "true",
+                               (row.get("description") or "").strip()))
+    return rules
+
+
+def load_table_rules() -> list[TableRule]:
+    text = resources.files("pipeline.data").joinpath("ojjdp_tables.csv").read_text(encoding="utf-8")
+    return parse_table_rules(text)
+
+
+# --- page -> rules -> grids ---------------------------------------------------------------------
+
+def rules_from_shapes(shapes: list[dict]) -> list[Rule]:
+    """Thin rectangles and lines as border segments, collinear touching pieces joined.
+
+    Word draws a border as one thin rectangle per cell side plus a small square at each corner
+    (0.48 pt, or 1.5 pt for heavy borders: 2022 ed. p.18); a square is a piece of both the
+    horizontal and the vertical border through it.
+    """
+    pieces = []
+    for s in shapes:
+        width, height = s["x1"] - s["x0"], s["bottom"] - s["top"]
+        if height <= MAX_RULE_THICKNESS and width >= height:
+            pieces.append(Rule(True, (s["top"] + s["bottom"]) / 2, s["x0"], s["x1"]))
+        if width <= MAX_RULE_THICKNESS and height >= width:
+            pieces.append(Rule(False, (s["x0"] + s["x1"]) / 2, s["top"], s["bottom"]))
+    joined: list[Rule] = []
+    for horizontal in (True, False):
+        same_way = sorted((p for p in pieces if p.horizontal == horizontal), key=lambda p: p.at)
+        lines: list[list[Rule]] = []
+        for piece in same_way:  # pieces less than a border's thickness apart are one line
+            if lines and piece.at - lines[-1][-1].at <= MAX_RULE_THICKNESS / 2:
+                lines[-1].append(piece)
+            else:
+                lines.append([piece])
+        for line in lines:
+            at = sum(p.at for p in line) / len(line)
+            spans: list[list[float]] = []
+            for piece in sorted(line, key=lambda p: p.start):
+                if spans and piece.start <= spans[-1][1] + TOUCH_TOLERANCE:
+                    spans[-1][1] = max(spans[-1][1], piece.end)
+                else:
+                    spans.append([piece.start, piece.end])
+            joined.extend(Rule(horizontal, at, a, b) for a, b in spans)
+    return joined
+
+
+def _touch(h: Rule, v: Rule) -> bool:
+    t = TOUCH_TOLERANCE
+    return h.start - t <= v.at <= h.end + t and v.start - t <= h.at <= v.end + t
+
+
+def group_rules(rules: list[Rule]) -> list[list[Rule]]:
+    """Rules that touch, directly or through others, as one group: one group per drawn table.
+
+    Underlines and footnote separators touch nothing and are dropped (a table needs at least two
+    horizontal and two vertical borders).
+    """
+    parent = list(range(len(rules)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    horizontal = [i for i, r in enumerate(rules) if r.horizontal]
+    vertical = [i for i, r in enumerate(rules) if not r.horizontal]
+    for i in horizontal:
+        for j in vertical:
+            if _touch(rules[i], rules[j]):
+                parent[find(i)] = find(j)
+    groups: dict[int, list[Rule]] = {}
+    for i, rule in enumerate(rules):
+        groups.setdefault(find(i), []).append(rule)
+    tables = []
+    for group in groups.values():
+        if len(_positions([r.at for r in group if r.horizontal])) >= 2 and \
+                len(_positions([r.at for r in group if not r.horizontal])) >= 2:
+            tables.append(sorted(group, key=lambda r: (r.horizontal, r.at, r.start)))
+    return sorted(tables, key=lambda g: (min(r.at for r in g if r.horizontal),
+                                         min(r.at for r in g if not r.horizontal)))
+
+
+def _positions(values: list[float]) -> list[float]:
+    """Distinct border positions: values closer than the tolerance are one border."""
+    clusters: list[list[float]] = []
+    for v in sorted(values):
+        if clusters and v - clusters[-1][-1] <= TOUCH_TOLERANCE:
+            clusters[-1].append(v)
+        else:
+            clusters.append([v])
+    return [sum(c) / len(c) for c in clusters]
+
+
+def _has_border(rules: list[Rule], horizontal: bool, at: float, across: float) -> bool:
+    t = TOUCH_TOLERANCE
+    return any(r.horizontal == horizontal and abs(r.at - at) <= t and r.start - t <= across <= r.end + t
+               for r in rules)
+
+
+def build_grid(rules: list[Rule], words: list[SizedWord], *, page: int, source: str) -> Grid:
+    """The cells of one table: grid cells with no border between them are one merged cell."""
+    ys = _positions([r.at for r in rules if r.horizontal])
+    xs = _positions([r.at for r in rules if not r.horizontal])
+    n_rows, n_cols = len(ys) - 1, len(xs) - 1
+    parent = {(i, j): (i, j) for i in range(n_rows) for j in range(n_cols)}
+
+    def find(k):
+        while parent[k] != k:
+            k = parent[k]
+        return k
+
+    for i in range(n_rows):
+        y_mid = (ys[i] + ys[i + 1]) / 2
+        for j in range(n_cols):
+            x_mid = (xs[j] + xs[j + 1]) / 2
+            if j + 1 < n_cols and not _has_border(rules, False, xs[j + 1], y_mid):
+                parent[find((i, j + 1))] = find((i, j))
+            if i + 1 < n_rows and not _has_border(rules, True, ys[i + 1], x_mid):
+                parent[find((i + 1, j))] = find((i, j))
+    members: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    for key in parent:
+        members.setdefault(find(key), []).append(key)
+
+    cells = []
+    for group in members.values():
+        rows = [i for i, _ in group]
+        cols = [j for _, j in group]
+        if len(group) != (max(rows) - min(rows) + 1) * (max(cols) - min(cols) + 1):
+            raise ExtractionError(
+                f"{source}, page {page}: expected rectangular table cells, found a merged cell shaped"
+                f" like an L at x={xs[min(cols)]:.0f}, y={ys[min(rows)]:.0f}; cannot tell which cell is which"
+            )
+        x0, x1, top, bottom = xs[min(cols)], xs[max(cols) + 1], ys[min(rows)], ys[max(rows) + 1]
+        inside = tuple(w for w in words if x0 < (w.x0 + w.x1) / 2 < x1 and top < _ink_middle(w) < bottom)
+        cells.append(Cell(x0, top, x1, bottom, min(rows), max(rows), inside))
+    bands = tuple(
+        tuple(sorted((c for c in cells if c.row0 <= i <= c.row1), key=lambda c: c.x0)) for i in range(n_rows)
+    )
+    return Grid(page, xs[0], ys[0], xs[-1], ys[-1], bands)
+
+
+def _ink_middle(word: Word) -> float:
+    """Where a word's letters are, vertically: pdfplumber's box runs from the font's ascent to
+    its descent, and digits and capitals sit in the upper part. Header text can overflow its
+    cell: 2022 ed. p.7, the last header line "Technology" of the CY 2020 visually-similar column
+    straddles the border above the first data row, with its box's middle just below the border."""
+    return word.top + 0.4 * (word.bottom - word.top)
+
+
+def continue_across_pages(grids: list[Grid]) -> list[list[Grid]]:
+    """Tables as lists of grids: a grid that starts with numbers (no header of its own) at the top
+    of a page, drawn with the same columns as the last table on the previous page, continues it.
+
+    Neither 2022 nor 2023 splits a table across pages; a later edition may, and its second half
+    must not become an `unknown` table with no column labels.
+    """
+    tables: list[list[Grid]] = []
+    for grid in grids:
+        previous = tables[-1][-1] if tables else None
+        if (previous is not None and grid.page == previous.page + 1
+                and not any(g.page == grid.page and g.top < grid.top for g in grids)
+                and _first_band_is_data(grid) and _same_columns(previous, grid)):
+            tables[-1].append(grid)
+        else:
+            tables.append([grid])
+    return tables
+
+
+def _same_columns(a: Grid, b: Grid) -> bool:
+    edges_a = sorted({round(c.x0) for band in a.bands for c in band} | {round(a.x1)})
+    edges_b = sorted({round(c.x0) for band in b.bands for c in band} | {round(b.x1)})
+    return len(edges_a) == len(edges_b) and all(abs(p - q) <= TOUCH_TOLERANCE for p, q in zip(edges_a, edges_b))
+
+
+def _first_band_is_data(grid: Grid) -> bool:
+    return bool(grid.bands) and any(_safe_values(read_text(c)) is not None for c in grid.bands[0])
+
+
+# --- cell -> text / values ----------------------------------------------------------------------
+
+def _join_lines(lines: list[str]) -> str:
+    """Lines of one cell as one string: a line ending in '/' or '-' runs on without a space
+    ("Images/" + "Videos", "Total Local/State/" + "ICAC Agencies", "Hash-" + "Sharing")."""
+    text = ""
+    for line in lines:
+        if not text:
+            text = line
+        elif text.endswith(("/", "-")):
+            text += line
+        else:
+            text += " " + line
+    return " ".join(text.split())
+
+
+def read_text(cell: Cell) -> CellText:
+    """The words of a cell as text, with footnote markers (digits printed small) split off."""
+    if not cell.words:
+        return CellText("", (), ())
+    body_size = max(w.size for w in cell.words)
+    markers = [w for w in cell.words
+               if w.size and w.size < FOOTNOTE_SIZE_RATIO * body_size and w.text.isdigit()]
+    body = [w for w in cell.words if w not in markers]
+    lines: list[TextLine] = group_lines(body)
+    tokens = tuple(w.text for line in lines for w in line.words)
+    return CellText(_join_lines([line.text for line in lines]), tuple(m.text for m in markers), tokens)
+
+
+def read_values(cell: CellText) -> list[PrintedValue] | None:
+    """The numbers a cell prints, or None when the cell is text (a label or header).
+
+    Raises ValueError when the cell is numbers but not readable as one value per label.
+    """
+    if not cell.tokens:
+        return None
+    groups: list[tuple[str | None, list[str]]] = []
+    pending_label: list[str] = []
+    for token in cell.tokens:
+        if NUMBERISH.match(token) or token in NO_NUMBER:
+            if pending_label:
+                return None  # words not ending in ':' before a number: this is text
+            if not groups:
+                groups.append((None, []))
+            groups[-1][1].append(token)
+        elif re.fullmatch(r"[A-Za-z][A-Za-z ]*:?", token):
+            pending_label.append(token)
+            if token.endswith(":"):
+                groups.append((" ".join(pending_label)[:-1].lower(), []))
+                pending_label = []
+        else:
+            return None
+    if pending_label or not any(pieces for _, pieces in groups):
+        return None
+    values = []
+    for label, pieces in groups:
+        if not pieces:
+            raise ValueError(f"label {label!r}: found no number after it")
+        values.extend(_group_values(label, pieces))
+    return values
+
+
+def _group_values(label: str | None, pieces: list[str]) -> list[PrintedValue]:
+    if any(p in NO_NUMBER for p in pieces):
+        if len(pieces) != 1:
+            raise ValueError(f"a dash among numbers: {' | '.join(pieces)}")
+        return [PrintedValue(label, pieces[0], None, None)]
+    percent_pieces = [p for p in pieces if "%" in p or "." in p]
+    count_pieces = [p for p in pieces if p not in percent_pieces]
+    values = []
+    if count_pieces:
+        text = join_count_pieces(count_pieces)
+        if not COUNT.match(text):
+            raise ValueError(f"not a count as printed: {text!r}")
+        values.append(PrintedValue(label, text, parse_count(text), None))
+    if percent_pieces:
+        text = "".join(percent_pieces)
+        match = PERCENT.match(text)
+        if not match or label is not None:
+            raise ValueError(f"not a percent as printed: {text!r}")
+        values.append(PrintedValue(label, text, None, Decimal(match.group(1))))
+    return values
+
+
+# --- grid -> cells ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ReadTable:
+    """A table's header text and its numbers, before a table id is known."""
+
+    page: int
+    header_text: str
+    caption: str
+    title: str
+    entries: tuple[dict, ...]  # row_label, footnote, column_label, year, printed, page
+
+
+def _where(source: str, page: int) -> str:
+    return f"{source}, page {page}"
+
+
+def read_table(grids: list[Grid], *, source: str) -> ReadTable:
+    """Header, row labels and numbers of one table (one grid, or several across pages)."""
+    first = grids[0]
+    texts = {c: read_text(c) for g in grids for band in g.bands for c in band}
+    width = first.x1 - first.x0
+
+    data_start = len(first.bands)
+    for index, band in enumerate(first.bands):
+        if any(_safe_values(texts[c]) for c in band):
+            data_start = index
+            break
+    header_bands = first.bands[:data_start]
+    title = ""
+    if header_bands and len(header_bands[0]) == 1 and header_bands[0][0].x1 - header_bands[0][0].x0 >= width - 1:
+        title = texts[header_bands[0][0]].text
+        header_bands = header_bands[1:]
+    header_cells = _unique(c for band in header_bands for c in band)
+
+    data_bands = [(first.page, band) for band in first.bands[data_start:]]
+    data_bands += [(g.page, band) for g in grids[1:] for band in g.bands]
+    has_stub = any(band and _safe_values(texts[band[0]]) is None and texts[band[0]].text
+                   for _, band in data_bands)
+    stub = data_bands[0][1][0] if has_stub and data_bands else None
+    stub_cells = [c for c in header_cells if stub is not None and c.x0 <= stub.x_middle <= c.x1]
+    stub_header = " ".join(texts[c].text for c in stub_cells if texts[c].text)
+    # What the rules file matches: title, then the row-label column's header, then the rest.
+    header_text = " ".join(t for t in [title, stub_header] + [texts[c].text for c in header_cells
+                                                              if c not in stub_cells] if t)
+    caption = title or stub_header or header_text
+
+    entries = []
+    emitted: set[Cell] = set()
+    previous_label: tuple[str | None, tuple[str, ...]] = (None, ())
+    for page, band in data_bands:
+        where = _where(source, page)
+        cells = list(band)
+        label, label_notes = None, ()
+        if has_stub:
+            stub_text = texts[(cells[0])]
+            label, label_notes = stub_text.text or None, stub_text.footnotes
+            cells = cells[1:]
+        for cell in cells:
+            if cell in emitted:
+                continue
+            content = texts[(cell)]
+            try:
+                values = read_values(content)
+            except ValueError as err:
+                raise ExtractionError(
+                    f"{where}: in the table {caption[:60]!r}, row {label!r}: expected one number per"
+                    f" label in a cell, found {content.text!r} ({err})"
+                ) from None
+            if values is None:
+                if content.text:
+                    raise ExtractionError(
+                        f"{where}: in the table {caption[:60]!r}, row {label!r}: expected numbers right"
+                        f" of the row label, found text {content.text!r}"
+                    )
+                continue
+            if has_stub and label is None:
+                # A percent row printed under its count row with an empty label cell belongs to
+                # the row above; anything else without a label cannot be placed.
+                if all(v.percent is not None for v in values) and previous_label[0] is not None:
+                    label, label_notes = previous_label
+                else:
+                    raise ExtractionError(
+                        f"{where}: in the table {caption[:60]!r}: expected a row label left of"
+                        f" {content.text!r}, found an empty label cell"
+                    )
+            emitted.add(cell)
+            column_cells = [c for c in header_cells if c.x0 <= cell.x_middle <= c.x1
+                            and not (stub is not None and c.x0 <= stub.x_middle <= c.x1)]
+            column_texts = [texts[c] for c in column_cells if texts[c].text]
+            column_label = " | ".join(t.text for t in column_texts) or None
+            footnotes = tuple(label_notes) + tuple(m for t in column_texts for m in t.footnotes)
+            for value in values:
+                entries.append({
+                    "row_label": label, "footnote": ",".join(footnotes) or None,
+                    "column_label": column_label, "printed": value, "page": page,
+                })
+        if label is not None:
+            previous_label = (label, label_notes)
+    return ReadTable(first.page, header_text, caption, title, tuple(entries))
+
+
+def _safe_values(text: CellText) -> list[PrintedValue] | None:
+    try:
+        return read_values(text)
+    except ValueError:
+        return [PrintedValue(None, text.text, None, None)]  # numbers, if unreadable ones
+
+
+def _unique(cells) -> list[Cell]:
+    """Cells in first-seen order, each once (a cell spanning two bands appears in both)."""
+    return list(dict.fromkeys(cells))
+
+
+def _year_in(text: str | None) -> int | None:
+    years = {int(y) for y in YEAR.findall(text or "")}
+    return years.pop() if len(years) == 1 else None
+
+
+def match_rule(header_text: str, rules: list[TableRule], *, where: str) -> TableRule | None:
+    """The one rule whose pattern matches the header text, None if none does.
+
+    Two matching rules mean the rules file is ambiguous: an error, never a coin toss.
+    """
+    matching = [r for r in rules if r.pattern.search(header_text)]
+    if len(matching) > 1:
+        raise ExtractionError(
+            f"{where}: expected one rule in ojjdp_tables.csv to match the table {header_text[:80]!r},"
+            f" found {len(matching)}: {', '.join(r.table_id for r in matching)}"
+        )
+    return matching[0] if matching else None
+
+
+def measure_of(value: PrintedValue, column_label: str | None, rule: TableRule | None, *,
+               where: str) -> tuple[str, str | None]:
+    """The measure a number gives, and a note when a misprinted label had to be read."""
+    if value.percent is not None:
+        return "percent", None
+    if value.label is not None:
+        if value.label in CELL_LABEL_MEASURES:
+            return CELL_LABEL_MEASURES[value.label], None
+        if value.label in MISPRINTED_CELL_LABELS:
+            meant = MISPRINTED_CELL_LABELS[value.label]
+            return meant, f"printed label {value.label.title()!r}: read as {meant!r} (misprint)"
+        raise ExtractionError(
+            f"{where}: expected an in-cell label among {', '.join(sorted(CELL_LABEL_MEASURES))},"
+            f" found {value.label!r} before {value.text}"
+        )
+    if rule is None:
+        return "count", None
+    if rule.column_measures:
+        for pattern, measure in rule.column_measures:
+            if pattern.search(column_label or ""):
+                return measure, None
+        raise ExtractionError(
+            f"{where}: expected the column header of {value.text} in {rule.table_id} to match one of"
+            f" {', '.join(p.pattern for p, _ in rule.column_measures)}, found {column_label!r}"
+        )
+    return rule.default_measure, None
+
+
+def tables_to_cells(read_tables: list[ReadTable], rules: list[TableRule], *, edition: int,
+                    source: str) -> OjjdpExtraction:
+    """Table ids, years and measures for every number read; the table list and notes."""
+    cells, tables, notes = [], [], []
+    per_page: Counter = Counter()
+    ids_seen: dict[str, list[int | None]] = {}
+    for table in read_tables:
+        per_page[table.page] += 1
+        where = _where(source, table.page)
+        rule = match_rule(table.header_text, rules, where=where)
+        table_id = rule.table_id if rule else f"unknown_p{table.page}_{per_page[table.page]}"
+        title_year = _year_in(table.title)
+        if rule is not None:
+            years_before = ids_seen.setdefault(table_id, [])
+            if years_before and not rule.one_per_year:
+                raise ExtractionError(
+                    f"{where}: expected one table matching {table_id}, found another one"
+                    f" ({table.caption[:60]!r}); the rule's pattern is too loose"
+                )
+            if rule.one_per_year and (title_year is None or title_year in years_before):
+                raise ExtractionError(
+                    f"{where}: expected {table_id} tables each titled with a distinct year,"
+                    f" found {table.title!r}"
+                )
+            years_before.append(title_year)
+        n_cells = 0
+        for entry in table.entries:
+            value: PrintedValue = entry["printed"]
+            cell_where = _where(source, entry["page"])
+            year = _year_in(entry["column_label"]) or _year_in(entry["row_label"]) or title_year
+            measure, note = measure_of(value, entry["column_label"], rule, where=cell_where)
+            cell = {
+                "edition": edition, "table_id": table_id, "row_label": entry["row_label"],
+                "footnote": entry["footnote"], "column_label": entry["column_label"], "year": year,
+                "measure": measure, "value": value.value, "percent": value.percent,
+                "value_text": value.text, "page": entry["page"],
+            }
+            cells.append(cell)
+            n_cells += 1
+            if note:
+                notes.append({"table_id": table_id, "page": entry["page"], "row_label": entry["row_label"],
+                              "column_label": entry["column_label"], "year": year, "measure": measure,
+                              "value_text": value.text, "note": note})
+        tables.append({"table_id": table_id, "page": table.page, "caption": table.caption,
+                       "n_cells": n_cells, "recognised": rule is not None})
+
+    keys = Counter((c["table_id"], c["row_label"], c["column_label"], c["year"], c["measure"]) for c in cells)
+    repeated = [k for k, n in keys.items() if n > 1]
+    if repeated:
+        raise ExtractionError(
+            f"{source}: expected each (table, row, column, year, measure) once, found {len(repeated)}"
+            f" repeated, e.g. {repeated[0]}"
+        )
+    return OjjdpExtraction(cells, tables, notes)
+
+
+# --- the PDF edge ---------------------------------------------------------------------------------
+
+def _shapes_drawn(page) -> int:
+    """How many rectangles and line segments the page's content stream draws ('re' and 'l'
+    operators), read without interpreting the page. Text that happens to look like an operator
+    only over-counts (the page is then parsed); pages drawing XObjects count as unbounded."""
+    from pdfminer.pdftypes import resolve1
+
+    contents = page.page_obj.contents or []
+    data = b"".join(resolve1(stream).get_data() for stream in contents)
+    if re.search(rb"\sDo\b", data):
+        return 10**9
+    return len(re.findall(rb"\s(?:re|l)\s", data))
+
+
+def _sized_words(page) -> list[SizedWord]:
+    return rejoin_split_words([
+        SizedWord(w["text"], float(w["x0"]), float(w["x1"]), float(w["top"]), float(w["bottom"]),
+                  float(w["size"]))
+        for w in page.extract_words(keep_blank_chars=False, use_text_flow=False, extra_attrs=["size"])
+    ])
+
+
+def rejoin_split_words(words: list[SizedWord]) -> list[SizedWord]:
+    """Words that touch (no gap at all) on the same line in the same size are one word.
+
+    Word sometimes prints stray space characters on top of letters: 2022 ed. p.8, CY 2022 ICAC
+    cell, where "Informational:" comes out of pdfplumber as "I", "n", "formational:". A real
+    space leaves a gap of a few points; these pieces touch. A smaller footnote digit right after
+    a word is not joined (its size differs).
+    """
+    out: list[SizedWord] = []
+    for word in sorted(words, key=lambda w: (round(w.top, 1), w.x0)):
+        last = out[-1] if out else None
+        if (last is not None and abs(last.top - word.top) < 0.5 and abs(last.size - word.size) < 0.01
+                and -1.0 < word.x0 - last.x1 < 0.1):
+            out[-1] = SizedWord(last.text + word.text, last.x0, word.x1, last.top, max(last.bottom, word.bottom),
+                                last.size)
+        else:
+            out.append(word)
+    return out
+
+
+def extract_ojjdp(pdf_path, *, edition: int) -> OjjdpExtraction:
+    """Every number in every table of one OJJDP-NCMEC Transparency edition."""
+    import pdfplumber
+
+    source = Path(pdf_path).name
+    grids: list[Grid] = []
+    with pdfplumber.open(pdf_path) as pdf:
+        page_count = len(pdf.pages)
+        for number, page in enumerate(pdf.pages, start=1):
+            if _shapes_drawn(page) < MIN_SHAPES_FOR_A_TABLE:
+                continue
+            groups = group_rules(rules_from_shapes(page.rects + page.lines))
+            if groups:
+                words = _sized_words(page)
+                grids.extend(build_grid(group, words, page=number, source=source) for group in groups)
+            page.close()
+    read = [read_table(grids_of_table, source=source) for grids_of_table in continue_across_pages(grids)]
+    if not read:
+        raise ExtractionError(f"{source}: expected ruled tables, found none on any page")
+    result = tables_to_cells(read, load_table_rules(), edition=edition, source=source)
+    return replace(result, pages=page_count)

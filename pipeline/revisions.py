@@ -1,0 +1,115 @@
+"""Revisions between OJJDP editions: each edition reprints the two calendar years before it, so
+a figure NCMEC revised (or dropped, or added) shows up as the same cell printed differently.
+
+Cells are matched on (table_id, row_label, column_label, year, measure) between each edition
+and the next one present. Labels are matched ignoring case, spacing and punctuation: the 2022
+edition prints "(based on MD5 hash" where the 2023 edition prints "(based on MD5 hash)" over the
+same CY 2022 column, and that is not a revision. Any other wording change is reported as a cell
+only in one edition ("Unknown" in 2022 became "Unknown Location" in 2023).
+
+`only_in_old` / `only_in_new` are reported only for years both editions cover: the years at
+least two tables of each edition print (Appendix A alone reaches back to 1998, which would make
+every CY 2020 cell of the 2022 edition look dropped).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+KEY = ["table_id", "row_label", "column_label", "year", "measure"]
+NEEDED = KEY + ["edition", "value", "percent", "page"]
+COLUMNS = KEY + ["old_edition", "new_edition", "old_value", "new_value", "old_percent", "new_percent",
+                 "old_page", "new_page", "change"]
+INTEGER_COLUMNS = ["year", "old_edition", "new_edition", "old_value", "new_value", "old_page", "new_page"]
+
+
+def _label_key(label) -> str | None:
+    """A label as compared between editions: letters and digits only, lower case."""
+    if label is None or (isinstance(label, float) and pd.isna(label)):
+        return None
+    return re.sub(r"[^0-9a-z]", "", str(label).lower())
+
+
+def _missing(value) -> bool:
+    return value is None or (not isinstance(value, str) and pd.isna(value))
+
+
+def covered_years(cells: pd.DataFrame) -> set[int]:
+    """Years an edition reports on: those at least two of its tables print."""
+    per_year = cells.dropna(subset=["year"]).groupby("year")["table_id"].nunique()
+    return {int(y) for y, n in per_year.items() if n >= 2}
+
+
+def _index(cells: pd.DataFrame, edition: int) -> dict[tuple, dict]:
+    out: dict[tuple, dict] = {}
+    for row in cells.to_dict("records"):
+        key = (row["table_id"], _label_key(row["row_label"]), _label_key(row["column_label"]),
+               None if _missing(row["year"]) else int(row["year"]), row["measure"])
+        if key in out:
+            raise ValueError(
+                f"edition {edition}: expected each (table, row, column, year, measure) once, found {key} twice"
+                f" (pages {out[key]['page']} and {row['page']})"
+            )
+        out[key] = row
+    return out
+
+
+def _same(old: dict, new: dict) -> bool:
+    def norm(v):
+        return None if _missing(v) else v
+    return norm(old["value"]) == norm(new["value"]) and norm(old["percent"]) == norm(new["percent"])
+
+
+def _record(old: dict | None, new: dict | None, old_edition: int, new_edition: int, change: str) -> dict:
+    shown = new if new is not None else old
+    def get(row, field):
+        return None if row is None or _missing(row[field]) else row[field]
+    return {
+        "table_id": shown["table_id"], "row_label": get(shown, "row_label"),
+        "column_label": get(shown, "column_label"), "year": get(shown, "year"), "measure": shown["measure"],
+        "old_edition": old_edition, "new_edition": new_edition,
+        "old_value": get(old, "value"), "new_value": get(new, "value"),
+        "old_percent": get(old, "percent"), "new_percent": get(new, "percent"),
+        "old_page": get(old, "page"), "new_page": get(new, "page"), "change": change,
+    }
+
+
+def compare_editions(old_cells: pd.DataFrame, new_cells: pd.DataFrame, old_edition: int,
+                     new_edition: int) -> list[dict]:
+    """Revised cells and cells printed by only one of two editions (for years both cover)."""
+    old, new = _index(old_cells, old_edition), _index(new_cells, new_edition)
+    both_cover = covered_years(old_cells) & covered_years(new_cells)
+    records = []
+    for key in old.keys() | new.keys():
+        o, n = old.get(key), new.get(key)
+        if o is not None and n is not None:
+            if not _same(o, n):
+                records.append(_record(o, n, old_edition, new_edition, "revised"))
+        elif key[3] in both_cover:
+            records.append(_record(o, n, old_edition, new_edition, "only_in_old" if n is None else "only_in_new"))
+    return records
+
+
+def ojjdp_revisions(cells: pd.DataFrame) -> pd.DataFrame:
+    """Every cell whose value differs between an edition and the next, or that only one of them
+    prints, for all editions in `cells` (the ojjdp_cells table, several editions)."""
+    missing = [c for c in NEEDED if c not in cells.columns]
+    if missing:
+        raise ValueError(f"ojjdp_revisions: expected columns {', '.join(NEEDED)}; missing {', '.join(missing)}")
+    editions = sorted(int(e) for e in cells["edition"].dropna().unique())
+    records: list[dict] = []
+    for old_edition, new_edition in zip(editions, editions[1:]):
+        records.extend(compare_editions(cells[cells["edition"] == old_edition],
+                                        cells[cells["edition"] == new_edition], old_edition, new_edition))
+    frame = pd.DataFrame(records, columns=COLUMNS)
+    for column in INTEGER_COLUMNS:
+        frame[column] = pd.array(frame[column].tolist(), dtype="Int64")
+    for column in ["table_id", "row_label", "column_label", "measure", "change"]:
+        frame[column] = frame[column].astype(object)
+    order = frame.assign(
+        _row=frame["row_label"].fillna(""), _column=frame["column_label"].fillna(""),
+        _year=frame["year"].fillna(-1),
+    ).sort_values(["old_edition", "table_id", "_row", "_column", "_year", "measure", "change"], kind="stable")
+    return order.drop(columns=["_row", "_column", "_year"]).reset_index(drop=True)

@@ -1,0 +1,363 @@
+"""Checks for one OJJDP-NCMEC Transparency edition: NCMEC's printed figures against each other.
+
+Most tables print a total with its parts, or print the same figure as another table or another
+document (the by-ESP and by-country PDFs, Appendix A). Each relation below says which cells are
+the total and which the parts, matched on printed labels; the relations are advisory
+(`blocking=False`): when NCMEC's own figures disagree, the result is `passed=False,
+in_source=True` with both numbers, a finding for auditors, not a pipeline failure.
+
+A relation that cannot be evaluated because a cell it needs is missing means the extractor
+(or a relabelled table) broke: that is a failed blocking check. A relation that finds no total
+at all fails the same way, so a renamed total row can never pass by comparing nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from pipeline.validate import CheckResult
+
+# Fields that, with table_id, identify a cell within an edition.
+CELL_FIELDS = ("row_label", "column_label", "year", "measure")
+
+
+@dataclass(frozen=True)
+class Select:
+    """Cells of `table_id` whose `field` (row_label, column_label or measure) fully matches
+    `pattern` (case-insensitive). As a part: `optional` may be absent (a row one edition added);
+    `every` takes all matching cells (every category), otherwise exactly one must match."""
+
+    table_id: str
+    field: str
+    pattern: str
+    optional: bool = False
+    every: bool = False
+
+    def matches(self, cell: dict) -> bool:
+        value = cell.get(self.field)
+        return cell["table_id"] == self.table_id and value is not None and \
+            re.fullmatch(self.pattern, value, re.IGNORECASE) is not None
+
+
+@dataclass(frozen=True)
+class SumRule:
+    """Each total cell equals the sum of its parts: the part cells agreeing with the total on
+    `match_on` (the other coordinates). `why` says where the table says so. With `at_least`
+    the parts may overlap (one file, several series), so they add up to at least the total."""
+
+    name: str
+    total: Select
+    parts: tuple[Select, ...]
+    match_on: tuple[str, ...]
+    why: str
+    at_least: bool = False
+
+
+def _rows(table_id: str, *patterns: str, optional: tuple[str, ...] = ()) -> tuple[Select, ...]:
+    return tuple(Select(table_id, "row_label", p) for p in patterns) + \
+        tuple(Select(table_id, "row_label", p, optional=True) for p in optional)
+
+
+SAME_COLUMN = ("column_label", "year", "measure")
+SAME_ROW = ("row_label", "year", "measure")
+TOTAL_REPORTS = Select("reports_by_submitter", "row_label", r"Total CyberTipline Reports")
+
+SUM_RULES: tuple[SumRule, ...] = (
+    SumRule("reports_by_submitter_parts", TOTAL_REPORTS,
+            _rows("reports_by_submitter", r"Public CyberTipline Reports", r"ESP CyberTipline Reports"),
+            SAME_COLUMN, "public + ESP reports = total reports"),
+    SumRule("reports_by_user_location_parts", Select("reports_by_user_location", "row_label", r"Total"),
+            _rows("reports_by_user_location", r"U\.S\.", r"International", r"Unknown( Location)?"),
+            SAME_COLUMN, "U.S. + international + unknown location = total"),
+    SumRule("reports_by_incident_type_parts", TOTAL_REPORTS,
+            (Select("reports_by_incident_type", "row_label", r".+", every=True),),
+            ("year",), "every report is categorised once (section II.A), so the categories add up to all reports"),
+    SumRule("files_by_type_parts", Select("files_by_type", "row_label", r"Total"),
+            _rows("files_by_type", r"Images", r"Videos", r"Other Content"),
+            SAME_COLUMN, "images + videos + other content = total files"),
+    SumRule("files_unique_similar_parts", Select("files_unique_similar", "row_label", r"Total"),
+            _rows("files_unique_similar", r"Images", r"Videos"),
+            SAME_COLUMN, "images + videos = total, for unique and for visually similar files"),
+    SumRule("le_recipients_parts", Select("le_recipients", "measure", r"total"),
+            (Select("le_recipients", "measure", r"actionable"), Select("le_recipients", "measure", r"informational")),
+            ("row_label", "column_label", "year"), "actionable + informational = total in each cell"),
+    SumRule("cvip_relationship_info_parts",
+            Select("cvip_files_by_series_category", "row_label", r"Total\b.*"),
+            (Select("cvip_files_by_relationship_info", "row_label", r".*\bhas provided relationship information.*"),
+             Select("cvip_files_by_relationship_info", "row_label",
+                    r".*\bhas not provided relationship information.*")),
+            ("year", "measure"),
+            "files with and without relationship information = all files CVIP reviewed (section III.B)"),
+    SumRule("cvip_series_category_parts", Select("cvip_files_by_series_category", "row_label", r"Total\b.*"),
+            (Select("cvip_files_by_series_category", "row_label", r"Images/videos\b.*", every=True),),
+            ("column_label", "year", "measure"),
+            "the total row says images/videos can contain children from several series, so the series"
+            " categories add up to at least the total", at_least=True),
+    SumRule("cvip_relationship_type_parts",
+            Select("cvip_files_by_relationship_info", "row_label", r".*\bhas provided relationship information.*"),
+            (Select("cvip_unique_by_relationship_type", "row_label", r".+", every=True),),
+            ("year", "measure"),
+            "every file in a series with relationship information has a relationship type, and a file can"
+            " show several (section III.B), so the relationship types add up to at least the files with"
+            " relationship information", at_least=True),
+    SumRule("cvip_identified_victims_gender_parts", Select("cvip_identified_victims", "row_label", r"Total"),
+            _rows("cvip_identified_victims", r"Male", r"Female"),
+            SAME_COLUMN, "male + female = total victims"),
+    SumRule("cvip_identified_victims_age_parts", Select("cvip_identified_victims", "column_label", r"Grand Total"),
+            (Select("cvip_identified_victims", "column_label", r"Pubescent"),
+             Select("cvip_identified_victims", "column_label", r"Prepubescent"),
+             Select("cvip_identified_victims", "column_label", r"Infant/Toddler")),
+            SAME_ROW, "pubescent + prepubescent + infant/toddler = grand total"),
+    SumRule("cvip_le_submissions_federal_parts", Select("cvip_le_submissions", "row_label", r"Total Federal Agencies"),
+            _rows("cvip_le_submissions", r"DHS Immigration and Customs Enforcement",
+                  r"Federal Bureau of Investigation", r"Other Federal Agencies"),
+            SAME_COLUMN, "federal agencies = Total Federal Agencies"),
+    SumRule("cvip_le_submissions_military_parts",
+            Select("cvip_le_submissions", "row_label", r"Total Military Agencies"),
+            _rows("cvip_le_submissions", r"Coast Guard Investigative Service", r"Department of the Army CID",
+                  r"Naval Criminal Investigative Service", r"U\.S\. Air Force OSI", r"U\.S\. Marine Corps CID",
+                  # first printed in the 2023 edition (p.19), with 0 for CY 2021 and CY 2022
+                  optional=(r"Department of Defense",)),
+            SAME_COLUMN, "military agencies = Total Military Agencies"),
+    SumRule("cvip_le_submissions_all_parts",
+            Select("cvip_le_submissions", "row_label", r"Total Law Enforcement Submissions"),
+            _rows("cvip_le_submissions", r"Total Federal Agencies", r"Total Local/State/ICAC Agencies",
+                  r"Total Military Agencies", r"Total International Agencies"),
+            SAME_COLUMN, "the four agency totals = Total Law Enforcement Submissions"),
+)
+
+# Figures printed in two places that must be the same number.
+SAME_FIGURE_RULES: tuple[SumRule, ...] = (
+    SumRule("total_reports_in_user_location", TOTAL_REPORTS,
+            (Select("reports_by_user_location", "row_label", r"Total"),), ("year",),
+            "the location table's total is all reports"),
+    SumRule("total_reports_in_unique_similar", TOTAL_REPORTS,
+            (Select("reports_unique_similar", "row_label", r"Total CyberTipline reports"),), ("year",),
+            "the unique/similar table's total is all reports"),
+    SumRule("total_reports_in_appendix_a", TOTAL_REPORTS,
+            (Select("appendix_a_reports_per_year", "row_label", r"CY ?\d{4}\b.*"),), ("year",),
+            "Appendix A lists the same yearly totals"),
+)
+
+# Rows of cvip_le_submissions that are in no SumRule: a row added by a new edition must be
+# placed in a group (or here) before its figures are trusted.
+LE_SUBMISSION_STANDALONE_ROWS = (r"Total Local/State/ICAC Agencies", r"Total International Agencies")
+
+
+def _fmt(value: int | None) -> str:
+    return "-" if value is None else f"{value:,}"
+
+
+def _where(cell: dict) -> str:
+    row = f", row {cell['row_label']!r}" if cell["row_label"] else ""
+    column = f", column {cell['column_label']!r}" if cell["column_label"] else ""
+    year = f", CY {cell['year']}" if cell["year"] is not None else ""
+    return f"{cell['table_id']}{row}{column}{year} ({cell['measure']}), page {cell['page']}"
+
+
+def _counts(cells: list[dict]) -> list[dict]:
+    return [c for c in cells if c["measure"] != "percent"]
+
+
+def check_sum_rule(cells: list[dict], rule: SumRule, *, source_file: str, check: str = "ojjdp_parts_sum") \
+        -> list[CheckResult]:
+    """One result per printed total: its parts add up to it (advisory), or a needed cell is
+    missing (blocking)."""
+    counts = _counts(cells)
+    totals = [c for c in counts if rule.total.matches(c)]
+    if not totals:
+        return [CheckResult(
+            source_file, f"{check}:{rule.name}", True, False, None, None,
+            f"{source_file}: expected a total in {rule.total.table_id} with {rule.total.field} matching"
+            f" {rule.total.pattern!r} ({rule.why}), found none: the table is missing or was relabelled",
+        )]
+    results = []
+    for total in totals:
+        key = tuple(total[f] for f in rule.match_on)
+        parts: list[tuple[Select, dict]] = []
+        problem = None
+        for select in rule.parts:
+            found = [c for c in counts if select.matches(c) and tuple(c[f] for f in rule.match_on) == key
+                     and c is not total]
+            if not found and not select.optional:
+                problem = f"no cell in {select.table_id} with {select.field} matching {select.pattern!r}"
+                break
+            if len(found) > 1 and not select.every:
+                problem = f"{len(found)} cells in {select.table_id} match {select.pattern!r}"
+                break
+            parts.extend((select, c) for c in found)
+        if problem:
+            results.append(CheckResult(
+                source_file, f"{check}:{rule.name}", True, False, None, None,
+                f"{source_file}: {_where(total)}: cannot check {rule.why}: {problem}"
+                f" for {dict(zip(rule.match_on, key))}; the extractor missed a cell or a label changed",
+                page=total["page"],
+            ))
+            continue
+        results.append(_compare(total, parts, rule, source_file=source_file, check=check))
+    return results
+
+
+def _compare(total: dict, parts: list[tuple[Select, dict]], rule: SumRule, *, source_file: str,
+             check: str) -> CheckResult:
+    name = f"{check}:{rule.name}"
+    dashes = [c for c in [c for _, c in parts] + [total] if c["value"] is None]
+    if dashes:
+        return CheckResult(
+            source_file, name, False, False, None, None,
+            f"{source_file}: {_where(total)}: not compared ({rule.why}): NCMEC printed '-' for"
+            f" {'; '.join(_where(c) for c in dashes)}", page=total["page"],
+        )
+    summed = sum(c["value"] for _, c in parts)
+    passed = summed >= total["value"] if rule.at_least else summed == total["value"]
+    if len(parts) > 6:
+        terms = f"{len(parts)} {parts[0][1]['table_id']} rows (page {parts[0][1]['page']})"
+    else:
+        terms = " + ".join(f"{_part_name(select, c, rule)} {_fmt(c['value'])}" for select, c in parts)
+    message = (
+        f"{source_file}: {_where(total)}: {rule.why}: {terms} = {_fmt(summed)}; printed {_fmt(total['value'])}"
+        + ("" if passed else f" (difference {summed - total['value']:+,})")
+    )
+    expected = f">= {total['value']}" if rule.at_least else str(total["value"])
+    return CheckResult(source_file, name, False, passed, expected, str(summed), message,
+                       in_source=not passed, page=total["page"])
+
+
+def _part_name(select: Select, cell: dict, rule: SumRule) -> str:
+    name = str(cell[select.field])
+    if cell["table_id"] != rule.total.table_id:
+        return f"{cell['table_id']} {name!r} (page {cell['page']})"
+    return name
+
+
+def check_unplaced_submission_rows(cells: list[dict], *, source_file: str) -> list[CheckResult]:
+    """Blocking: every row of cvip_le_submissions belongs to a sum relation or is a known
+    standalone total; a row a new edition adds must be placed before its group is checked."""
+    placed = [s.pattern for r in SUM_RULES if r.total.table_id == "cvip_le_submissions"
+              for s in (r.total, *r.parts)] + list(LE_SUBMISSION_STANDALONE_ROWS)
+    labels = sorted({c["row_label"] for c in cells if c["table_id"] == "cvip_le_submissions" and c["row_label"]})
+    unplaced = [lab for lab in labels if not any(re.fullmatch(p, lab, re.IGNORECASE) for p in placed)]
+    return [CheckResult(
+        source_file, "ojjdp_rows_placed:cvip_le_submissions", True, not unplaced, "0", str(len(unplaced)),
+        f"{source_file}: every agency row of cvip_le_submissions is in a sum relation" if not unplaced else
+        f"{source_file}: cvip_le_submissions rows in no sum relation: {', '.join(map(repr, unplaced))};"
+        " add them to a group in pipeline/validate/ojjdp.py",
+    )]
+
+
+def check_percents(cells: list[dict], *, source_file: str) -> list[CheckResult]:
+    """Each printed percent of reports_by_user_location is its count over the year's total,
+    rounded to the table's precision: the most decimals any of its percents prints. A whole
+    percent is read at that precision, so "6%" for 5.99% passes (6.0 with the zero dropped)
+    while "4%" for 4.06% does not (one decimal would print 4.1%). The year's percents add up
+    to 100 at that precision too."""
+    table = [c for c in cells if c["table_id"] == "reports_by_user_location"]
+    percents = [c for c in table if c["measure"] == "percent" and c["percent"] is not None]
+    if not percents:
+        return []
+    decimals = max(-c["percent"].as_tuple().exponent for c in percents)
+    places = Decimal(1).scaleb(-decimals)
+    counts = {(c["row_label"], c["year"]): c for c in table if c["measure"] != "percent"}
+    totals = {c["year"]: c for c in table if c["measure"] != "percent"
+              and re.fullmatch(r"Total", c["row_label"] or "", re.IGNORECASE)}
+    name = "ojjdp_percent_of_total:reports_by_user_location"
+    results = []
+    for percent in percents:
+        count, total = counts.get((percent["row_label"], percent["year"])), totals.get(percent["year"])
+        if count is None or total is None or count["value"] is None or total["value"] in (None, 0):
+            results.append(CheckResult(
+                source_file, name, True, False, None, None,
+                f"{source_file}: {_where(percent)}: expected the row's count and the year's total beside the"
+                " printed percent, found none", page=percent["page"]))
+            continue
+        computed = (Decimal(count["value"]) * 100 / Decimal(total["value"])).quantize(places, ROUND_HALF_UP)
+        passed = computed == percent["percent"].quantize(places)
+        results.append(CheckResult(
+            source_file, name, False, passed, str(percent["percent"]), str(computed),
+            f"{source_file}: {_where(percent)}: printed {percent['value_text']}; {_fmt(count['value'])} of"
+            f" {_fmt(total['value'])} is {computed}% at the {decimals} decimal(s) the table prints",
+            in_source=not passed, page=percent["page"]))
+    for year in sorted({c["year"] for c in percents if c["year"] is not None}):
+        of_year = [c for c in percents if c["year"] == year]
+        summed = sum(c["percent"] for c in of_year)
+        passed = summed.quantize(places) == Decimal(100).quantize(places)
+        results.append(CheckResult(
+            source_file, "ojjdp_percents_sum_to_100:reports_by_user_location", False, passed, "100", str(summed),
+            f"{source_file}: reports_by_user_location, CY {year}, page {of_year[0]['page']}: printed percents"
+            f" {' + '.join(c['value_text'] for c in of_year)} = {summed}%", in_source=not passed,
+            page=of_year[0]["page"]))
+    return results
+
+
+def check_unique_within_total(cells: list[dict], *, source_file: str) -> list[CheckResult]:
+    """Unique files (by MD5) in a CVIP row cannot exceed that row's files in all."""
+    pairs = defaultdict(dict)
+    for c in cells:
+        if c["table_id"].startswith("cvip_") and c["measure"] in ("unique", "total") and c["value"] is not None:
+            pairs[(c["table_id"], c["row_label"], c["year"])][c["measure"]] = c
+    results = []
+    for key in sorted(pairs, key=lambda k: (k[0], str(k[1]), k[2] or 0)):
+        pair = pairs[key]
+        if set(pair) != {"unique", "total"}:
+            continue
+        unique, total = pair["unique"], pair["total"]
+        passed = unique["value"] <= total["value"]
+        if not passed:
+            results.append(CheckResult(
+                source_file, "ojjdp_unique_within_total", False, False, f"<= {total['value']}", str(unique["value"]),
+                f"{source_file}: {_where(unique)}: unique {_fmt(unique['value'])} exceeds the row's total"
+                f" {_fmt(total['value'])}", in_source=True, page=unique["page"]))
+    if not results:
+        results.append(CheckResult(source_file, "ojjdp_unique_within_total", False, True, None, None,
+                                   f"{source_file}: every CVIP unique count is within its total"))
+    return results
+
+
+def check_external_totals(cells: list[dict], printed: dict[int, int], *, row_pattern: str, document: str,
+                          source_file: str) -> list[CheckResult]:
+    """A reports_by_submitter row against the total another NCMEC document printed for the same
+    year. Years the other document does not cover (absent from `printed`) get no check."""
+    rows = [c for c in _counts(cells) if c["table_id"] == "reports_by_submitter"]
+    years = sorted({c["year"] for c in rows if c["year"] is not None})
+    name = f"ojjdp_matches_{document.replace(' ', '_')}"
+    results = []
+    for year in years:
+        if year not in printed:
+            continue
+        found = [c for c in rows if c["year"] == year and re.fullmatch(row_pattern, c["row_label"] or "", re.I)]
+        if len(found) != 1:
+            results.append(CheckResult(
+                source_file, name, True, False, str(printed[year]), None,
+                f"{source_file}: expected one reports_by_submitter row matching {row_pattern!r} for CY {year},"
+                f" found {len(found)}; cannot compare with the {document} total"))
+            continue
+        cell = found[0]
+        passed = cell["value"] == printed[year]
+        results.append(CheckResult(
+            source_file, name, False, passed, str(printed[year]), str(cell["value"]),
+            f"{source_file}: {_where(cell)}: printed {_fmt(cell['value'])}; the {year} {document} PDF prints a"
+            f" total of {_fmt(printed[year])}"
+            + ("" if passed else f" (difference {(cell['value'] or 0) - printed[year]:+,})"),
+            in_source=not passed, page=cell["page"]))
+    return results
+
+
+def check_ojjdp(cells: list[dict], *, source_file: str, esp_totals: dict[int, int],
+                country_totals: dict[int, int]) -> list[CheckResult]:
+    """Every check for one edition's cells, in a fixed order."""
+    results: list[CheckResult] = []
+    for rule in SUM_RULES:
+        results.extend(check_sum_rule(cells, rule, source_file=source_file))
+    for rule in SAME_FIGURE_RULES:
+        results.extend(check_sum_rule(cells, rule, source_file=source_file, check="ojjdp_same_figure"))
+    results.extend(check_unplaced_submission_rows(cells, source_file=source_file))
+    results.extend(check_percents(cells, source_file=source_file))
+    results.extend(check_unique_within_total(cells, source_file=source_file))
+    results.extend(check_external_totals(cells, esp_totals, row_pattern=r"ESP CyberTipline Reports",
+                                         document="reports by ESP", source_file=source_file))
+    results.extend(check_external_totals(cells, country_totals, row_pattern=r"Total CyberTipline Reports",
+                                         document="reports by country", source_file=source_file))
+    return results
