@@ -5,3 +5,13 @@ shared layout toolkit) -> normalize -> validate -> store. `cli` wires them to th
 """
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    """`from pipeline import load, datasets` without importing pandas for every other user."""
+    if name in ("load", "datasets", "describe"):
+        import importlib
+
+        module = importlib.import_module("pipeline.load")
+        return module if name == "load" else getattr(module, name)
+    raise AttributeError(f"module 'pipeline' has no attribute {name!r}")

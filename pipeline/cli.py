@@ -207,5 +207,147 @@ def store(paths, documents):
     _exit(exit_code_for(out.documents))
 
 
+# --- reading the outputs: report, datasets ----------------------------------------------------
+
+outputs_dir_option = click.option(
+    "--data-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("data"), show_default=True,
+    envvar="NCMEC_DATA_DIR", help="Folder holding processed/ (env NCMEC_DATA_DIR).")
+
+
+def _require_outputs(data_dir: Path) -> None:
+    if not (data_dir / "processed" / "documents.parquet").is_file():
+        raise click.ClickException(f"no pipeline outputs in {data_dir / 'processed'}: "
+                                   "run `ncmec-pipeline run` first, or pass --data-dir")
+
+
+@main.command()
+@outputs_dir_option
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="HTML file to write.  [default: DATA_DIR/processed/report.html]")
+def report(data_dir, output):
+    """Write one self-contained HTML report (documents, presence, trends, findings, revisions)."""
+    from pipeline.report import build_report, latest_run, read_tables, write_report
+
+    _require_outputs(data_dir)
+    paths = DataPaths(data_dir)
+    tables = with_lock(paths, lambda: read_tables(data_dir))
+    path = write_report(build_report(tables, run=latest_run(data_dir)), output or paths.processed / "report.html")
+    absent = [name for name, frame in tables.items() if frame is None]
+    click.echo(f"wrote {path} ({path.stat().st_size // 1024} KiB)"
+               + (f"; not available in this run: {', '.join(absent)}" if absent else ""))
+
+
+@main.command()
+@outputs_dir_option
+@click.argument("name", required=False)
+def datasets(data_dir, name):
+    """List the output tables (name, rows, schema version, description); with NAME, its columns."""
+    from pipeline.load import available_names, datasets as list_datasets, describe
+
+    _require_outputs(data_dir)
+    if name:
+        if name not in available_names(data_dir):
+            raise click.BadParameter(f"no table {name!r}; available: {', '.join(available_names(data_dir))}",
+                                     param_hint="NAME")
+        for column in describe(name, data_dir).itertuples(index=False):
+            click.echo(f"{column.column:<16} {column.parquet_type:<14} {column.description}")
+        return
+    for table in list_datasets(data_dir).itertuples(index=False):
+        click.echo(f"{table.name:<16} {table.rows:>7} rows  v{table.schema_version}  {table.description}")
+
+
+
+# --- field presence and diffs (read the processed outputs; write nothing) -------------------------
+
+def data_dir_option(func):
+    """--data-dir exactly as in `data_options`, for the commands that only read the outputs."""
+    return click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("data"),
+                        show_default=True, envvar="NCMEC_DATA_DIR",
+                        help="Folder holding processed/ (the outputs of `run`).")(func)
+
+
+class DiffFailed(click.ClickException):
+    """A diff that could not be made exits 2, like `git diff --exit-code` on an error."""
+
+    exit_code = 2
+
+
+@main.command()
+@data_dir_option
+@click.argument("query", required=False)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv", "markdown"]), default="text",
+              show_default=True, help="Output format.")
+@click.option("--color/--no-color", default=None, help="Colour the statuses (default: only on a terminal).")
+def fields(data_dir, query, fmt, color):
+    """Which figures are published, year by year (present / absent / not covered).
+
+    Without QUERY: the field x year matrix. With QUERY (a field id such as `arrests`, or a search
+    word such as `feedback`): the verdict for each year with its evidence, the pages that prove it.
+    Reads data/processed/field_presence.parquet, which `run` writes.
+    """
+    import pyarrow.parquet as pq
+
+    from pipeline import fields as presence
+
+    catalog = presence.load_catalog()
+    path = data_dir / "processed" / "field_presence.parquet"
+    if not path.is_file():
+        raise click.ClickException(f"{path} does not exist: run `ncmec-pipeline run --data-dir {data_dir}` first "
+                                   "(it writes field_presence.parquet)")
+    records = pq.read_table(path).to_pylist()
+    styled = fmt == "text" and color is not False
+    if query:
+        matched = presence.find_fields(catalog, query)
+        if not matched:
+            raise click.BadParameter(f"no field id, title or alias matches {query!r}; `ncmec-pipeline fields` "
+                                     f"lists the ids ({', '.join(f.id for f in catalog.fields[:4])}, …)",
+                                     param_hint="QUERY")
+        text = presence.render_field_report(records, matched, fmt, styled)
+    else:
+        text = presence.render_matrix(records, catalog, fmt, styled)
+    click.echo(text, nl=False, color=color)
+
+
+@main.command()
+@data_dir_option
+@click.option("--years", nargs=2, type=int, metavar="A B", default=None,
+              help="Year A against year B: fields, OJJDP tables, ESPs and countries side by side.")
+@click.option("--editions", is_flag=True, help="Numbers restated (or relabelled, added, dropped) between OJJDP editions.")
+@click.option("--runs", nargs=2, type=click.Path(path_type=Path), metavar="OLD_DIR NEW_DIR", default=None,
+              help="Two processed/ folders (or data dirs), table by table, rows matched on each table's key.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
+              show_default=True, help="Output format.")
+@click.option("--exit-code", is_flag=True,
+              help="Exit 1 when there are differences and 0 when there are none (errors exit 2).")
+def diff(data_dir, years, editions, runs, fmt, exit_code):
+    """What appeared, disappeared or changed: between two years, OJJDP editions or two runs.
+
+    Exactly one of --years A B, --editions, --runs OLD_DIR NEW_DIR. Exit codes: 0 done (with
+    --exit-code: no differences), 1 differences (only with --exit-code), 2 error or bad usage.
+    """
+    from pipeline import diff as diffs
+    from pipeline.fields import load_catalog
+
+    if sum(bool(m) for m in (years, editions, runs)) != 1:
+        raise click.UsageError("choose exactly one of --years A B, --editions, --runs OLD_DIR NEW_DIR")
+    try:
+        if runs:
+            result = diffs.run_diff(*runs)
+        else:
+            processed = diffs.processed_dir(data_dir)
+            cells = diffs.read_records(processed, "ojjdp_cells")
+            if editions:
+                result = diffs.edition_diff(cells)
+            else:
+                result = diffs.year_diff(
+                    diffs.read_records(processed, "field_presence"), cells,
+                    diffs.read_records(processed, "esp_reports"), diffs.read_records(processed, "country_reports"),
+                    years[0], years[1], [f.id for f in load_catalog().fields])
+    except (diffs.DiffError, ValueError, OSError) as err:
+        raise DiffFailed(str(err)) from None
+    click.echo(diffs.render(result, fmt), nl=False)
+    _exit(1 if exit_code and result["differences"] else 0)
+
+
 if __name__ == "__main__":
     main()

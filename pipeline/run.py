@@ -138,7 +138,7 @@ def extract_document(family: str, pdf_path: str, source_file: str, year: int) ->
 
         result = extract_ojjdp(Path(pdf_path), edition=year)
         cells = [{**c, "percent": None if c["percent"] is None else str(c["percent"])} for c in result.cells]
-        return {"pages": max([t["page"] for t in result.tables], default=0), "cells": cells, "tables": result.tables}
+        return {"pages": result.pages, "cells": cells, "tables": result.tables, "notes": result.notes}
     except ExtractionError as err:
         return {"error": str(err)}
     except Exception as err:  # a PDF the parser cannot open (truncated, encrypted, not a PDF)
@@ -231,7 +231,7 @@ def run_with_time_limit(func, calls: list[tuple], *, jobs: int, time_limit: floa
 @dataclass
 class Outputs:
     tables: dict[str, list[dict]] = field(default_factory=lambda: {
-        "esp_reports": [], "country_reports": [], "ojjdp_cells": []})
+        "esp_reports": [], "country_reports": [], "ojjdp_cells": [], "ojjdp_tables": []})
     documents: list[dict] = field(default_factory=list)
     checks: list[CheckResult] = field(default_factory=list)
 
@@ -249,6 +249,25 @@ def publish_list_document(doc: Document, extraction: dict) -> tuple[list[dict], 
     return records, checks, printed_total
 
 
+def ojjdp_table_records(doc: Document, extraction: dict) -> list[dict]:
+    """One row per table found in an OJJDP edition: where it is and which rule named it."""
+    return [{"edition": doc.year, **{k: t[k] for k in ("table_id", "page", "caption", "n_cells", "recognised")},
+             "source_file": doc.file, "source_sha256": extraction["sha256"]} for t in extraction["tables"]]
+
+
+def revision_records(cells: list[dict]) -> list[dict]:
+    """Values restated (or printed in one edition only) between consecutive OJJDP editions."""
+    import pandas as pd
+
+    from pipeline.revisions import ojjdp_revisions
+
+    if not cells:
+        return []
+    frame = ojjdp_revisions(pd.DataFrame(cells))
+    return [{k: (None if v is pd.NA or (isinstance(v, float) and v != v) else v) for k, v in row.items()}
+            for row in frame.astype(object).to_dict("records")]
+
+
 def publish_ojjdp_document(doc: Document, extraction: dict, esp_totals: dict[int, int],
                            country_totals: dict[int, int]) -> tuple[list[dict], list[CheckResult]]:
     from decimal import Decimal
@@ -258,6 +277,11 @@ def publish_ojjdp_document(doc: Document, extraction: dict, esp_totals: dict[int
     cells = [{**c, "percent": None if c["percent"] is None else Decimal(c["percent"]),
               "source_file": doc.file, "source_sha256": extraction["sha256"]} for c in extraction["cells"]]
     checks = check_ojjdp(cells, source_file=doc.file, esp_totals=esp_totals, country_totals=country_totals)
+    for note in extraction.get("notes", []):
+        checks.append(CheckResult(
+            doc.file, "source_quirk", False, False, None, note["value_text"],
+            f"{note['table_id']}, page {note['page']}, {note['row_label']!r} / {note['column_label']!r}: {note['note']}",
+            in_source=True, page=note["page"]))
     unknown = [t for t in extraction["tables"] if not t["recognised"]]
     checks.append(CheckResult(
         doc.file, "tables_recognised", False, not unknown, "0", str(len(unknown)),
@@ -317,6 +341,8 @@ def build_outputs(documents: list[Document], fetched: dict[str, FetchResult], ex
         else:
             new_last_good[doc.doc_id] = fetch.sha256
         out.tables[table].extend(records)
+        if doc.family == "ojjdp_transparency" and records and not error:
+            out.tables["ojjdp_tables"].extend(ojjdp_table_records(doc, extraction))
         row["rows"] = len(records)
         if not error and doc.family in totals and printed_total is not None:
             totals[doc.family][doc.year] = printed_total
@@ -348,6 +374,13 @@ def store_outputs(out: Outputs, paths: DataPaths) -> list[Path]:
     tables = {name: to_table(name, records) for name, records in out.tables.items()}
     tables["documents"] = to_table("documents", out.documents)
     tables["checks"] = to_table("checks", [asdict(c) for c in out.checks])
+    tables["ojjdp_revisions"] = to_table("ojjdp_revisions", revision_records(out.tables["ojjdp_cells"]))
+    # Field presence is derived from the tables above (and the PDFs' page texts), so it is
+    # replaced in the same set and always describes the outputs beside it.
+    from pipeline.fields import presence_records
+
+    tables["field_presence"] = to_table("field_presence", presence_records(
+        out.tables, out.documents, paths.raw, paths.root / "cache" / "pages"))
     return write_tables(tables, paths.processed)
 
 

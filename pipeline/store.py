@@ -106,6 +106,50 @@ _register("ojjdp_cells", "Every number printed in the tables of the OJJDP-NCMEC 
     *PROVENANCE,
 ], ["edition", "table_id", "year", "row_label", "column_label", "measure", "page", "value_text"])
 
+_register("field_presence", "Whether each catalog field (pipeline/data/fields.toml) is published for each covered year, with proof", [
+    ("field_id", pa.string(), "field id from pipeline/data/fields.toml"),
+    ("year", pa.int16(), "calendar year; every year some document of the run covers"),
+    ("title", pa.string(), "the field's short name"),
+    ("status", pa.string(), "present (a number is printed) | absent (the covering documents were read and print no such figure) | not_covered (no document that would print it was available)"),
+    ("value", pa.int64(), "the number, for a present one-number field; null otherwise (never 0 for 'not published')"),
+    ("values", pa.string(), "the printed numbers as 'label: number; ...' (a breakdown lists its largest when long)"),
+    ("n_values", pa.int32(), "how many printed numbers the value comes from (0 unless present)"),
+    ("table", pa.string(), "where the value is printed: processed table, and ojjdp table id after ':'"),
+    ("page", pa.int32(), "present: page of the value; absent: page of the closest mention"),
+    ("source_file", pa.string(), "present: file of the value; absent: file of the closest mention; not_covered: the unavailable document"),
+    ("source_sha256", pa.string(), "sha256 of source_file as read"),
+    ("evidence", pa.string(), "one line per proof: where the value is printed, or 'file p.N: «sentence»' mentions and the figures printed instead"),
+    ("reason", pa.string(), "absent / not_covered: which documents were read or missing and why; present: notes (restated, '-', ambiguous)"),
+], ["field_id", "year"])
+
+_register("ojjdp_tables", "Every table found in an OJJDP edition and the rule that named it", [
+    ("edition", pa.int16(), "calendar year of the report edition"),
+    ("table_id", pa.string(), "stable id from pipeline/data/ojjdp_tables.csv; unknown_p<page>_<n> when no rule matched"),
+    ("page", pa.int32(), "page the table starts on"),
+    ("caption", pa.string(), "caption or header text the id was matched on"),
+    ("n_cells", pa.int32(), "numbers read from the table"),
+    ("recognised", pa.bool_(), "false when no rule matched (the table is still published, as unknown_*)"),
+    ("source_file", pa.string(), "published file name"),
+    ("source_sha256", pa.string(), "sha256 of the file read"),
+], ["edition", "page", "table_id"])
+
+_register("ojjdp_revisions", "Values NCMEC restated between OJJDP editions, or printed in only one of two editions covering the year", [
+    ("table_id", pa.string(), "stable table id"),
+    ("row_label", pa.string(), "row label as printed"),
+    ("column_label", pa.string(), "column label as printed"),
+    ("year", pa.int16(), "calendar year the number describes"),
+    ("measure", pa.string(), "what the number counts"),
+    ("old_edition", pa.int16(), "the earlier edition"),
+    ("new_edition", pa.int16(), "the later edition"),
+    ("old_value", pa.int64(), "count in the earlier edition"),
+    ("new_value", pa.int64(), "count in the later edition"),
+    ("old_percent", pa.decimal128(9, 4), "percent in the earlier edition"),
+    ("new_percent", pa.decimal128(9, 4), "percent in the later edition"),
+    ("old_page", pa.int32(), "page in the earlier edition"),
+    ("new_page", pa.int32(), "page in the later edition"),
+    ("change", pa.string(), "revised | only_in_old | only_in_new"),
+], ["old_edition", "table_id", "row_label", "column_label", "year", "measure", "change"])
+
 
 def _sort_value(value):
     """Nulls sort first; (False, 0) never meets a real value because the flags differ."""

@@ -1,0 +1,502 @@
+"""What changed: between two years, between two OJJDP editions, between two nightly runs.
+
+Auditors ask three questions of the outputs, and each has a builder returning plain data (dicts
+and lists, JSON-ready) and renderers for the terminal, markdown and JSON:
+
+  year_diff     year A against year B: every catalog field side by side (status, value, absolute
+                and relative change), every OJJDP table number, ESPs and countries that appear
+                or disappear, fields whose status changed
+  edition_diff  numbers an OJJDP edition restates for a year an earlier edition already printed
+                (each edition covers three years, so consecutive editions overlap by two)
+  run_diff      two processed/ folders (yesterday's and tonight's) table by table, rows matched
+                on each table's primary key (from the Parquet schema metadata), like pudl_diff
+                and csv-diff: schema changes, rows added, removed and changed
+
+Each result carries `differences` (a count); the CLI's `--exit-code` turns it into 0 or 1.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+# How many rows of each kind the text and markdown renderers print (JSON has them all).
+SHOWN = 12
+# Years printed inside labels: "CY 2021–" column headers, Appendix A's "CY2022 (1/1/22-12/31/22)".
+YEAR_IN_LABEL = re.compile(r"\bCY ?(?:19|20)\d\d\b|\(\d{1,2}/\d{1,2}/\d{2,4}\s*[–—-]\s*\d{1,2}/\d{1,2}/\d{2,4}\)")
+PUNCTUATION = re.compile(r"[^\w/#%&]+")
+
+
+class DiffError(Exception):
+    """The inputs cannot be compared (missing folder or table, unreadable file)."""
+
+
+# --- reading the processed outputs ---------------------------------------------------------------
+
+def processed_dir(path: Path) -> Path:
+    """`path` itself when it holds Parquet outputs, else its processed/ folder (a --data-dir)."""
+    path = Path(path)
+    if (path / "processed").is_dir():
+        path = path / "processed"
+    if not path.is_dir():
+        raise DiffError(f"{path}: expected a folder of Parquet outputs (or a data dir with processed/), found nothing")
+    if not any(path.glob("*.parquet")):
+        raise DiffError(f"{path}: expected Parquet outputs (*.parquet), found none; run `ncmec-pipeline run` first")
+    return path
+
+
+def read_table(path: Path) -> pa.Table:
+    try:
+        return pq.read_table(path)
+    except Exception as err:
+        raise DiffError(f"{path}: could not read it as Parquet: {type(err).__name__}: {err}") from None
+
+
+def read_records(directory: Path, name: str) -> list[dict]:
+    path = Path(directory) / f"{name}.parquet"
+    if not path.is_file():
+        raise DiffError(f"{directory}: expected {name}.parquet, found no such file; run `ncmec-pipeline run` first")
+    return read_table(path).to_pylist()
+
+
+def change(old: int | None, new: int | None) -> dict:
+    """Absolute and relative change; None where either side has no number (never 0)."""
+    if old is None or new is None:
+        return {"absolute": None, "relative": None}
+    return {"absolute": new - old, "relative": None if old == 0 else round((new - old) / old, 4)}
+
+
+def _norm(text: str | None) -> str:
+    return " ".join((text or "").split()).casefold()
+
+
+def label_kind(label: str | None) -> str:
+    """A row or column label without its years and punctuation, so the same row or column of two
+    years or two editions is recognised: "CY 2021 | Unique Images/Videos (based on MD5 hash)"
+    and "CY 2022 | Unique Images/Videos (based on MD5 hash" (2023 ed. p.17 drops the parenthesis)
+    both become "unique images/videos based on md5 hash"."""
+    return _norm(PUNCTUATION.sub(" ", YEAR_IN_LABEL.sub(" ", label or "")))
+
+
+# --- two years -----------------------------------------------------------------------------------
+
+def _latest_edition_cells(cells: Sequence[dict], year: int) -> tuple[int | None, dict[tuple, dict]]:
+    """The numbers printed for `year` by the latest edition that prints it, keyed by
+    (table_id, row, column kind, measure). Percents are left out: they restate counts."""
+    editions = [c["edition"] for c in cells if c["year"] == year]
+    if not editions:
+        return None, {}
+    edition = max(editions)
+    keyed = {}
+    for c in cells:
+        if c["year"] == year and c["edition"] == edition and c["measure"] != "percent":
+            keyed[(c["table_id"], label_kind(c["row_label"]), label_kind(c["column_label"]), c["measure"])] = c
+    return edition, keyed
+
+
+def _keyed_side_by_side(a: Mapping[tuple, dict], b: Mapping[tuple, dict], describe) -> dict:
+    """Rows in both (with change), only in A, only in B."""
+    both = []
+    for key in sorted(set(a) & set(b)):
+        va, vb = a[key]["value"], b[key]["value"]
+        both.append({**describe(key, b[key]), "a": va, "b": vb, **change(va, vb)})
+    return {
+        "compared": both,
+        "changed": [r for r in both if r["a"] != r["b"]],
+        "only_a": [{**describe(k, a[k]), "a": a[k]["value"]} for k in sorted(set(a) - set(b))],
+        "only_b": [{**describe(k, b[k]), "b": b[k]["value"]} for k in sorted(set(b) - set(a))],
+    }
+
+
+def _esp_rows(rows: Iterable[dict], year: int) -> dict[tuple, dict]:
+    return {(r["esp_key"],): {**r, "value": r["reports"]} for r in rows if r["year"] == year}
+
+
+def _country_key(row: dict) -> str:
+    if row["iso3_status"] == "no_country":
+        return "(no country listed)"
+    if row.get("iso3") and not row.get("iso3_duplicate"):
+        return row["iso3"]
+    return _norm(row["country"])
+
+
+def _country_rows(rows: Iterable[dict], year: int) -> dict[tuple, dict]:
+    return {(_country_key(r),): {**r, "value": r["reports"]} for r in rows if r["year"] == year}
+
+
+def year_diff(presence: Sequence[dict], cells: Sequence[dict], esp: Sequence[dict], countries: Sequence[dict],
+              year_a: int, year_b: int, field_order: Sequence[str] = ()) -> dict:
+    """Year A against year B over the processed outputs (field_presence, ojjdp_cells, esp_reports,
+    country_reports). OJJDP numbers come from the latest edition printing each year."""
+    known = {r["year"] for r in presence}
+    for year in (year_a, year_b):
+        if year not in known:
+            raise DiffError(f"field_presence.parquet: expected year {year} among the covered years "
+                            f"{', '.join(map(str, sorted(known)))}, found none")
+    by_key = {(r["field_id"], r["year"]): r for r in presence}
+    rank = {f: i for i, f in enumerate(field_order)}
+    field_ids = sorted({r["field_id"] for r in presence}, key=lambda f: (rank.get(f, len(rank)), f))
+    fields = []
+    for field_id in field_ids:
+        ra, rb = by_key.get((field_id, year_a)), by_key.get((field_id, year_b))
+        entry = {"field_id": field_id, "title": (rb or ra)["title"],
+                 "status_a": ra["status"] if ra else None, "status_b": rb["status"] if rb else None,
+                 "a": ra["value"] if ra else None, "b": rb["value"] if rb else None,
+                 "values_a": ra["values"] if ra else None, "values_b": rb["values"] if rb else None,
+                 "n_values_a": ra["n_values"] if ra else None, "n_values_b": rb["n_values"] if rb else None}
+        entry.update(change(entry["a"], entry["b"]))
+        fields.append(entry)
+    edition_a, cells_a = _latest_edition_cells(cells, year_a)
+    edition_b, cells_b = _latest_edition_cells(cells, year_b)
+    ojjdp = _keyed_side_by_side(cells_a, cells_b, lambda k, c: {
+        "table_id": k[0], "row_label": c["row_label"], "column": k[2], "measure": k[3]})
+    esps = _keyed_side_by_side(_esp_rows(esp, year_a), _esp_rows(esp, year_b),
+                               lambda k, r: {"esp_key": k[0], "esp": r["esp"]})
+    country = _keyed_side_by_side(_country_rows(countries, year_a), _country_rows(countries, year_b),
+                                  lambda k, r: {"key": k[0], "country": r["country"]})
+    status_changed = [f for f in fields if f["status_a"] != f["status_b"]]
+    field_changes = [f for f in fields if f["status_a"] != f["status_b"] or f["a"] != f["b"]
+                     or f["values_a"] != f["values_b"]]
+    tables = {"ojjdp_cells": {"edition_a": edition_a, "edition_b": edition_b, **ojjdp},
+              "esp_reports": esps, "country_reports": country}
+    differences = len(field_changes) + sum(len(t["changed"]) + len(t["only_a"]) + len(t["only_b"])
+                                           for t in tables.values())
+    return {"kind": "years", "year_a": year_a, "year_b": year_b, "fields": fields,
+            "status_changed": status_changed, "tables": tables, "differences": differences}
+
+
+# --- OJJDP editions ------------------------------------------------------------------------------
+
+CELL_COLUMNS = ["edition", "table_id", "row_label", "footnote", "column_label", "year", "measure", "value",
+                "percent", "value_text", "page", "source_file", "source_sha256"]
+
+
+def _plain(value):
+    """pandas' missing markers and numpy scalars as plain Python (None, int)."""
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
+def _printed_value(value, percent) -> str:
+    if value is not None:
+        return f"{value:,}"
+    return "-" if percent is None else f"{percent.normalize() if isinstance(percent, Decimal) else percent}%"
+
+
+def _relabellings(gone: Sequence[dict], came: Sequence[dict]) -> list[tuple[dict, dict]]:
+    """Pairs (old, new) of one number printed under a new label ("Unknown" in the 2022 ed. p.4,
+    "Unknown Location" in the 2023 ed. p.4): same table, year, measure, column (or row) and
+    value, and no other candidate on either side."""
+    def slots(rows, side):
+        found: dict[tuple, list[dict]] = {}
+        for r in rows:
+            for label in ("row_label", "column_label"):
+                other = "column_label" if label == "row_label" else "row_label"
+                found.setdefault((label, r["table_id"], r["year"], r["measure"], label_kind(r[other]),
+                                  r[f"{side}_value"], r[f"{side}_percent"]), []).append(r)
+        return found
+    old_slots, new_slots = slots(gone, "old"), slots(came, "new")
+    pairs, used = [], set()
+    for slot, olds in old_slots.items():
+        news = new_slots.get(slot, [])
+        if len(olds) == 1 and len(news) == 1 and id(olds[0]) not in used and id(news[0]) not in used:
+            pairs.append((olds[0], news[0]))
+            used.update((id(olds[0]), id(news[0])))
+    return pairs
+
+
+def edition_diff(cells: Sequence[dict]) -> dict:
+    """Numbers restated between consecutive OJJDP editions, numbers printed under a new label,
+    and numbers one edition prints for a year both cover that the other does not. The matching
+    is `pipeline.revisions.ojjdp_revisions` (the same rules the report uses)."""
+    from pipeline.revisions import ojjdp_revisions
+
+    frame = pd.DataFrame(list(cells), columns=CELL_COLUMNS)
+    revisions = [{k: _plain(v) for k, v in r.items()} for r in ojjdp_revisions(frame).to_dict("records")]
+    editions = sorted({c["edition"] for c in cells})
+    sizes = {e: sum(1 for c in cells if c["edition"] == e) for e in editions}
+    pairs = []
+    for old, new in zip(editions, editions[1:]):
+        mine = [r for r in revisions if r["old_edition"] == old and r["new_edition"] == new]
+        restated = [{**r, "old": _printed_value(r["old_value"], r["old_percent"]),
+                     "new": _printed_value(r["new_value"], r["new_percent"]), **change(r["old_value"], r["new_value"])}
+                    for r in mine if r["change"] == "revised"]
+        gone = [r for r in mine if r["change"] == "only_in_old"]
+        came = [r for r in mine if r["change"] == "only_in_new"]
+        relabelled = []
+        for o, n in _relabellings(gone, came):
+            relabelled.append({"table_id": o["table_id"], "year": o["year"], "measure": o["measure"],
+                               "old_row_label": o["row_label"], "new_row_label": n["row_label"],
+                               "old_column_label": o["column_label"], "new_column_label": n["column_label"],
+                               "printed": _printed_value(n["new_value"], n["new_percent"]),
+                               "old_page": o["old_page"], "new_page": n["new_page"]})
+            gone.remove(o)
+            came.remove(n)
+        pairs.append({
+            "old": old, "new": new, "old_file": _file_of(cells, old), "new_file": _file_of(cells, new),
+            "old_cells": sizes[old], "new_cells": sizes[new], "restated": restated, "relabelled": relabelled,
+            "only_in_old": [{**r, "printed": _printed_value(r["old_value"], r["old_percent"]), "page": r["old_page"]}
+                            for r in gone],
+            "only_in_new": [{**r, "printed": _printed_value(r["new_value"], r["new_percent"]), "page": r["new_page"]}
+                            for r in came]})
+    differences = sum(len(p["restated"]) + len(p["relabelled"]) + len(p["only_in_old"]) + len(p["only_in_new"])
+                      for p in pairs)
+    return {"kind": "editions", "editions": editions, "pairs": pairs, "differences": differences}
+
+
+def _file_of(cells: Sequence[dict], edition: int) -> str | None:
+    return next((c["source_file"] for c in cells if c["edition"] == edition), None)
+
+
+# --- two runs ------------------------------------------------------------------------------------
+
+def _jsonable(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, float) and value != value:
+        return None
+    return value
+
+
+def _primary_key(schema: pa.Schema) -> list[str]:
+    raw = (schema.metadata or {}).get(b"primary_key", b"").decode()
+    return [k for k in raw.split(",") if k]
+
+
+def _keyed_rows(rows: list[dict], key: list[str]) -> dict[tuple, dict]:
+    """Rows by key; a key seen twice gets an occurrence number, so no row is silently lost."""
+    keyed: dict[tuple, dict] = {}
+    for row in rows:
+        base = tuple(_jsonable(row.get(k)) for k in key)
+        n = 0
+        while (*base, n) in keyed:
+            n += 1
+        keyed[(*base, n)] = row
+    return keyed
+
+
+def compare_tables(name: str, old: pa.Table, new: pa.Table) -> dict:
+    """One table of two runs: schema changes, then rows matched on the primary key."""
+    old_types = {f.name: str(f.type) for f in old.schema}
+    new_types = {f.name: str(f.type) for f in new.schema}
+    schema = {"columns_added": [c for c in new_types if c not in old_types],
+              "columns_removed": [c for c in old_types if c not in new_types],
+              "types_changed": {c: [old_types[c], new_types[c]] for c in old_types
+                                if c in new_types and old_types[c] != new_types[c]}}
+    common = [c for c in new_types if c in old_types]
+    key = _primary_key(new.schema) or _primary_key(old.schema)
+    if not key or not all(k in common for k in key):
+        key = common  # no usable key: a row is its values
+    a, b = _keyed_rows(old.to_pylist(), key), _keyed_rows(new.to_pylist(), key)
+
+    def key_dict(k: tuple) -> dict:
+        return {**dict(zip(key, k)), **({"occurrence": k[-1]} if k[-1] else {})}
+
+    changed = []
+    for k in sorted(set(a) & set(b), key=_sort_key):
+        columns = {c: [_jsonable(a[k].get(c)), _jsonable(b[k].get(c))] for c in common
+                   if _jsonable(a[k].get(c)) != _jsonable(b[k].get(c))}
+        if columns:
+            changed.append({"key": key_dict(k), "columns": columns})
+    added = [key_dict(k) for k in sorted(set(b) - set(a), key=_sort_key)]
+    removed = [key_dict(k) for k in sorted(set(a) - set(b), key=_sort_key)]
+    differences = len(added) + len(removed) + len(changed) + sum(map(len, schema.values()))
+    return {"table": name, "status": "changed" if differences else "identical", "key": key,
+            "rows_old": old.num_rows, "rows_new": new.num_rows, "schema": schema,
+            "added": added, "removed": removed, "changed": changed, "differences": differences}
+
+
+def _sort_key(k: tuple) -> tuple:
+    return tuple((v is not None, str(type(v).__name__), v if v is not None else 0) for v in k)
+
+
+def run_diff(old_dir: Path, new_dir: Path) -> dict:
+    """Two processed/ folders table by table (the nightly 'what changed since yesterday')."""
+    old, new = processed_dir(old_dir), processed_dir(new_dir)
+    names = sorted({p.stem for p in old.glob("*.parquet")} | {p.stem for p in new.glob("*.parquet")})
+    tables = []
+    for name in names:
+        a, b = old / f"{name}.parquet", new / f"{name}.parquet"
+        if not b.is_file():
+            tables.append({"table": name, "status": "removed", "rows_old": read_table(a).num_rows, "differences": 1})
+        elif not a.is_file():
+            tables.append({"table": name, "status": "added", "rows_new": read_table(b).num_rows, "differences": 1})
+        else:
+            tables.append(compare_tables(name, read_table(a), read_table(b)))
+    return {"kind": "runs", "old": str(old), "new": str(new), "tables": tables,
+            "differences": sum(t["differences"] for t in tables)}
+
+
+# --- rendering -----------------------------------------------------------------------------------
+
+def _n(value) -> str:
+    return "—" if value is None else f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def _delta(entry: dict) -> str:
+    if entry.get("absolute") is None:
+        return ""
+    rel = "" if entry.get("relative") is None else f" ({entry['relative'] * 100:+.1f}%)"
+    return f"{entry['absolute']:+,}{rel}"
+
+
+def _more(items: Sequence, shown: int = SHOWN) -> str:
+    return f"… and {len(items) - shown} more (--format json lists all)" if len(items) > shown else ""
+
+
+def _biggest(rows: Sequence[dict]) -> list[dict]:
+    """Changed rows, the largest absolute changes first (ties by label, so output is stable)."""
+    return sorted(rows, key=lambda r: (-(abs(r["absolute"]) if r.get("absolute") is not None else -1), str(r)))
+
+
+def _field_cell(status: str | None, value, values, n_values) -> str:
+    if status != "present":
+        return {"absent": "absent", "not_covered": "not covered", None: "—"}.get(status, status)
+    if value is not None:
+        return _n(value)
+    if n_values == 1:  # one printed non-number, e.g. "-"
+        return f"printed {(values or '').rpartition(': ')[2]!r}"
+    return f"({n_values} values)"
+
+
+def render(result: dict, fmt: str = "text") -> str:
+    """Text, markdown or JSON for any diff result."""
+    if fmt == "json":
+        return json.dumps(result, indent=2, ensure_ascii=False, default=_jsonable) + "\n"
+    markdown = fmt == "markdown"
+    lines = {"years": _years_lines, "editions": _edition_lines, "runs": _run_lines}[result["kind"]](result, markdown)
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _table(rows: Sequence[Sequence[str]], header: Sequence[str], markdown: bool) -> list[str]:
+    if markdown:
+        esc = [[str(c).replace("|", "\\|") for c in r] for r in rows]
+        return (["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+                + ["| " + " | ".join(r) + " |" for r in esc] + [""])
+    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) if rows else len(str(h)) for i, h in enumerate(header)]
+    def fmt(r):
+        return "  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip()
+    return ["  " + fmt(header)] + ["  " + fmt(r) for r in rows] + [""]
+
+
+def _heading(text: str, markdown: bool, level: int = 2) -> list[str]:
+    return [f"{'#' * level} {text}", ""] if markdown else [text]
+
+
+def _years_lines(r: dict, markdown: bool) -> list[str]:
+    a, b = r["year_a"], r["year_b"]
+    out = _heading(f"Differences {a} → {b}: {r['differences']}", markdown, 1)
+    out += _heading(f"Fields ({a} vs {b})", markdown)
+    out += _table([(f["field_id"], _field_cell(f["status_a"], f["a"], f["values_a"], f["n_values_a"]),
+                    _field_cell(f["status_b"], f["b"], f["values_b"], f["n_values_b"]), _delta(f))
+                   for f in r["fields"]],
+                  ("field", str(a), str(b), "change"), markdown)
+    out += _heading("Fields whose status changed", markdown)
+    out += [f"  {f['field_id']}: {f['status_a']} → {f['status_b']}" for f in r["status_changed"]] or ["  (none)"]
+    out.append("")
+    t = r["tables"]["ojjdp_cells"]
+    out += _heading(f"OJJDP tables ({a} from the {t['edition_a']} edition, {b} from the {t['edition_b']} edition): "
+                    f"{len(t['compared'])} numbers compared, {len(t['changed'])} changed", markdown)
+    rows = _biggest(t["changed"])[:SHOWN]
+    out += _table([(c["table_id"], c["row_label"] or "", c["column"], _n(c["a"]), _n(c["b"]), _delta(c)) for c in rows],
+                  ("table", "row", "column", str(a), str(b), "change"), markdown)
+    if _more(t["changed"]):
+        out += [f"  {_more(t['changed'])}", ""]
+    for only, year in (("only_a", a), ("only_b", b)):
+        if t[only]:
+            out.append(f"  only printed for {year}: " + "; ".join(
+                f"{c['table_id']} {c['row_label'] or ''} {c['column']}".strip() for c in t[only][:SHOWN]) + (
+                f" {_more(t[only])}" if _more(t[only]) else ""))
+    for name, label, what in (("esp_reports", "esp", "ESPs"), ("country_reports", "country", "Countries")):
+        t = r["tables"][name]
+        out += _heading(f"{what}: {len(t['only_b'])} appeared, {len(t['only_a'])} disappeared, "
+                        f"{len(t['changed'])} changed", markdown)
+        out.append(f"  appeared in {b}: " + (", ".join(f"{x[label]} ({_n(x['b'])})" for x in t["only_b"]) or "(none)"))
+        out.append(f"  disappeared in {b}: " + (", ".join(f"{x[label]} ({_n(x['a'])})" for x in t["only_a"]) or "(none)"))
+        out.append("")
+        rows = _biggest(t["changed"])[:SHOWN]
+        if rows:
+            out.append(f"  largest changes:" if not markdown else "")
+            out += _table([(x[label], _n(x["a"]), _n(x["b"]), _delta(x)) for x in rows],
+                          (label, str(a), str(b), "change"), markdown)
+    return out
+
+
+def _edition_lines(r: dict, markdown: bool) -> list[str]:
+    out = _heading(f"OJJDP editions {', '.join(map(str, r['editions'])) or '(none)'}: {r['differences']} differences",
+                   markdown, 1)
+    if len(r["editions"]) < 2:
+        out.append("  fewer than two editions in ojjdp_cells: nothing to compare")
+    for p in r["pairs"]:
+        out += _heading(f"{p['old']} edition ({p['old_file']}, {p['old_cells']} numbers) → {p['new']} edition "
+                        f"({p['new_file']}, {p['new_cells']} numbers): {len(p['restated'])} restated", markdown)
+        out += _table([(x["table_id"], str(x["year"]), x["row_label"] or "", x["column_label"] or "", x["measure"],
+                        f"{x['old']} (p.{x['old_page']})", f"{x['new']} (p.{x['new_page']})", _delta(x))
+                       for x in p["restated"]],
+                      ("table", "year", "row", "column", "measure", f"{p['old']} ed.", f"{p['new']} ed.", "change"),
+                      markdown) if p["restated"] else ["  no number restated", ""]
+        if p["relabelled"]:
+            out.append(f"  same number, new label ({len(p['relabelled'])}):")
+            out += [f"    {x['table_id']} {x['year']} {x['measure']}: {x['old_row_label'] or ''} | "
+                    f"{x['old_column_label'] or ''} (p.{x['old_page']}) → {x['new_row_label'] or ''} | "
+                    f"{x['new_column_label'] or ''} (p.{x['new_page']}): {x['printed']}"
+                    for x in p["relabelled"][:SHOWN]]
+            if _more(p["relabelled"]):
+                out.append(f"    {_more(p['relabelled'])}")
+            out.append("")
+        for key, edition in (("only_in_old", p["old"]), ("only_in_new", p["new"])):
+            items = p[key]
+            if items:
+                out.append(f"  printed only by the {edition} edition for a year both cover ({len(items)}):")
+                out += [f"    {x['table_id']} {x['year']} {x['row_label'] or ''} | {x['column_label'] or ''}: "
+                        f"{x['printed']} (p.{x['page']})" for x in items[:SHOWN]]
+                if _more(items):
+                    out.append(f"    {_more(items)}")
+                out.append("")
+    return out
+
+
+def _key_text(key: dict) -> str:
+    return " ".join(f"{k}={'—' if v is None else v}" for k, v in key.items())  # keys as stored: year=2023
+
+
+def _run_lines(r: dict, markdown: bool) -> list[str]:
+    differing = [t for t in r["tables"] if t["status"] != "identical"]
+    out = _heading(f"{r['old']} → {r['new']}: {len(differing)} of {len(r['tables'])} tables differ", markdown, 1)
+    rows = []
+    for t in r["tables"]:
+        if t["status"] in ("added", "removed"):
+            rows.append((t["table"], t["status"], _n(t.get("rows_old")), _n(t.get("rows_new")), "", "", ""))
+        else:
+            rows.append((t["table"], t["status"], _n(t["rows_old"]), _n(t["rows_new"]), f"+{len(t['added'])}",
+                         f"-{len(t['removed'])}", f"~{len(t['changed'])}"))
+    out += _table(rows, ("table", "status", "rows before", "rows after", "added", "removed", "changed"), markdown)
+    for t in differing:
+        if t["status"] in ("added", "removed"):
+            continue
+        out += _heading(f"{t['table']} (key: {', '.join(t['key'])})", markdown)
+        s = t["schema"]
+        for label, items in (("columns added", s["columns_added"]), ("columns removed", s["columns_removed"])):
+            if items:
+                out.append(f"  {label}: {', '.join(items)}")
+        for column, (was, now) in s["types_changed"].items():
+            out.append(f"  type of {column}: {was} → {now}")
+        for mark, items in (("+", t["added"]), ("-", t["removed"])):
+            out += [f"  {mark} {_key_text(k)}" for k in items[:SHOWN]]
+            if _more(items):
+                out.append(f"    {_more(items)}")
+        for c in t["changed"][:SHOWN]:
+            what = "; ".join(f"{col}: {_n(was)} → {_n(now)}" for col, (was, now) in c["columns"].items())
+            out.append(f"  ~ {_key_text(c['key'])}: {what}")
+        if _more(t["changed"]):
+            out.append(f"    {_more(t['changed'])}")
+        out.append("")
+    return out

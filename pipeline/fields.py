@@ -1,0 +1,720 @@
+"""Field presence: for every figure people ask about and every year, is it published, and where?
+
+The question that started the project ("how many CyberTips led to arrests?") took researchers
+days because the answer is an absence: the OJJDP editions describe a feedback form whose Case
+Status options include Arrest and Conviction, but print only feedback *instances* per agency
+type. An absence is a fact worth recording with its proof, so each (field, year) gets one of:
+
+  present      a number is printed: its value, table, page and file
+  absent       the documents covering that year were read and none prints such a figure; the
+               evidence is the closest mentions (file, page, sentence) and the figures printed
+               nearby instead
+  not_covered  no document that would print it was available for that year (missing or failed
+               editions, or none in the manifest), with the reason
+
+"Not published" is never written as 0. What counts as the figure, and as a mention of it, lives
+in `pipeline/data/fields.toml` (a reviewed data file); this module only applies it. Everything
+here is a pure function over plain records (rows of the processed tables) and page texts, except
+`PageTexts` and `presence_records`, the I/O edge used by `run`/`store`.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import logging
+import re
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from pipeline.manifest import FAMILIES
+
+log = logging.getLogger("pipeline.fields")
+
+STATUSES = ("present", "absent", "not_covered")
+SHAPES = ("figure", "breakdown")
+# The processed tables a source can read, and the document family whose PDFs fill each one.
+TABLE_FAMILIES = {"ojjdp_cells": "ojjdp_transparency", "esp_reports": "reports_by_esp",
+                  "country_reports": "reports_by_country"}
+SOURCE_TABLES = (*TABLE_FAMILIES, "documents")
+SOURCE_KEYS = {"table", "family", "table_id", "row", "column", "label", "measure"}
+FIELD_KEYS = {"id", "title", "description", "shape", "aliases", "mentions", "related", "sources"}
+FIELD_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+# A breakdown with more numbers than this is summarised in `values` by its largest ones.
+MAX_LISTED_VALUES = 12
+# Sentences longer than this are cut to a window around the mention.
+MAX_SENTENCE_CHARS = 300
+# Bump when page-text extraction changes, so cached page texts are redone.
+PAGE_TEXT_VERSION = "1"
+
+
+class CatalogError(ValueError):
+    """The field catalog itself is malformed."""
+
+
+# --- the catalog -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Source:
+    """One place a field is printed: a processed table and the patterns its rows must match."""
+
+    table: str
+    family: str | None = None
+    table_id: re.Pattern | None = None
+    row: re.Pattern | None = None
+    column: re.Pattern | None = None
+    label: re.Pattern | None = None
+    measures: tuple[str, ...] = ()
+
+    @property
+    def document_family(self) -> str:
+        return self.family if self.table == "documents" else TABLE_FAMILIES[self.table]
+
+    def describe(self) -> str:
+        if self.table == "documents":
+            return f"the total row printed in the {self.family} PDF"
+        if self.table != "ojjdp_cells":
+            return f"{self.table} (every printed row)"
+        parts = [f"OJJDP table {self.table_id.pattern}" if self.table_id else "any OJJDP table"]
+        for name, pattern in (("row", self.row), ("column", self.column), ("row or column", self.label)):
+            if pattern is not None:
+                parts.append(f"{name} label ~ /{pattern.pattern}/")
+        if self.measures:
+            parts.append(f"measure {'/'.join(self.measures)}")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Field:
+    id: str
+    title: str
+    description: str
+    shape: str
+    aliases: tuple[str, ...]
+    mentions: tuple[re.Pattern, ...]
+    related: tuple[str, ...]
+    sources: tuple[Source, ...]
+
+    @property
+    def families(self) -> tuple[str, ...]:
+        """Document families that would print this field, in catalog order."""
+        return tuple(dict.fromkeys(s.document_family for s in self.sources))
+
+
+@dataclass(frozen=True)
+class Catalog:
+    fields: tuple[Field, ...]
+    coverage: Mapping[str, tuple[int, ...]]
+    ignore_lines: tuple[re.Pattern, ...]
+    max_mentions_per_document: int
+
+    def field(self, field_id: str) -> Field:
+        for item in self.fields:
+            if item.id == field_id:
+                return item
+        raise KeyError(field_id)
+
+
+def _pattern(text, where: str) -> re.Pattern:
+    if not isinstance(text, str) or not text:
+        raise CatalogError(f"{where}: expected a non-empty regular expression, found {text!r}")
+    try:
+        return re.compile(text, re.IGNORECASE)
+    except re.error as err:
+        raise CatalogError(f"{where}: bad regular expression {text!r}: {err}") from None
+
+
+def _strings(value, where: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise CatalogError(f"{where}: expected a list of strings, found {value!r}")
+    return tuple(value)
+
+
+def parse_source(raw: dict, where: str) -> Source:
+    unknown = sorted(set(raw) - SOURCE_KEYS)
+    if unknown:
+        raise CatalogError(f"{where}: unknown key(s) {', '.join(unknown)}; expected some of {', '.join(sorted(SOURCE_KEYS))}")
+    table = raw.get("table")
+    if table not in SOURCE_TABLES:
+        raise CatalogError(f"{where}: table must be one of {', '.join(SOURCE_TABLES)}, found {table!r}")
+    family = raw.get("family")
+    if table == "documents" and family not in FAMILIES:
+        raise CatalogError(f"{where}: a documents source needs family = one of {', '.join(FAMILIES)}, found {family!r}")
+    if table != "documents" and family is not None:
+        raise CatalogError(f"{where}: family is only for table = \"documents\", found it with table {table!r}")
+    patterns = {k: _pattern(raw[k], f"{where}, {k}") for k in ("table_id", "row", "column", "label") if k in raw}
+    if table != "ojjdp_cells" and patterns:
+        raise CatalogError(f"{where}: {', '.join(patterns)} only apply to table = \"ojjdp_cells\", found them with {table!r}")
+    measures = _strings(raw.get("measure"), f"{where}, measure")
+    if table != "ojjdp_cells" and measures:
+        raise CatalogError(f"{where}: measure only applies to table = \"ojjdp_cells\", found it with {table!r}")
+    return Source(table=table, family=family, measures=measures, **patterns)
+
+
+def parse_field(raw: dict, where: str) -> Field:
+    unknown = sorted(set(raw) - FIELD_KEYS)
+    if unknown:
+        raise CatalogError(f"{where}: unknown key(s) {', '.join(unknown)}; expected some of {', '.join(sorted(FIELD_KEYS))}")
+    field_id = raw.get("id")
+    if not isinstance(field_id, str) or not FIELD_ID.match(field_id):
+        raise CatalogError(f"{where}: id must be lowercase letters, digits and underscores, found {field_id!r}")
+    where = f"{where} ({field_id})"
+    for key in ("title", "description"):
+        if not isinstance(raw.get(key), str) or not raw[key].strip():
+            raise CatalogError(f"{where}: {key} must be a non-empty string, found {raw.get(key)!r}")
+    if raw.get("shape") not in SHAPES:
+        raise CatalogError(f"{where}: shape must be one of {', '.join(SHAPES)}, found {raw.get('shape')!r}")
+    sources = raw.get("sources")
+    if not isinstance(sources, list) or not sources:
+        raise CatalogError(f"{where}: expected at least one [[fields.sources]], found none")
+    return Field(
+        id=field_id,
+        title=raw["title"].strip(),
+        description=" ".join(raw["description"].split()),
+        shape=raw["shape"],
+        aliases=_strings(raw.get("aliases"), f"{where}, aliases"),
+        mentions=tuple(_pattern(p, f"{where}, mentions") for p in _strings(raw.get("mentions"), f"{where}, mentions")),
+        related=_strings(raw.get("related"), f"{where}, related"),
+        sources=tuple(parse_source(s, f"{where}, source {i}") for i, s in enumerate(sources, start=1)),
+    )
+
+
+def parse_catalog(data: dict, where: str = "fields.toml") -> Catalog:
+    """A Catalog from the parsed TOML, refusing anything the presence builder would misread."""
+    coverage_raw = data.get("coverage") or {}
+    coverage = {}
+    for family, offsets in coverage_raw.items():
+        if family not in FAMILIES:
+            raise CatalogError(f"{where}, [coverage]: family {family!r} is not one of {', '.join(FAMILIES)}")
+        if not isinstance(offsets, list) or not offsets or not all(isinstance(o, int) and o <= 0 for o in offsets):
+            raise CatalogError(f"{where}, [coverage] {family}: expected a list of year offsets <= 0, found {offsets!r}")
+        coverage[family] = tuple(sorted(offsets))
+    missing = [f for f in FAMILIES if f not in coverage]
+    if missing:
+        raise CatalogError(f"{where}, [coverage]: expected every family, missing {', '.join(missing)}")
+    text = data.get("text") or {}
+    ignore = tuple(_pattern(p, f"{where}, [text] ignore_lines") for p in _strings(text.get("ignore_lines"), f"{where}, [text]"))
+    max_mentions = text.get("max_mentions_per_document", 6)
+    if not isinstance(max_mentions, int) or max_mentions < 1:
+        raise CatalogError(f"{where}, [text] max_mentions_per_document: expected a positive integer, found {max_mentions!r}")
+    raw_fields = data.get("fields")
+    if not isinstance(raw_fields, list) or not raw_fields:
+        raise CatalogError(f"{where}: expected [[fields]] entries, found none")
+    fields = tuple(parse_field(raw, f"{where}, field {i}") for i, raw in enumerate(raw_fields, start=1))
+    ids = [f.id for f in fields]
+    repeated = sorted({i for i in ids if ids.count(i) > 1})
+    if repeated:
+        raise CatalogError(f"{where}: field ids must be unique, found {', '.join(repeated)} more than once")
+    for item in fields:
+        unknown = [r for r in item.related if r not in ids]
+        if unknown:
+            raise CatalogError(f"{where}, field {item.id}: related names unknown field(s) {', '.join(unknown)}")
+    return Catalog(fields, coverage, ignore, max_mentions)
+
+
+def load_catalog(path: Path | None = None) -> Catalog:
+    """The catalog shipped in the package (or the TOML file at `path`)."""
+    if path is None:
+        text = resources.files("pipeline.data").joinpath("fields.toml").read_text(encoding="utf-8")
+        where = "pipeline/data/fields.toml"
+    else:
+        text, where = Path(path).read_text(encoding="utf-8"), str(path)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise CatalogError(f"{where}: not valid TOML: {err}") from None
+    return parse_catalog(data, where)
+
+
+def find_fields(catalog: Catalog, query: str) -> list[Field]:
+    """The field whose id is `query`, else every field whose id, title, aliases or description
+    contain it as a word (case-insensitive; a trailing plural 's' is optional)."""
+    query = query.strip().lower()
+    exact = [f for f in catalog.fields if f.id == query]
+    if exact:
+        return exact
+    stem = re.escape(query[:-1] if query.endswith("s") and len(query) > 3 else query)
+    word = re.compile(rf"(?<![a-z0-9]){stem}(s|es)?(?![a-z0-9])", re.IGNORECASE)
+    def haystacks(f: Field):
+        return (f.id.replace("_", " "), f.title, *f.aliases)
+    strong = [f for f in catalog.fields if any(word.search(h) for h in haystacks(f))]
+    return strong or [f for f in catalog.fields if word.search(f.description)]
+
+
+# --- where a field is printed: matches in the processed tables ---------------------------------
+
+@dataclass(frozen=True)
+class Match:
+    """One printed number that a field's source selects."""
+
+    source_index: int
+    year: int
+    label: str
+    value: int | None
+    value_text: str
+    table: str
+    page: int | None
+    source_file: str
+    source_sha256: str | None
+    document_year: int
+
+
+def _count_text(value) -> str:
+    return "-" if value is None else f"{int(value):,}"
+
+
+def source_matches(source: Source, index: int, tables: Mapping[str, Sequence[dict]]) -> list[Match]:
+    """Every printed number `source` selects in `tables` (rows of the processed tables)."""
+    matches = []
+    if source.table == "documents":
+        for doc in tables.get("documents", ()):
+            if doc["family"] == source.family and doc["status"] == "ok" and doc.get("printed_total") is not None:
+                matches.append(Match(index, doc["year"], "printed total", doc["printed_total"],
+                                     _count_text(doc["printed_total"]), f"documents:{source.family}", None,
+                                     doc["source_file"], doc.get("sha256"), doc["year"]))
+        return matches
+    if source.table in ("esp_reports", "country_reports"):
+        name = "esp" if source.table == "esp_reports" else "country"
+        for row in tables.get(source.table, ()):
+            matches.append(Match(index, row["year"], row[name], row["reports"], _count_text(row["reports"]),
+                                 source.table, row["page"], row["source_file"], row.get("source_sha256"), row["year"]))
+        return matches
+    for cell in tables.get("ojjdp_cells", ()):
+        if cell["measure"] == "percent" or cell["year"] is None:
+            continue  # a percent restates a count printed beside it; it is never the figure
+        row_label, column_label = cell.get("row_label") or "", cell.get("column_label") or ""
+        if source.table_id is not None and not source.table_id.fullmatch(cell["table_id"]):
+            continue
+        if source.measures and cell["measure"] not in source.measures:
+            continue
+        if source.row is not None and not source.row.search(row_label):
+            continue
+        if source.column is not None and not source.column.search(column_label):
+            continue
+        if source.label is not None and not (source.label.search(row_label) or source.label.search(column_label)):
+            continue
+        matches.append(Match(index, cell["year"], row_label or column_label or cell["table_id"], cell["value"],
+                             cell["value_text"], f"ojjdp_cells:{cell['table_id']}", cell["page"], cell["source_file"],
+                             cell.get("source_sha256"), cell["edition"]))
+    return matches
+
+
+def field_matches(field: Field, tables: Mapping[str, Sequence[dict]]) -> list[Match]:
+    return [m for i, s in enumerate(field.sources) for m in source_matches(s, i, tables)]
+
+
+def chosen_matches(matches: Sequence[Match]) -> list[Match]:
+    """The numbers that give a year's value: the first source (catalog order) that prints any,
+    from its latest edition, because a later edition is NCMEC's latest word on a year."""
+    first = min(m.source_index for m in matches)
+    candidates = [m for m in matches if m.source_index == first]
+    best = max((m.document_year, m.source_file) for m in candidates)
+    return [m for m in candidates if (m.document_year, m.source_file) == best]
+
+
+# --- page texts: sentences and mentions --------------------------------------------------------
+
+# A line that ends like this closes a sentence or a form entry ("Case Status (…; Closed)").
+LINE_END = re.compile(r"[.!?:;)]['’”\"]?\d?$")
+# A printed number: a table row holds two or more.
+NUMBER = re.compile(r"(?<![\w,.])\d{1,3}(?:,\d{3})+(?![\w,])|(?<![\w,.])\d+(?:\.\d+)?%?(?![\w,])")
+# Split inside a joined chunk after . ! ? followed by a capital, but not after "U.S." or a
+# section number ("E. Law Enforcement Feedback…", "ii. CyberTipline Reports…").
+SENTENCE_SPLIT = re.compile(r"(?<!\b[A-Z]\.[A-Z]\.)(?<!\b[A-Z]\.)(?<!\b[ivx]\.)(?<!\b[ivx]{2}\.)(?<!\b[ivx]{3}\.)"
+                            r"(?<=[.!?])\s+(?=[A-Z“\"(])")
+
+
+def page_sentences(text: str, ignore_lines: Sequence[re.Pattern] = ()) -> list[str]:
+    """The sentences of one page's text, line breaks inside a sentence joined."""
+    chunks, current = [], ""
+    for line in (text or "").splitlines():
+        line = line.strip()
+        if not line or any(p.search(line) for p in ignore_lines):
+            continue
+        if len(NUMBER.findall(line)) >= 2:  # a table row ("Male 209 255 16 480") stands alone
+            chunks.extend([current, line] if current else [line])
+            current = ""
+            continue
+        current = current + line if current.endswith("-") and not current.endswith(" -") else \
+            (f"{current} {line}" if current else line)
+        if LINE_END.search(line):
+            chunks.append(current)
+            current = ""
+    if current:
+        chunks.append(current)
+    return [s.strip() for chunk in chunks for s in SENTENCE_SPLIT.split(chunk) if s.strip()]
+
+
+def clip(sentence: str, start: int, end: int) -> str:
+    """A long sentence cut to a window around the mention at [start, end)."""
+    if len(sentence) <= MAX_SENTENCE_CHARS:
+        return sentence
+    half = (MAX_SENTENCE_CHARS - (end - start)) // 2
+    left, right = max(0, start - half), min(len(sentence), end + half)
+    return ("…" if left else "") + sentence[left:right].strip() + ("…" if right < len(sentence) else "")
+
+
+@dataclass(frozen=True)
+class Mention:
+    source_file: str
+    page: int
+    sentence: str
+
+    def evidence(self) -> str:
+        return f"{self.source_file} p.{self.page}: «{self.sentence}»"
+
+
+def find_mentions(patterns: Sequence[re.Pattern], pages: Sequence[str], source_file: str,
+                  ignore_lines: Sequence[re.Pattern] = ()) -> list[Mention]:
+    """Sentences of `pages` (page 1 first) that match any pattern, once each, in reading order."""
+    mentions = []
+    for number, text in enumerate(pages, start=1):
+        for sentence in page_sentences(text, ignore_lines):
+            hits = [m for m in (p.search(sentence) for p in patterns) if m]
+            if hits:
+                first = min(hits, key=lambda m: m.start())
+                mentions.append(Mention(source_file, number, clip(sentence, first.start(), first.end())))
+    return mentions
+
+
+# --- presence ----------------------------------------------------------------------------------
+
+def covered_years(documents: Iterable[dict], coverage: Mapping[str, Sequence[int]]) -> list[int]:
+    """Every calendar year some document of the run covers (an OJJDP edition covers three)."""
+    return sorted({doc["year"] + offset for doc in documents for offset in coverage.get(doc["family"], (0,))})
+
+
+def covering_documents(documents: Iterable[dict], families: Sequence[str], year: int,
+                       coverage: Mapping[str, Sequence[int]]) -> list[dict]:
+    """Documents of `families` whose edition covers `year`, latest edition first."""
+    found = [d for d in documents if d["family"] in families
+             and any(d["year"] + o == year for o in coverage.get(d["family"], (0,)))]
+    return sorted(found, key=lambda d: (-d["year"], d["family"], d["doc_id"]))
+
+
+def was_read(doc: dict) -> bool:
+    """A document counts as read when its numbers are in the outputs: it published this run, or
+    it failed but the rows of its last good copy were kept."""
+    return doc["status"] == "ok" or bool(doc.get("rows"))
+
+
+def _describe_document(doc: dict) -> str:
+    return f"{doc['doc_id']} ({doc['source_file']})"
+
+
+def _unavailable(doc: dict) -> str:
+    return f"{_describe_document(doc)} is {doc['status']}" + (f": {doc['message']}" if doc.get("message") else "")
+
+
+def _location(matches: Sequence[Match]) -> str:
+    pages = sorted({m.page for m in matches if m.page is not None})
+    where = "" if not pages else f" p.{pages[0]}" if len(pages) == 1 else f" pp.{pages[0]}–{pages[-1]}"
+    return f"{matches[0].source_file}{where} ({matches[0].table})"
+
+
+def list_values(matches: Sequence[Match]) -> str:
+    """'label: number; …' for a breakdown: every number when few, else the largest ones."""
+    if len(matches) <= MAX_LISTED_VALUES:
+        shown = sorted(matches, key=lambda m: (m.label, m.value_text))
+        return "; ".join(f"{m.label}: {m.value_text}" for m in shown)
+    ranked = sorted(matches, key=lambda m: (m.value is None, -(m.value or 0), m.label))
+    shown = ranked[:MAX_LISTED_VALUES - 2]
+    return "; ".join(f"{m.label}: {m.value_text}" for m in shown) + f"; … and {len(matches) - len(shown)} more"
+
+
+def _grouped(matches: Sequence[Match]) -> list[list[Match]]:
+    """Matches grouped by (file, table), latest edition first, for evidence lines."""
+    groups: dict[tuple, list[Match]] = {}
+    for m in sorted(matches, key=lambda m: (m.source_index, -m.document_year, m.source_file, m.table, m.page or 0)):
+        groups.setdefault((m.source_index, m.source_file, m.table), []).append(m)
+    return list(groups.values())
+
+
+def _present(field: Field, year: int, matches: Sequence[Match]) -> dict:
+    chosen = chosen_matches(matches)
+    notes = []
+    value = None
+    if field.shape == "figure" and len(chosen) == 1:
+        value = chosen[0].value
+        if value is None:
+            notes.append(f"printed as {chosen[0].value_text!r}: no number")
+        differing = sorted({(m.source_file, m.page or 0, m.value_text) for m in matches
+                            if m.value != value and m not in chosen})
+        if differing:
+            notes.append("printed differently elsewhere (the value above is from the latest edition of the first "
+                         "source): " + "; ".join(f"{f} p.{p}: {t}" for f, p, t in differing))
+    elif field.shape == "figure":
+        notes.append(f"ambiguous: {len(chosen)} printed numbers match in {_location(chosen)}; the catalog's "
+                     f"patterns for {field.id} must select one (pipeline/data/fields.toml)")
+    evidence = []
+    for group in _grouped(matches):
+        text = group[0].value_text if len(group) == 1 else f"{len(group)} numbers"
+        evidence.append(f"{_location(group)}: {text}")
+    pages = [m.page for m in chosen if m.page is not None]
+    return {"status": "present", "value": value, "values": list_values(chosen), "n_values": len(chosen),
+            "table": chosen[0].table, "page": min(pages) if pages else None,
+            "source_file": chosen[0].source_file, "source_sha256": chosen[0].source_sha256,
+            "evidence": "\n".join(evidence), "reason": "; ".join(notes) or None}
+
+
+def _absent(field: Field, year: int, read: Sequence[dict], unread: Sequence[dict], catalog: Catalog,
+            related: Mapping[str, Sequence[Match]], page_texts: Mapping[str, Sequence[str]]) -> dict:
+    evidence, first = [], None
+    for doc in read:
+        related_pages = [m.page for r in field.related for m in related.get(r, ())
+                         if m.year == year and m.source_file == doc["source_file"] and m.page is not None]
+        pages = page_texts.get(doc["source_file"])
+        if pages is None:
+            evidence.append(f"{doc['source_file']}: page texts not available, mentions not searched")
+            continue
+        mentions = find_mentions(field.mentions, pages, doc["source_file"], catalog.ignore_lines)
+        # Closest first: on or near the pages where the related figures are printed.
+        ranked = sorted(enumerate(mentions), key=lambda im: (
+            min((abs(im[1].page - p) for p in related_pages), default=0), im[0]))
+        kept = sorted(ranked[:catalog.max_mentions_per_document])
+        if kept and first is None:
+            first = ranked[0][1]
+        evidence.extend(m.evidence() for _, m in kept)
+        if not mentions:
+            evidence.append(f"{doc['source_file']}: no sentence mentions it")
+    for related_id in field.related:
+        here = [m for m in related.get(related_id, ()) if m.year == year]
+        if here:
+            chosen = chosen_matches(here)
+            evidence.append(f"printed instead: {related_id} {_location(chosen)}: {list_values(chosen)}")
+    names = ", ".join(_describe_document(d) for d in read)
+    reason = (f"read {names}: no table prints this figure for {year} "
+              f"(looked for: {'; '.join(s.describe() for s in field.sources)})")
+    if unread:
+        reason += "; also covering " + str(year) + " but not available: " + "; ".join(_unavailable(d) for d in unread)
+    where = first.source_file if first else read[0]["source_file"]
+    return {"status": "absent", "value": None, "values": None, "n_values": 0, "table": None,
+            "page": first.page if first else None, "source_file": where,
+            "source_sha256": next(d.get("sha256") for d in read if d["source_file"] == where),
+            "evidence": "\n".join(evidence) or None, "reason": reason}
+
+
+def _not_covered(field: Field, year: int, unread: Sequence[dict]) -> dict:
+    if unread:
+        reason = ("no document that would print it was available for " + str(year) + ": "
+                  + "; ".join(_unavailable(d) for d in unread))
+    else:
+        reason = f"no {' or '.join(field.families)} document among this run's documents covers {year}"
+    return {"status": "not_covered", "value": None, "values": None, "n_values": 0, "table": None, "page": None,
+            "source_file": unread[0]["source_file"] if unread else None, "source_sha256": None,
+            "evidence": None, "reason": reason}
+
+
+def field_presence(catalog: Catalog, documents: Sequence[dict], tables: Mapping[str, Sequence[dict]],
+                   page_texts: Mapping[str, Sequence[str]]) -> list[dict]:
+    """One record per (field, year) for every year the run's documents cover (field_presence).
+
+    `documents` are rows of documents.parquet, `tables` the rows of the other processed tables
+    (ojjdp_cells, esp_reports, country_reports), `page_texts` maps a source file to its page
+    texts (page 1 first). Only the documents an absent field needs are looked up in it.
+    """
+    tables = {**tables, "documents": documents}
+    years = covered_years(documents, catalog.coverage)
+    matches = {f.id: field_matches(f, tables) for f in catalog.fields}
+    records = []
+    for field in catalog.fields:
+        for year in years:
+            here = [m for m in matches[field.id] if m.year == year]
+            covering = covering_documents(documents, field.families, year, catalog.coverage)
+            read = [d for d in covering if was_read(d)]
+            unread = [d for d in covering if not was_read(d)]
+            if here:
+                record = _present(field, year, here)
+            elif read:
+                record = _absent(field, year, read, unread, catalog, matches, page_texts)
+            else:
+                record = _not_covered(field, year, unread)
+            records.append({"field_id": field.id, "year": year, "title": field.title, **record})
+    return records
+
+
+# --- I/O edge: page texts from the raw PDFs, cached by sha256 ----------------------------------
+
+def read_page_texts(pdf_path: Path) -> list[str]:
+    import pdfplumber
+
+    logging.getLogger("pdfminer").setLevel(logging.WARNING)
+    with pdfplumber.open(pdf_path) as pdf:
+        return [page.extract_text() or "" for page in pdf.pages]
+
+
+class PageTexts(Mapping):
+    """source_file -> page texts, read lazily from the raw PDFs and cached in
+    `cache_dir/<sha256>-v<version>.json` (never committed: it is NCMEC's text). A file whose
+    sha256 is not the one the run published is not read: its pages could differ."""
+
+    def __init__(self, documents: Sequence[dict], raw_dir: Path, cache_dir: Path):
+        self._docs = {d["source_file"]: d for d in documents if d.get("sha256")}
+        self._raw, self._cache = Path(raw_dir), Path(cache_dir)
+        self._loaded: dict[str, list[str] | None] = {}
+
+    def _load(self, source_file: str) -> list[str] | None:
+        doc = self._docs.get(source_file)
+        if doc is None:
+            return None
+        cached = self._cache / f"{doc['sha256']}-v{PAGE_TEXT_VERSION}.json"
+        if cached.is_file():
+            return json.loads(cached.read_text(encoding="utf-8"))
+        pdf = self._raw / source_file
+        if not pdf.is_file() or hashlib.sha256(pdf.read_bytes()).hexdigest() != doc["sha256"]:
+            log.warning("fields: %s is not in %s with sha256 %s…; its mentions are not searched",
+                        source_file, self._raw, doc["sha256"][:12])
+            return None
+        try:
+            pages = read_page_texts(pdf)
+        except Exception as err:  # a PDF pdfplumber cannot open: no mentions, never a crash
+            log.warning("fields: could not read the text of %s: %s: %s", source_file, type(err).__name__, err)
+            return None
+        self._cache.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_name(f".{cached.name}.tmp")
+        tmp.write_text(json.dumps(pages, ensure_ascii=False), encoding="utf-8")
+        tmp.replace(cached)
+        return pages
+
+    def __getitem__(self, source_file: str) -> list[str]:
+        if source_file not in self._loaded:
+            self._loaded[source_file] = self._load(source_file)
+        pages = self._loaded[source_file]
+        if pages is None:
+            raise KeyError(source_file)
+        return pages
+
+    def __iter__(self):
+        return iter(sorted(self._docs))
+
+    def __len__(self) -> int:
+        return len(self._docs)
+
+
+def presence_records(tables: Mapping[str, Sequence[dict]], documents: Sequence[dict], raw_dir: Path,
+                     cache_dir: Path, catalog: Catalog | None = None) -> list[dict]:
+    """field_presence rows for one run's outputs, page texts read from `raw_dir`."""
+    catalog = catalog or load_catalog()
+    return field_presence(catalog, documents, tables, PageTexts(documents, raw_dir, cache_dir))
+
+
+# --- reading and rendering field_presence ------------------------------------------------------
+
+STATUS_MARKS = {"present": ("present", "green"), "absent": ("absent", "red"), "not_covered": ("n/c", "yellow")}
+
+
+def ordered(records: Iterable[dict], catalog: Catalog) -> list[dict]:
+    """Records in catalog order, then by year (the file itself is sorted by field id)."""
+    rank = {f.id: i for i, f in enumerate(catalog.fields)}
+    return sorted(records, key=lambda r: (rank.get(r["field_id"], len(rank)), r["field_id"], r["year"]))
+
+
+def status_counts(records: Iterable[dict]) -> dict[str, int]:
+    counts = dict.fromkeys(STATUSES, 0)
+    for r in records:
+        counts[r["status"]] = counts.get(r["status"], 0) + 1
+    return counts
+
+
+def _style(text: str, status: str, color: bool) -> str:
+    if not color:
+        return text
+    import click
+
+    return click.style(text, fg=STATUS_MARKS.get(status, ("", None))[1])
+
+
+def render_matrix(records: Sequence[dict], catalog: Catalog, fmt: str = "text", color: bool = False) -> str:
+    """The field × year matrix in text, markdown, json or csv."""
+    records = ordered(records, catalog)
+    if fmt == "json":
+        return json.dumps(records, indent=2, ensure_ascii=False, default=str) + "\n"
+    if fmt == "csv":
+        return records_csv(records)
+    years = sorted({r["year"] for r in records})
+    by_field: dict[str, dict[int, dict]] = {}
+    for r in records:
+        by_field.setdefault(r["field_id"], {})[r["year"]] = r
+    counts = status_counts(records)
+    summary = (f"{len(by_field)} fields × {len(years)} years: present {counts['present']}, "
+               f"absent {counts['absent']}, not_covered {counts['not_covered']}")
+    legend = ("present = a number is printed; absent = the documents covering the year were read and print "
+              "no such figure; n/c = not covered: no document that would print it was available")
+    if fmt == "markdown":
+        lines = ["| field | " + " | ".join(map(str, years)) + " |", "|---|" + "---|" * len(years)]
+        for field_id, cells in by_field.items():
+            marks = [STATUS_MARKS[cells[y]["status"]][0] if y in cells else "" for y in years]
+            lines.append(f"| `{field_id}` | " + " | ".join(marks) + " |")
+        return "\n".join(lines) + f"\n\n{summary}.\n\n{legend}.\n"
+    width = max([len(f) for f in by_field] + [5]) + 2
+    lines = [("field".ljust(width) + "".join(f"{y:<9}" for y in years)).rstrip()]
+    for field_id, cells in by_field.items():
+        marks = []
+        for y in years:
+            status = cells[y]["status"] if y in cells else ""
+            mark = STATUS_MARKS.get(status, ("", None))[0]
+            marks.append((_style(mark, status, color), " " * (9 - len(mark))))
+        lines.append(field_id.ljust(width) + "".join(m + pad for m, pad in marks[:-1]) + (marks[-1][0] if marks else ""))
+    return "\n".join(lines) + f"\n\n{summary}\n{legend}\n"
+
+
+def records_csv(records: Sequence[dict]) -> str:
+    out = io.StringIO()
+    columns = list(records[0]) if records else ["field_id", "year", "status"]
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    for r in records:
+        writer.writerow({k: "" if r.get(k) is None else r[k] for k in columns})
+    return out.getvalue()
+
+
+def _verdict(r: dict) -> str:
+    if r["status"] == "present":
+        value = r["values"] if r["value"] is None else f"{r['value']:,}"
+        where = f"{r['table']}, {r['source_file']}" + (f" p.{r['page']}" if r["page"] else "")
+        return f"{value} ({where})" + (f"; {r['reason']}" if r["reason"] else "")
+    return r["reason"] or ""
+
+
+def render_field_report(records: Sequence[dict], fields: Sequence[Field], fmt: str = "text",
+                        color: bool = False) -> str:
+    """Per field, the verdict for every year with its evidence."""
+    chosen = {f.id for f in fields}
+    rows = [r for r in records if r["field_id"] in chosen]
+    rank = {f.id: i for i, f in enumerate(fields)}
+    rows.sort(key=lambda r: (rank[r["field_id"]], r["year"]))
+    if fmt == "csv":
+        return records_csv(rows)
+    if fmt == "json":
+        payload = [{"id": f.id, "title": f.title, "description": f.description,
+                    "published_in": [s.describe() for s in f.sources],
+                    "years": [r for r in rows if r["field_id"] == f.id]} for f in fields]
+        return json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n"
+    out = []
+    for f in fields:
+        mine = [r for r in rows if r["field_id"] == f.id]
+        if fmt == "markdown":
+            out.append(f"### `{f.id}`: {f.title}\n\n{f.description}\n\nWould be printed in: "
+                       + "; ".join(s.describe() for s in f.sources) + "\n")
+            out.append("| year | status | value or reason | evidence |\n|---|---|---|---|")
+            for r in mine:
+                evidence = "<br>".join((r["evidence"] or "").splitlines()).replace("|", "\\|")
+                out.append(f"| {r['year']} | {r['status']} | {_verdict(r).replace('|', chr(92) + '|')} | {evidence} |")
+            out.append("")
+            continue
+        out.append(f"{f.id}: {f.title}")
+        out.append(f"  {f.description}")
+        out.append("  would be printed in: " + "; ".join(s.describe() for s in f.sources))
+        for r in mine:
+            out.append(f"  {r['year']}  " + _style(f"{r['status']:<13}", r["status"], color) + _verdict(r))
+            for line in (r["evidence"] or "").splitlines():
+                out.append(f"{'':21}{line}")
+        out.append("")
+    return "\n".join(out).rstrip("\n") + "\n"

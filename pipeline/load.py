@@ -1,0 +1,171 @@
+"""Load the pipeline's Parquet outputs into pandas with the right types, in one line.
+
+    from pipeline import load, datasets
+    datasets()                                    # what is there, with descriptions and row counts
+    esp = load("esp_reports", years=[2022, 2023])  # nullable Int64 counts, string names, categories
+    load.describe("esp_reports")                  # each column's description, from the file itself
+
+Everything is read from the files' own schema metadata (written by `pipeline.store`), so the
+loader never disagrees with what the files say about themselves. The data folder is the one the
+command line uses: `data_dir`, else `$NCMEC_DATA_DIR`, else `./data`; the tables are in its
+`processed/` folder.
+
+This module is callable (`load("esp_reports")`): `pipeline.load` is both this module and the
+function analysts call, and Python's import system would otherwise make `from pipeline import load`
+return the module or the function depending on what was imported first.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import types
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+# Few distinct values repeated on every row: a category is smaller and sorts/groups faster.
+CATEGORY_COLUMNS = frozenset({
+    "family", "status", "iso3_status", "measure", "table_id", "footnote",
+    "source_file", "source_sha256", "check",
+})
+
+# The column `years=` filters on. ojjdp_cells has both: `year` (the year a number describes,
+# e.g. 1998 in Appendix A) and `edition` (which report printed it; see `editions=`).
+YEAR_COLUMN = "year"
+EDITION_COLUMN = "edition"
+
+
+def data_root(data_dir: str | os.PathLike | None = None) -> Path:
+    """The data folder: explicit argument, else $NCMEC_DATA_DIR, else ./data (as the CLI)."""
+    return Path(data_dir or os.environ.get("NCMEC_DATA_DIR") or "data")
+
+
+def processed_dir(data_dir: str | os.PathLike | None = None) -> Path:
+    return data_root(data_dir) / "processed"
+
+
+def available_names(data_dir: str | os.PathLike | None = None) -> list[str]:
+    """Names of the tables present in the processed folder, sorted."""
+    folder = processed_dir(data_dir)
+    return sorted(p.stem for p in folder.glob("*.parquet")) if folder.is_dir() else []
+
+
+def table_path(name: str, data_dir: str | os.PathLike | None = None) -> Path:
+    """The file of table `name`, or a FileNotFoundError that says what is there instead."""
+    path = processed_dir(data_dir) / f"{name}.parquet"
+    if not path.is_file():
+        present = available_names(data_dir)
+        hint = (f"available: {', '.join(present)}" if present else
+                "no outputs there yet: run `ncmec-pipeline run` or set NCMEC_DATA_DIR")
+        raise FileNotFoundError(f"no table {name!r} in {path.parent} ({hint})")
+    return path
+
+
+def _metadata_text(metadata: dict | None, key: str) -> str | None:
+    value = (metadata or {}).get(key.encode())
+    return value.decode() if value is not None else None
+
+
+def pandas_dtype(field: pa.Field):
+    """The pandas dtype an analyst wants for one Parquet column.
+
+    Integers stay nullable at their width (a count NCMEC printed as '-' stays missing, never NaN
+    in a float column); decimals (printed percents) become nullable Float64 for arithmetic, the
+    exact printed text being in `value_text`.
+    """
+    if field.name in CATEGORY_COLUMNS and pa.types.is_string(field.type):
+        return "category"
+    kind = field.type
+    if pa.types.is_integer(kind):
+        return {8: "Int8", 16: "Int16", 32: "Int32", 64: "Int64"}[kind.bit_width]
+    if pa.types.is_boolean(kind):
+        return "boolean"
+    if pa.types.is_decimal(kind) or pa.types.is_floating(kind):
+        return "Float64"
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return "string"
+    return None
+
+
+def to_frame(table: pa.Table) -> pd.DataFrame:
+    """A pyarrow table as a DataFrame with `pandas_dtype` types; the schema metadata goes to `.attrs`."""
+    frame = table.to_pandas(types_mapper={pa.int8(): pd.Int8Dtype(), pa.int16(): pd.Int16Dtype(),
+                                          pa.int32(): pd.Int32Dtype(), pa.int64(): pd.Int64Dtype(),
+                                          pa.bool_(): pd.BooleanDtype(), pa.string(): pd.StringDtype()}.get)
+    for field in table.schema:
+        dtype = pandas_dtype(field)
+        if dtype is not None and str(frame[field.name].dtype) != dtype:
+            frame[field.name] = frame[field.name].astype(dtype)
+    metadata = table.schema.metadata or {}
+    frame.attrs = {key.decode(): value.decode() for key, value in metadata.items()}
+    return frame
+
+
+def _filters(schema: pa.Schema, name: str, years, editions) -> list[tuple] | None:
+    filters = []
+    for column, values, argument in ((YEAR_COLUMN, years, "years"), (EDITION_COLUMN, editions, "editions")):
+        if values is None:
+            continue
+        if column not in schema.names:
+            raise ValueError(f"{name} has no {column!r} column, so {argument}= does not apply "
+                             f"(its columns: {', '.join(schema.names)})")
+        filters.append((column, "in", [int(v) for v in values]))
+    return filters or None
+
+
+def load(name: str, years=None, data_dir: str | os.PathLike | None = None, *, editions=None) -> pd.DataFrame:
+    """One output table as a typed DataFrame, optionally only some years.
+
+    `years` keeps rows whose `year` is listed (for ojjdp_cells that is the year a number
+    describes; `editions` selects by the report edition that printed it). The table's own
+    description and schema version are in `frame.attrs`.
+    """
+    path = table_path(name, data_dir)
+    schema = pq.read_schema(path)
+    table = pq.read_table(path, filters=_filters(schema, name, years, editions))
+    return to_frame(table).reset_index(drop=True)
+
+
+def datasets(data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
+    """The tables present, one row each: name, description, schema_version, rows.
+
+    Read from each file's footer only (schema metadata and row count), so listing is instant.
+    """
+    rows = []
+    for name in available_names(data_dir):
+        path = table_path(name, data_dir)
+        metadata = pq.read_metadata(path)
+        schema_metadata = metadata.schema.to_arrow_schema().metadata
+        rows.append({
+            "name": name,
+            "description": _metadata_text(schema_metadata, "description"),
+            "schema_version": _metadata_text(schema_metadata, "schema_version"),
+            "rows": metadata.num_rows,
+        })
+    frame = pd.DataFrame(rows, columns=["name", "description", "schema_version", "rows"])
+    return frame.astype({"name": "string", "description": "string", "schema_version": "string", "rows": "Int64"})
+
+
+def describe(name: str, data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
+    """Each column of table `name`: its Parquet type, the dtype `load` gives it, its description."""
+    schema = pq.read_schema(table_path(name, data_dir))
+    rows = [{
+        "column": field.name,
+        "parquet_type": str(field.type),
+        "pandas_dtype": str(pandas_dtype(field) or "object"),
+        "description": _metadata_text(field.metadata, "description"),
+    } for field in schema]
+    return pd.DataFrame(rows, columns=["column", "parquet_type", "pandas_dtype", "description"]).astype("string")
+
+
+class _CallableModule(types.ModuleType):
+    """Lets `pipeline.load` the module be called as `load(...)` (see the module docstring)."""
+
+    def __call__(self, name: str, years=None, data_dir=None, *, editions=None) -> pd.DataFrame:
+        return load(name, years=years, data_dir=data_dir, editions=editions)
+
+
+sys.modules[__name__].__class__ = _CallableModule
