@@ -21,6 +21,7 @@ here is a pure function over plain records (rows of the processed tables) and pa
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import json
@@ -332,7 +333,13 @@ SENTENCE_SPLIT = re.compile(r"(?<!\b[A-Z]\.[A-Z]\.)(?<!\b[A-Z]\.)(?<!\b[ivx]\.)(
 
 
 def page_sentences(text: str, ignore_lines: Sequence[re.Pattern] = ()) -> list[str]:
-    """The sentences of one page's text, line breaks inside a sentence joined."""
+    """The sentences of one page's text, line breaks inside a sentence joined (memoized: every
+    field searches the same pages)."""
+    return list(_page_sentences(text, tuple(ignore_lines)))
+
+
+@functools.lru_cache(maxsize=4096)
+def _page_sentences(text: str, ignore_lines: tuple[re.Pattern, ...]) -> tuple[str, ...]:
     chunks, current = [], ""
     for line in (text or "").splitlines():
         line = line.strip()
@@ -349,7 +356,7 @@ def page_sentences(text: str, ignore_lines: Sequence[re.Pattern] = ()) -> list[s
             current = ""
     if current:
         chunks.append(current)
-    return [s.strip() for chunk in chunks for s in SENTENCE_SPLIT.split(chunk) if s.strip()]
+    return tuple(s.strip() for chunk in chunks for s in SENTENCE_SPLIT.split(chunk) if s.strip())
 
 
 def clip(sentence: str, start: int, end: int) -> str:
@@ -550,6 +557,19 @@ def read_page_texts(pdf_path: Path) -> list[str]:
         return [page.extract_text() or "" for page in pdf.pages]
 
 
+def page_texts_path(cache_dir: Path, sha256: str) -> Path:
+    return Path(cache_dir) / f"{sha256}-v{PAGE_TEXT_VERSION}.json"
+
+
+def cache_page_texts(cache_dir: Path, sha256: str, pages: list[str]) -> None:
+    """Store a file's page texts (atomically) so the mention search never re-reads the PDF."""
+    cached = page_texts_path(cache_dir, sha256)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cached.with_name(f".{cached.name}.tmp")
+    tmp.write_text(json.dumps(pages, ensure_ascii=False), encoding="utf-8")
+    tmp.replace(cached)
+
+
 class PageTexts(Mapping):
     """source_file -> page texts, read lazily from the raw PDFs and cached in
     `cache_dir/<sha256>-v<version>.json` (never committed: it is NCMEC's text). A file whose
@@ -564,7 +584,7 @@ class PageTexts(Mapping):
         doc = self._docs.get(source_file)
         if doc is None:
             return None
-        cached = self._cache / f"{doc['sha256']}-v{PAGE_TEXT_VERSION}.json"
+        cached = page_texts_path(self._cache, doc["sha256"])
         if cached.is_file():
             return json.loads(cached.read_text(encoding="utf-8"))
         pdf = self._raw / source_file
@@ -577,10 +597,7 @@ class PageTexts(Mapping):
         except Exception as err:  # a PDF pdfplumber cannot open: no mentions, never a crash
             log.warning("fields: could not read the text of %s: %s: %s", source_file, type(err).__name__, err)
             return None
-        self._cache.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_name(f".{cached.name}.tmp")
-        tmp.write_text(json.dumps(pages, ensure_ascii=False), encoding="utf-8")
-        tmp.replace(cached)
+        cache_page_texts(self._cache, doc["sha256"], pages)
         return pages
 
     def __getitem__(self, source_file: str) -> list[str]:

@@ -8,6 +8,7 @@ rows stay (served from the extraction cache) and its status says so.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import logging
 import os
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from pipeline import __version__
 from pipeline.fetch import FetchResult, fetch_from_mirror, fetch_over_http, load_fetch_state
+from pipeline.fields import cache_page_texts
 from pipeline.manifest import Document, allowed_hosts
 from pipeline.normalize import country_records, esp_records
 from pipeline.store import recover, to_table, write_tables
@@ -52,6 +54,10 @@ class DataPaths:
     @property
     def cache(self) -> Path:
         return self.root / "cache" / "extract"
+
+    @property
+    def page_texts(self) -> Path:
+        return self.root / "cache" / "pages"
 
     @property
     def state(self) -> Path:
@@ -136,9 +142,10 @@ def extract_document(family: str, pdf_path: str, source_file: str, year: int) ->
             }
         from pipeline.extract.ojjdp import extract_ojjdp
 
-        result = extract_ojjdp(Path(pdf_path), edition=year)
+        result = extract_ojjdp(Path(pdf_path), edition=year, with_page_texts=True)
         cells = [{**c, "percent": None if c["percent"] is None else str(c["percent"])} for c in result.cells]
-        return {"pages": result.pages, "cells": cells, "tables": result.tables, "notes": result.notes}
+        return {"pages": result.pages, "cells": cells, "tables": result.tables, "notes": result.notes,
+                "page_texts": result.page_texts}
     except ExtractionError as err:
         return {"error": str(err)}
     except Exception as err:  # a PDF the parser cannot open (truncated, encrypted, not a PDF)
@@ -163,10 +170,15 @@ def extract_all(documents: list[Document], fetched: dict[str, FetchResult], path
             extractions[doc.doc_id] = json.loads(cached.read_text(encoding="utf-8"))
             continue
         todo.append((doc, result))
+    # Longest first (the OJJDP editions take several times a list's time), so the last worker
+    # to finish is not left alone with a long document; outputs still land in manifest order.
+    todo.sort(key=lambda pair: pair[0].family != "ojjdp_transparency")
     args = [(doc.family, result.path, doc.file, doc.year) for doc, result in todo]
     outputs = run_with_time_limit(extract_document, args, jobs=jobs, time_limit=time_limit, progress=progress)
     for (doc, result), output in zip(todo, outputs):
         output = {**output, "sha256": result.sha256, "extractor_version": EXTRACTOR_VERSION}
+        if "page_texts" in output:  # kept apart: only the field catalog's mention search reads them
+            cache_page_texts(paths.page_texts, result.sha256, output.pop("page_texts"))
         if "error" not in output:
             _write_json_atomic(cache_path(paths, result.sha256), output)
         extractions[doc.doc_id] = {**output, "fresh": True}
@@ -380,7 +392,7 @@ def store_outputs(out: Outputs, paths: DataPaths) -> list[Path]:
     from pipeline.fields import presence_records
 
     tables["field_presence"] = to_table("field_presence", presence_records(
-        out.tables, out.documents, paths.raw, paths.root / "cache" / "pages"))
+        out.tables, out.documents, paths.raw, paths.page_texts))
     return write_tables(tables, paths.processed)
 
 
@@ -416,6 +428,16 @@ def run_pipeline(documents: list[Document], paths: DataPaths, *, mirror: Path | 
     t = time.perf_counter()
     last_good_path = paths.state / "last_good.json"
     last_good = json.loads(last_good_path.read_text()) if last_good_path.is_file() else {}
+    fingerprint = inputs_fingerprint(documents, fetched, last_good)
+    unchanged = unchanged_outputs(paths, fingerprint)
+    if unchanged is not None:
+        # Same files, same code, same data rules as the outputs on disk: they would be rebuilt
+        # byte for byte, so the run stops here (the nightly no-change case).
+        timings.update(validate=0.0, store=0.0, total=time.perf_counter() - started)
+        checks = [CheckResult(**c) for c in unchanged["checks"]]
+        report = RunReport(unchanged["exit_code"], unchanged["documents"], checks, timings, [], {})
+        _write_run_manifest(paths, report, note="inputs unchanged since the last run: outputs kept as they are")
+        return report
     out, new_last_good = build_outputs(documents, fetched, extractions, last_good, paths)
     timings["validate"] = time.perf_counter() - t
     t = time.perf_counter()
@@ -426,6 +448,10 @@ def run_pipeline(documents: list[Document], paths: DataPaths, *, mirror: Path | 
         # what went wrong is in the run manifest and the command's output.
         written = store_outputs(out, paths)
         _write_json_atomic(last_good_path, new_last_good)
+        _write_json_atomic(paths.state / "outputs.json", {
+            "fingerprint": inputs_fingerprint(documents, fetched, new_last_good),
+            "exit_code": exit_code, "files": sorted(p.name for p in written),
+            "documents": out.documents, "checks": [asdict(c) for c in out.checks]})
     timings["store"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - started
     report = RunReport(exit_code, out.documents, out.checks, timings, [str(p) for p in written],
@@ -434,10 +460,49 @@ def run_pipeline(documents: list[Document], paths: DataPaths, *, mirror: Path | 
     return report
 
 
-def _write_run_manifest(paths: DataPaths, report: RunReport) -> None:
+def code_digest() -> str:
+    """sha256 over the package's code and data files: a change to any rule or alias file, or to
+    the code, makes the next run rebuild the outputs."""
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*")):
+        if path.suffix in (".py", ".csv", ".toml") and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def inputs_fingerprint(documents: list[Document], fetched: dict[str, FetchResult], last_good: dict[str, str]) -> str:
+    """Everything the outputs are a function of: each document's fetch outcome and file, the
+    last good copies kept for failed ones, and the code and data rules."""
+    payload = {
+        "code": code_digest(),
+        "extractor_version": EXTRACTOR_VERSION,
+        "documents": [(d.doc_id, d.family, d.year, d.file, d.url,
+                       *(lambda r: (r.status, r.sha256, r.message))(fetched.get(d.doc_id) or FetchResult(d.doc_id, "none")))
+                      for d in documents],
+        "last_good": sorted(last_good.items()),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def unchanged_outputs(paths: DataPaths, fingerprint: str) -> dict | None:
+    """The recorded outputs when they were built from exactly these inputs and are all on disk."""
+    state_path = paths.state / "outputs.json"
+    if not state_path.is_file():
+        return None
+    state = json.loads(state_path.read_text())
+    if state.get("fingerprint") != fingerprint:
+        return None
+    if not all((paths.processed / name).is_file() for name in state["files"]):
+        return None
+    return state
+
+
+def _write_run_manifest(paths: DataPaths, report: RunReport, note: str = "") -> None:
     run_id = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + f"-{os.getpid()}"
     _write_json_atomic(paths.runs / f"{run_id}.json", {
         "run_id": run_id,
+        "note": note,
         "pipeline_version": __version__,
         "extractor_version": EXTRACTOR_VERSION,
         "exit_code": report.exit_code,

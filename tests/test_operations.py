@@ -258,11 +258,16 @@ def test_no_change_run_reuses_the_cache_and_writes_identical_bytes(corpus_dir, t
 
     documents = [d for d in load_manifest() if d.doc_id in ("esp-2022", "country-2022")]
     paths = DataPaths(tmp_path)
-    run_pipeline(documents, paths, mirror=corpus_dir)
+    first = run_pipeline(documents, paths, mirror=corpus_dir)
     before = snapshot(paths.processed)
     again = run_pipeline(documents, paths, mirror=corpus_dir)
     assert again.extract_seconds == {}          # nothing re-extracted
+    assert again.written == []                  # nothing rebuilt: the inputs are the same
+    assert again.documents == first.documents and again.exit_code == first.exit_code == 0
     assert snapshot(paths.processed) == before
+    (paths.processed / "esp_reports.parquet").unlink()   # an output went missing: rebuild it
+    rebuilt = run_pipeline(documents, paths, mirror=corpus_dir)
+    assert rebuilt.written and snapshot(paths.processed) == before
 
 
 @pytest.mark.parametrize("delay", [0.3, 0.8, 1.5, 2.5])

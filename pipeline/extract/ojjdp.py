@@ -180,6 +180,7 @@ class OjjdpExtraction:
     tables: list[dict]
     notes: list[dict] = field(default_factory=list)
     pages: int = 0
+    page_texts: list[str] = field(default_factory=list)
 
 
 # --- the rules file -----------------------------------------------------------------------------
@@ -734,24 +735,30 @@ def rejoin_split_words(words: list[SizedWord]) -> list[SizedWord]:
     return out
 
 
-def extract_ojjdp(pdf_path, *, edition: int) -> OjjdpExtraction:
-    """Every number in every table of one OJJDP-NCMEC Transparency edition."""
+def extract_ojjdp(pdf_path, *, edition: int, with_page_texts: bool = False) -> OjjdpExtraction:
+    """Every number in every table of one OJJDP-NCMEC Transparency edition.
+
+    `with_page_texts` also returns each page's plain text (for the field catalog's mention
+    search): reading it from pages already parsed here costs far less than a second pass.
+    """
     import pdfplumber
 
     source = Path(pdf_path).name
     grids: list[Grid] = []
+    page_texts: list[str] = []
     with pdfplumber.open(pdf_path) as pdf:
         page_count = len(pdf.pages)
         for number, page in enumerate(pdf.pages, start=1):
-            if _shapes_drawn(page) < MIN_SHAPES_FOR_A_TABLE:
-                continue
-            groups = group_rules(rules_from_shapes(page.rects + page.lines))
-            if groups:
-                words = _sized_words(page)
-                grids.extend(build_grid(group, words, page=number, source=source) for group in groups)
+            if _shapes_drawn(page) >= MIN_SHAPES_FOR_A_TABLE:
+                groups = group_rules(rules_from_shapes(page.rects + page.lines))
+                if groups:
+                    words = _sized_words(page)
+                    grids.extend(build_grid(group, words, page=number, source=source) for group in groups)
+            if with_page_texts:
+                page_texts.append(page.extract_text() or "")
             page.close()
     read = [read_table(grids_of_table, source=source) for grids_of_table in continue_across_pages(grids)]
     if not read:
         raise ExtractionError(f"{source}: expected ruled tables, found none on any page")
     result = tables_to_cells(read, load_table_rules(), edition=edition, source=source)
-    return replace(result, pages=page_count)
+    return replace(result, pages=page_count, page_texts=page_texts)

@@ -168,6 +168,8 @@ def check_sum_rule(cells: list[dict], rule: SumRule, *, source_file: str, check:
     missing (blocking)."""
     counts = _counts(cells)
     totals = [c for c in counts if rule.total.matches(c)]
+    # Each part's candidates once, not once per total: the tables are small, the rules many.
+    candidates = {select: [c for c in counts if select.matches(c)] for select in rule.parts}
     if not totals:
         return [CheckResult(
             source_file, f"{check}:{rule.name}", True, False, None, None,
@@ -180,7 +182,7 @@ def check_sum_rule(cells: list[dict], rule: SumRule, *, source_file: str, check:
         parts: list[tuple[Select, dict]] = []
         problem = None
         for select in rule.parts:
-            found = [c for c in counts if select.matches(c) and tuple(c[f] for f in rule.match_on) == key
+            found = [c for c in candidates[select] if tuple(c[f] for f in rule.match_on) == key
                      and c is not total]
             if not found and not select.optional:
                 problem = f"no cell in {select.table_id} with {select.field} matching {select.pattern!r}"
