@@ -93,9 +93,11 @@ def check_pdf_structure(path: Path, what: str) -> int:
             pages = len(pdf.pages)
     except FetchError:
         raise
-    except (PDFEncryptionError, PDFPasswordIncorrect):
-        raise FetchError(f"{what}: expected an unencrypted PDF, found an encrypted one") from None
     except Exception as err:
+        # pdfplumber wraps pdfminer's errors: look inside for the password/encryption ones.
+        causes = (err, *err.args)
+        if any(isinstance(c, (PDFEncryptionError, PDFPasswordIncorrect)) for c in causes):
+            raise FetchError(f"{what}: expected an unencrypted PDF, found an encrypted one") from None
         raise FetchError(f"{what}: expected a readable PDF, found a corrupt one ({type(err).__name__}: {err})") from None
     if pages == 0:
         raise FetchError(f"{what}: expected a PDF with pages, found none (truncated or corrupt)")

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from pipeline import __version__
-from pipeline.fetch import FetchResult, fetch_from_mirror, fetch_over_http, load_fetch_state
+from pipeline.fetch import FetchResult, fetch_from_mirror, fetch_over_http, load_fetch_state, quarantine
 from pipeline.fields import cache_page_texts
 from pipeline.manifest import Document, allowed_hosts
 from pipeline.normalize import country_records, esp_records
@@ -181,6 +181,9 @@ def extract_all(documents: list[Document], fetched: dict[str, FetchResult], path
             cache_page_texts(paths.page_texts, result.sha256, output.pop("page_texts"))
         if "error" not in output:
             _write_json_atomic(cache_path(paths, result.sha256), output)
+        else:  # keep the file that failed, with its reason, before a later fetch replaces it
+            kept = quarantine(Path(result.path), paths.quarantine, doc.doc_id, output["error"])
+            output["error"] += f"; quarantined as {kept.name}"
         extractions[doc.doc_id] = {**output, "fresh": True}
         log.info("extract %s: %s (%.2fs)", doc.doc_id, output.get("error", "ok"), output.get("seconds", 0))
     return extractions

@@ -158,6 +158,39 @@ def test_first_run_with_only_bad_input_publishes_nothing_and_exits_failed(server
     assert not paths.processed.exists() or not any(paths.processed.iterdir())
 
 
+def test_encrypted_pdf_is_refused_with_a_clear_message(server, corpus_dir, tmp_path):
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", "", 12)
+    pdf.text(20, 20, "ESP Reports")
+    pdf.set_encryption(owner_password="owner", user_password="user")
+    encrypted = tmp_path / "encrypted.pdf"
+    pdf.output(str(encrypted))
+    serve_pdf(server, corpus_dir, ESP_2021, body=encrypted.read_bytes())
+    result = fetch_over_http(two_documents(server)[0], tmp_path / "raw", frozenset({"127.0.0.1"}),
+                             quarantine_dir=tmp_path / "quarantine")
+    assert result.status == "failed"
+    assert "expected an unencrypted PDF, found an encrypted one" in result.message
+    assert not (tmp_path / "raw" / ESP_2021).exists()
+    assert list((tmp_path / "quarantine").glob("esp-2021-*.bin"))
+
+
+def test_pdf_of_another_kind_fails_its_document_and_is_quarantined(server, corpus_dir, tmp_path):
+    """A by-country PDF served where the by-ESP one should be: no ESP list header, refused."""
+    serve_pdf(server, corpus_dir, ESP_2021, body=(corpus_dir / COUNTRY_2021).read_bytes())
+    serve_pdf(server, corpus_dir, COUNTRY_2021)
+    paths = DataPaths(tmp_path)
+    report = run_pipeline(two_documents(server), paths, mirror=None)
+    assert report.exit_code == EXIT_PARTIAL
+    esp = next(d for d in report.documents if d["doc_id"] == "esp-2021")
+    assert esp["status"] == "failed" and esp["rows"] == 0
+    assert "expected a list headed like" in esp["message"] and "found no such header on any of 8 pages" in esp["message"]
+    assert "quarantined as esp-2021-" in esp["message"]
+    assert list(paths.quarantine.glob("esp-2021-*.json"))
+
+
 def test_server_error_then_success_is_retried(server, corpus_dir, tmp_path):
     serve_pdf(server, corpus_dir, ESP_2021)
     server.fail_first[f"/{ESP_2021}"] = 1
