@@ -259,13 +259,6 @@ def datasets(data_dir, name):
 
 # --- field presence and diffs (read the processed outputs; write nothing) -------------------------
 
-def data_dir_option(func):
-    """--data-dir exactly as in `data_options`, for the commands that only read the outputs."""
-    return click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("data"),
-                        show_default=True, envvar="NCMEC_DATA_DIR",
-                        help="Folder holding processed/ (the outputs of `run`).")(func)
-
-
 class DiffFailed(click.ClickException):
     """A diff that could not be made exits 2, like `git diff --exit-code` on an error."""
 
@@ -273,7 +266,7 @@ class DiffFailed(click.ClickException):
 
 
 @main.command()
-@data_dir_option
+@outputs_dir_option
 @click.argument("query", required=False)
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "csv", "markdown"]), default="text",
               show_default=True, help="Output format.")
@@ -309,7 +302,7 @@ def fields(data_dir, query, fmt, color):
 
 
 @main.command()
-@data_dir_option
+@outputs_dir_option
 @click.option("--years", nargs=2, type=int, metavar="A B", default=None,
               help="Year A against year B: fields, OJJDP tables, ESPs and countries side by side.")
 @click.option("--editions", is_flag=True, help="Numbers restated (or relabelled, added, dropped) between OJJDP editions.")

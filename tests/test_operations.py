@@ -107,13 +107,18 @@ def test_good_pdfs_over_http_then_conditional_request_is_not_modified(server, co
     assert all(d["message"] == "not modified since the last fetch" for d in second.documents)
 
 
-def test_html_page_with_status_200_is_refused_quarantined_and_last_good_rows_stay(server, corpus_dir, tmp_path):
+def good_first_run(server, corpus_dir, tmp_path) -> tuple[list[Document], DataPaths, dict[str, bytes]]:
+    """Both 2021 lists served well and published: the state a bad night starts from."""
     docs = two_documents(server)
     serve_pdf(server, corpus_dir, ESP_2021)
     serve_pdf(server, corpus_dir, COUNTRY_2021)
     paths = DataPaths(tmp_path)
-    run_pipeline(docs, paths, mirror=None)
-    before = snapshot(paths.processed)
+    assert run_pipeline(docs, paths, mirror=None).exit_code == EXIT_OK
+    return docs, paths, snapshot(paths.processed)
+
+
+def test_html_page_with_status_200_is_refused_quarantined_and_last_good_rows_stay(server, corpus_dir, tmp_path):
+    docs, paths, before = good_first_run(server, corpus_dir, tmp_path)
     raw_before = (paths.raw / ESP_2021).read_bytes()
 
     serve_pdf(server, corpus_dir, ESP_2021, body=b"<!DOCTYPE html><html><body>Maintenance</body></html>",
@@ -133,12 +138,7 @@ def test_html_page_with_status_200_is_refused_quarantined_and_last_good_rows_sta
 
 
 def test_run_where_every_document_fails_leaves_processed_byte_identical(server, corpus_dir, tmp_path):
-    docs = two_documents(server)
-    serve_pdf(server, corpus_dir, ESP_2021)
-    serve_pdf(server, corpus_dir, COUNTRY_2021)
-    paths = DataPaths(tmp_path)
-    run_pipeline(docs, paths, mirror=None)
-    before = snapshot(paths.processed)
+    docs, paths, before = good_first_run(server, corpus_dir, tmp_path)
     whole = (corpus_dir / COUNTRY_2021).read_bytes()
     serve_pdf(server, corpus_dir, ESP_2021, body=b"")                        # empty body
     serve_pdf(server, corpus_dir, COUNTRY_2021, body=whole[: len(whole) // 2])  # truncated PDF
