@@ -56,3 +56,11 @@ def test_run_with_every_document_ok_exits_zero(corpus_dir, tmp_path):
     result = CliRunner().invoke(main, ["run", "--data-dir", str(tmp_path), "--mirror", str(corpus_dir),
                                        "--only", "esp-2022", "-q"])
     assert result.exit_code == 0, result.output
+
+
+def test_every_command_is_documented_in_the_readme():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    missing = [name for name in main.commands if f"| `{name}" not in readme]
+    assert not missing, f"commands missing from the README's command table: {missing}"
