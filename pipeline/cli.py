@@ -92,7 +92,9 @@ def terminal_progress(done: int, total: int, source_file: str) -> None:
 
 
 def print_documents(documents: list[dict]) -> None:
-    for doc in documents:
+    """One line per document, in manifest order."""
+    order = {doc.doc_id: i for i, doc in enumerate(load_manifest())}
+    for doc in sorted(documents, key=lambda d: order.get(d["doc_id"], len(order))):
         line = f"{doc['status']:<8} {doc['doc_id']:<14} rows={doc['rows']:<5}"
         if doc.get("message"):
             line += f" {doc['message']}"
