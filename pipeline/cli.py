@@ -39,8 +39,15 @@ from pipeline.run import (
 
 
 class JsonFormatter(logging.Formatter):
+    """One JSON object per line; the structured fields a stage attaches (stage, doc_id, status,
+    sha256, seconds) are kept as keys so a log collector can filter on them."""
+
+    FIELDS = ("stage", "doc_id", "status", "sha256", "seconds")
+
     def format(self, record: logging.LogRecord) -> str:
-        return json.dumps({"level": record.levelname.lower(), "logger": record.name, "message": record.getMessage()})
+        entry = {"level": record.levelname.lower(), "logger": record.name, "message": record.getMessage()}
+        entry.update({k: getattr(record, k) for k in self.FIELDS if getattr(record, k, None) is not None})
+        return json.dumps(entry)
 
 
 def configure_logging(quiet: bool, verbose: bool, log_format: str) -> None:

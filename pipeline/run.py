@@ -113,7 +113,8 @@ def fetch_all(documents: list[Document], paths: DataPaths, mirror: Path | None) 
         if result.status == "ok" and doc.sha256 and result.sha256 != doc.sha256:
             result = FetchResult(**{**asdict(result), "message": (result.message + "; " if result.message else "")
                                     + f"sha256 differs from the manifest's {doc.sha256[:12]}… (a revised edition?)"})
-        log.info("fetch %s: %s %s", doc.doc_id, result.status, result.message)
+        log.info("fetch %s: %s %s", doc.doc_id, result.status, result.message,
+                 extra={"stage": "fetch", "doc_id": doc.doc_id, "status": result.status, "sha256": result.sha256})
         results[doc.doc_id] = result
     _write_json_atomic(state_path, {k: asdict(v) for k, v in results.items()})
     return results
@@ -185,7 +186,9 @@ def extract_all(documents: list[Document], fetched: dict[str, FetchResult], path
             kept = quarantine(Path(result.path), paths.quarantine, doc.doc_id, output["error"])
             output["error"] += f"; quarantined as {kept.name}"
         extractions[doc.doc_id] = {**output, "fresh": True}
-        log.info("extract %s: %s (%.2fs)", doc.doc_id, output.get("error", "ok"), output.get("seconds", 0))
+        log.info("extract %s: %s (%.2fs)", doc.doc_id, output.get("error", "ok"), output.get("seconds", 0),
+                 extra={"stage": "extract", "doc_id": doc.doc_id, "status": "failed" if "error" in output else "ok",
+                        "seconds": output.get("seconds")})
     return extractions
 
 

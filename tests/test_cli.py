@@ -64,3 +64,16 @@ def test_every_command_is_documented_in_the_readme():
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     missing = [name for name in main.commands if f"| `{name}" not in readme]
     assert not missing, f"commands missing from the README's command table: {missing}"
+
+
+def test_json_logs_carry_the_stage_and_document(corpus_dir, tmp_path):
+    import json
+    import logging
+
+    from pipeline.cli import JsonFormatter
+
+    record = logging.LogRecord("pipeline", logging.INFO, __file__, 1, "extract %s: ok", ("esp-2020",), None)
+    record.stage, record.doc_id, record.status = "extract", "esp-2020", "ok"
+    entry = json.loads(JsonFormatter().format(record))
+    assert entry == {"level": "info", "logger": "pipeline", "message": "extract esp-2020: ok",
+                     "stage": "extract", "doc_id": "esp-2020", "status": "ok"}
