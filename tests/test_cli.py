@@ -66,7 +66,7 @@ def test_every_command_is_documented_in_the_readme():
     assert not missing, f"commands missing from the README's command table: {missing}"
 
 
-def test_json_logs_carry_the_stage_and_document(corpus_dir, tmp_path):
+def test_json_logs_carry_the_stage_and_document():
     import json
     import logging
 
