@@ -22,6 +22,7 @@ import click
 from pipeline import __version__
 from pipeline.manifest import load_manifest
 from pipeline.run import (
+    DOCUMENT_TIME_LIMIT,
     EXIT_FAILED,
     EXIT_LOCKED,
     DataPaths,
@@ -87,6 +88,9 @@ mirror_option = click.option(
     help="Read the PDFs from this folder instead of the official URLs (env NCMEC_MIRROR).")
 jobs_option = click.option("--jobs", "-j", type=click.IntRange(1, 64), default=os.cpu_count() or 1,
                            show_default="number of cores", help="Documents extracted in parallel.")
+time_limit_option = click.option("--time-limit", type=click.FloatRange(1, 3600), default=DOCUMENT_TIME_LIMIT,
+                                 show_default=True, metavar="SECONDS",
+                                 help="Stop a document's extraction after this long (a runaway parse).")
 
 
 
@@ -131,14 +135,15 @@ def main():
 @data_options
 @mirror_option
 @jobs_option
+@time_limit_option
 @click.option("--dry-run", is_flag=True, help="Show what would be fetched and rebuilt; change nothing.")
-def run(paths, documents, mirror, jobs, dry_run):
+def run(paths, documents, mirror, jobs, time_limit, dry_run):
     """Fetch, extract, validate and store every manifest document."""
     if dry_run:
         for step in plan_run(documents, paths, mirror):
             click.echo(f"{step['doc_id']:<14} {step['fetch']}; {step['extract']}")
         _exit(0)
-    report = with_lock(paths, lambda: run_pipeline(documents, paths, mirror=mirror, jobs=jobs,
+    report = with_lock(paths, lambda: run_pipeline(documents, paths, mirror=mirror, jobs=jobs, time_limit=time_limit,
                                                    progress=terminal_progress))
     print_documents(report.documents)
     blocking = [c for c in report.checks if c.blocking and not c.passed]
@@ -165,11 +170,12 @@ def fetch(paths, documents, mirror):
 @main.command()
 @data_options
 @jobs_option
-def extract(paths, documents, jobs):
+@time_limit_option
+def extract(paths, documents, jobs, time_limit):
     """Extract every fetched document (cached by sha256) into data/cache/."""
     def action():
         fetched = load_fetched(paths)
-        return fetched, extract_all(documents, fetched, paths, jobs=jobs)
+        return fetched, extract_all(documents, fetched, paths, jobs=jobs, time_limit=time_limit)
     fetched, extractions = with_lock(paths, action)
     failed = 0
     for doc in documents:

@@ -422,14 +422,14 @@ class RunReport:
 
 
 def run_pipeline(documents: list[Document], paths: DataPaths, *, mirror: Path | None, jobs: int = 1,
-                 do_fetch: bool = True, progress=None) -> RunReport:
+                 do_fetch: bool = True, progress=None, time_limit: float = DOCUMENT_TIME_LIMIT) -> RunReport:
     timings: dict[str, float] = {}
     started = time.perf_counter()
     recover(paths.processed)  # finish a set of renames a killed run had committed
     fetched = fetch_all(documents, paths, mirror) if do_fetch else load_fetched(paths)
     timings["fetch"] = time.perf_counter() - started
     t = time.perf_counter()
-    extractions = extract_all(documents, fetched, paths, jobs=jobs, progress=progress)
+    extractions = extract_all(documents, fetched, paths, jobs=jobs, progress=progress, time_limit=time_limit)
     timings["extract"] = time.perf_counter() - t
     t = time.perf_counter()
     last_good_path = paths.state / "last_good.json"
