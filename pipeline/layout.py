@@ -10,7 +10,8 @@ All functions here are pure: plain dicts in, plain data out.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 
 # A count as NCMEC prints it: 1,234,567 or 1234; "-" (or an en/em dash) means "no number".
 THOUSANDS = re.compile(r"^\d{1,3}(,\d{3})+$|^\d+$")
@@ -24,6 +25,12 @@ class Word:
     x1: float
     top: float
     bottom: float
+    # "<fontname> <size>" of most of the word's characters: tells a caption, heading or note
+    # apart from the wrapped name it sits next to. Keyword-only so subclasses can add fields.
+    font: str = field(default="", compare=False, kw_only=True)
+    # Characters printed smaller than the rest of the word: a superscript footnote mark that
+    # pdfplumber glued on ('234' + '1' comes out as one word '2341').
+    marks: str = field(default="", compare=False, kw_only=True)
 
     @property
     def middle(self) -> float:
@@ -52,15 +59,30 @@ class TextLine:
 
 
 def words_from_page(page) -> list[Word]:
-    """pdfplumber words as plain `Word`s (the only place that touches a pdfplumber page's text)."""
+    """pdfplumber words as plain `Word`s (the only place that touches a pdfplumber page's text).
+
+    Words are split exactly as without fonts (a font change inside a word does not split it);
+    the word's font is that of most of its characters, its marks the characters printed smaller."""
     return [
-        Word(w["text"], float(w["x0"]), float(w["x1"]), float(w["top"]), float(w["bottom"]))
-        for w in page.extract_words(keep_blank_chars=False, use_text_flow=False)
+        Word(w["text"], float(w["x0"]), float(w["x1"]), float(w["top"]), float(w["bottom"]),
+             **font_and_marks(w["chars"]))
+        for w in page.extract_words(keep_blank_chars=False, use_text_flow=False, return_chars=True)
     ]
 
 
+def font_and_marks(chars: list[dict]) -> dict[str, str]:
+    if not chars:
+        return {}
+    size = Counter(round(float(c["size"]), 1) for c in chars).most_common(1)[0][0]
+    font = Counter(c["fontname"] for c in chars if round(float(c["size"]), 1) == size).most_common(1)[0][0]
+    marks = "".join(c["text"] for c in chars if float(c["size"]) < size - 0.5)
+    return {"font": f"{font} {size:.1f}", "marks": marks}
+
+
 def horizontal_segments(page) -> list[tuple[float, float, float]]:
-    """Every drawn horizontal edge on the page as (y, x0, x1): lines and the top/bottom of rects."""
+    """Every drawn horizontal edge on the page as (y, x0, x1): lines, the top/bottom of rects, and
+    the straight horizontal pieces of paths (a rule drawn as one path of cell segments comes out
+    of pdfplumber as a curve, not a line)."""
     segments = []
     for line in page.lines:
         if abs(line["top"] - line["bottom"]) < 1:
@@ -69,6 +91,21 @@ def horizontal_segments(page) -> list[tuple[float, float, float]]:
         if rect["x1"] - rect["x0"] > 2:
             segments.append((float(rect["top"]), float(rect["x0"]), float(rect["x1"])))
             segments.append((float(rect["bottom"]), float(rect["x0"]), float(rect["x1"])))
+    for curve in page.curves:
+        segments.extend(path_segments(curve.get("path") or []))
+    return segments
+
+
+def path_segments(path: list[tuple]) -> list[tuple[float, float, float]]:
+    """The straight horizontal pieces ('l' after a point at the same height) of a pdfplumber
+    path, as (y, x0, x1); the points of a path are (x, top)."""
+    segments = []
+    here = None
+    for step in path:
+        point = step[-1]
+        if step[0] == "l" and here is not None and abs(point[1] - here[1]) < 1 and abs(point[0] - here[0]) > 2:
+            segments.append((float(here[1]), float(min(here[0], point[0])), float(max(here[0], point[0]))))
+        here = point if step[0] != "h" else here
     return segments
 
 

@@ -2,7 +2,15 @@
 
 import pytest
 
-from pipeline.layout import Word, group_lines, join_count_pieces, parse_count, rules_across
+from pipeline.layout import (
+    Word,
+    font_and_marks,
+    group_lines,
+    join_count_pieces,
+    parse_count,
+    path_segments,
+    rules_across,
+)
 
 
 def test_parse_count_reads_printed_counts_and_dash():
@@ -39,3 +47,21 @@ def test_group_lines_keeps_a_middle_count_on_its_own_line():
     words = [Word("Saint", 10, 30, 320.6, 331.6), Word("4", 480, 486, 327.2, 338.2),
              Word("and", 10, 25, 333.8, 344.8)]
     assert [line.text for line in group_lines(words)] == ["Saint", "4", "and"]
+
+
+def test_path_segments_are_the_straight_horizontal_pieces_of_a_path():
+    """A rule drawn as one path of cell segments is a pdfplumber curve, not a line."""
+    rule = [("m", (100.0, 200.0)), ("l", (300.0, 200.0)), ("l", (400.0, 200.0))]
+    box = [("m", (100.0, 120.0)), ("l", (400.0, 120.0)), ("l", (400.0, 140.0)), ("l", (100.0, 140.0)), ("h",)]
+    curve = [("m", (10.0, 50.0)), ("c", (20.0, 50.0), (30.0, 50.0), (40.0, 50.0))]  # a flat Bezier is no rule
+    assert path_segments(rule) == [(200.0, 100.0, 300.0), (200.0, 300.0, 400.0)]
+    assert path_segments(box) == [(120.0, 100.0, 400.0), (140.0, 100.0, 400.0)]
+    assert path_segments(curve) == []
+
+
+def testfont_and_marks_name_a_superscript_glued_to_a_word():
+    """pdfplumber reads '234' followed by a smaller footnote '1' as one word '2341'."""
+    chars = [{"text": t, "fontname": "Avenir-Book", "size": 11.0} for t in "234"]
+    chars.append({"text": "1", "fontname": "Avenir-Book", "size": 6.5})
+    assert font_and_marks(chars) == {"font": "Avenir-Book 11.0", "marks": "1"}
+    assert font_and_marks(chars[:3]) == {"font": "Avenir-Book 11.0", "marks": ""}

@@ -9,9 +9,11 @@ from pipeline.extract import ExtractionError
 from pipeline.extract.cybertipline import extract_list
 from pipeline.manifest import Document
 from pipeline.run import EXIT_FAILED, DataPaths, run_pipeline
-from tests.synthetic import ListSpec, PageSpec, row, write_list_pdf
+from tests.synthetic import ListSpec, PageSpec, Text, row, write_list_pdf
 
 COUNTRY = "reports_by_country"
+UNRULED = {"ruled": False}
+COUNT_RIGHT = 390.0  # right edge of the counts of a default ListSpec (x=100, widths 200 + 100, inset 10)
 
 
 def names_and_counts(extraction):
@@ -122,3 +124,398 @@ def test_total_that_does_not_reconcile_fails_the_document_loudly(tmp_path):
     assert not (paths.processed / "country_reports.parquet").exists()
     [manifest] = paths.runs.glob("*.json")
     assert "page 1 is 1,004" in manifest.read_text()
+
+
+# --- Attacks: layouts not in the 2020-2023 corpus that a later edition may print ---------------
+# Each test below failed before the change that makes it pass; its docstring says what went
+# wrong. A wrong name on a right count reconciles with the printed total, so the reader itself
+# must refuse what it cannot read for certain.
+
+
+def _last_page(*rows_):
+    return PageSpec([ListSpec([*rows_, row("Total", "10")], ruled=False)])
+
+
+def test_note_in_a_smaller_font_under_an_unruled_list_is_not_glued_to_the_last_row(tmp_path):
+    """A footnote one line under an unruled list on a page without the total was read as the
+    continuation of the last row's name: ('Egypt *Reasons include no IP address', 5)."""
+    pdf = tmp_path / "note.pdf"
+    write_list_pdf(pdf, [
+        PageSpec([ListSpec([row("Chad", "3"), row("Egypt", "5")], **UNRULED)],
+                 notes_below=[Text(110, 12, "*Reasons include no IP address", size=8)]),
+        _last_page(row("Fiji", "2")),
+    ])
+    assert names_and_counts(extract_list(pdf, COUNTRY)) == [("Chad", "3"), ("Egypt", "5"), ("Fiji", "2")]
+
+
+def test_note_in_the_same_font_under_an_unruled_list_is_refused(tmp_path):
+    """The same note in the row font at the row pitch is indistinguishable from a wrapped name
+    whose count sits on its first line; it was glued onto 'Egypt'."""
+    pdf = tmp_path / "note_same_font.pdf"
+    write_list_pdf(pdf, [
+        PageSpec([ListSpec([row("Chad", "3"), row("Egypt", "5")], **UNRULED)],
+                 notes_below=[Text(110, 14, "*Reasons include no IP")]),
+        _last_page(row("Fiji", "2")),
+    ])
+    with pytest.raises(ExtractionError, match=r"page 1: the line '\*Reasons include no IP' .* could continue the row"
+                                              r" 'Egypt' or be a note under the list"):
+        extract_list(pdf, COUNTRY)
+
+
+def test_footer_right_under_an_unruled_list_ends_the_list(tmp_path):
+    """A copyright line close under an unruled list, running into the count column, was read as
+    a row: 'expected a count in the count column ..., found 'Exploited''. It is not a row."""
+    pdf = tmp_path / "footer.pdf"
+    write_list_pdf(pdf, [
+        PageSpec([ListSpec([row("Chad", "3"), row("Egypt", "5")], **UNRULED)],
+                 notes_below=[Text(100, 20, "Copyright 2021 National Center for Missing & Exploited Children")]),
+        _last_page(row("Fiji", "2")),
+    ])
+    assert names_and_counts(extract_list(pdf, COUNTRY)) == [("Chad", "3"), ("Egypt", "5"), ("Fiji", "2")]
+
+
+def test_unruled_row_after_a_wide_gap_is_refused(tmp_path):
+    """An unruled list ends at a wide vertical gap; a row printed further down ('Norfolk Island -')
+    was dropped without a word, and a '-' row leaves the total reconciling."""
+    pdf = tmp_path / "gap.pdf"
+    write_list_pdf(pdf, [
+        PageSpec([ListSpec([row("Chad", "3"), row("Egypt", "5")], **UNRULED)],
+                 texts=[Text(110, 300, "Norfolk Island"), Text(COUNT_RIGHT, 300, "-", align="right")]),
+        _last_page(row("Fiji", "2")),
+    ])
+    with pytest.raises(ExtractionError, match=r"page 1: found the row 'Norfolk Island -' at y=\d+ outside the rows"):
+        extract_list(pdf, COUNTRY)
+
+
+def test_row_under_the_last_rule_with_an_unaligned_dash_is_refused(tmp_path):
+    """Below the last rule only counts right-aligned with the column were looked for; a row whose
+    '-' is printed centred in the count column vanished (and a '-' keeps the total reconciling)."""
+    pdf = tmp_path / "dash.pdf"
+    write_list_pdf(pdf, [
+        PageSpec([ListSpec([row("Chad", "3"), row("Egypt", "5")])],
+                 notes_below=[Text(110, 14, "Norfolk Island"), Text(350, 14, "-")]),
+        PageSpec([ListSpec([row("Fiji", "2"), row("Total", "10")])]),
+    ])
+    with pytest.raises(ExtractionError, match=r"page 1: found the row 'Norfolk Island -' at y=\d+ outside the rows"):
+        extract_list(pdf, COUNTRY)
+
+
+@pytest.mark.parametrize("ruled", [True, False], ids=["ruled", "unruled"])
+def test_side_by_side_lists_whose_counts_reach_past_the_count_header(tmp_path, ruled):
+    """With a short count header ('Count' at the left of its column), the left list's wide counts
+    lie right of it and were also read as part of the right list: ('1,234,567 Denmark', 40),
+    which still reconciles with the total."""
+    pdf = tmp_path / "side_by_side_wide.pdf"
+    geometry = {"name_width": 120, "header": ("Country", "Count"), "header_count_align": "left", "ruled": ruled}
+    left = ListSpec([row("Albania", "1,234,567")], x=40, count_width=120, **geometry)
+    right = ListSpec([row("Denmark", "40"), row("Total", "1,234,607")], x=300, count_width=90, **geometry)
+    write_list_pdf(pdf, [PageSpec([left, right])])
+    result = extract_list(pdf, COUNTRY)
+    assert names_and_counts(result) == [("Albania", "1,234,567"), ("Denmark", "40")]
+
+
+@pytest.mark.parametrize("ruled", [True, False], ids=["ruled", "unruled"])
+def test_side_by_side_lists_with_headers_at_different_heights(tmp_path, ruled):
+    """Lists were kept apart only when their headers shared a text line; with the right list set
+    30 points lower, both lists were read as one: ('Bosnia and Fiji Herzegovina 2', 4)."""
+    pdf = tmp_path / "side_by_side_offset.pdf"
+    geometry = {"name_width": 150, "count_width": 90, "header": ("Country", "Count"), "ruled": ruled}
+    left = ListSpec([row("Chad", "1"), row(["Bosnia and", "Herzegovina"], "2", 1), row("Egypt", "3")], x=40, **geometry)
+    right = ListSpec([row("Fiji", "4"), row("Total", "10")], x=320, dy=30, **geometry)
+    write_list_pdf(pdf, [PageSpec([left, right])])
+    assert names_and_counts(extract_list(pdf, COUNTRY)) == [
+        ("Chad", "1"), ("Bosnia and Herzegovina", "2"), ("Egypt", "3"), ("Fiji", "4")]
+
+
+def test_row_sharing_a_ruled_band_with_a_repeated_header_is_read(tmp_path):
+    """A ruled band holding a repeated column header was skipped whole. When the header shares a
+    text line with the list beside it (so it is not found as a header of the page), a row printed
+    in the same band vanished, and with a '-' the total still reconciled."""
+    pdf = tmp_path / "header_in_band.pdf"
+    geometry = {"name_width": 150, "count_width": 90, "header": ("Country", "Count")}
+    left = ListSpec([row("Chad", "1"), row("Egypt", "-")], x=40, pad=12, **geometry)
+    right = ListSpec([row("Fiji", "2"), row("Gabon", "3"), row("Total", "6")], x=320, pad=25 / 3, **geometry)
+    # The left list's header again, inside Egypt's band, on the text line of the right list's 'Gabon'.
+    gabon_baseline = 80 + 10 + 23 + (2 * 25 / 3 + 13) + 25 / 3 + 9
+    header = [Text(50, gabon_baseline, "Country", style="B"),
+              Text(270, gabon_baseline, "Count", style="B", align="right")]
+    write_list_pdf(pdf, [PageSpec([left, right], texts=header)])
+    assert names_and_counts(extract_list(pdf, COUNTRY)) == [
+        ("Chad", "1"), ("Egypt", "-"), ("Fiji", "2"), ("Gabon", "3")]
+
+
+def test_page_inside_the_list_with_an_unrecognised_header_is_refused(tmp_path):
+    """A page whose header wording is not in list_layouts.csv ('Country (cont.)') was skipped;
+    its rows vanished, and rows printed '-' leave the total reconciling."""
+    pdf = tmp_path / "renamed_header.pdf"
+    write_list_pdf(pdf, [
+        PageSpec([ListSpec([row("Chad", "1")])]),
+        PageSpec([ListSpec([row("Egypt", "-"), row("Fiji", "-")], header=("Country (cont.)", "Reports"))]),
+        PageSpec([ListSpec([row("Gabon", "2"), row("Total", "3")])]),
+    ])
+    with pytest.raises(ExtractionError, match=r"page 2: expected the list of pages 1 to 3 to continue under a header"
+                                              r" like .*, found none"):
+        extract_list(pdf, COUNTRY)
+
+
+@pytest.mark.parametrize("ruled", [True, False], ids=["ruled", "unruled"])
+def test_row_without_a_name_is_refused(tmp_path, ruled):
+    """A count with no name beside it was published as a row named ''."""
+    pdf = tmp_path / "no_name.pdf"
+    write_list_pdf(pdf, [PageSpec([ListSpec([row("Chad", "3"), row("", "5"), row("Total", "8")], ruled=ruled)])])
+    with pytest.raises(ExtractionError, match=r"page 1: expected a name for the count '5' at y=\d+, found none"):
+        extract_list(pdf, COUNTRY)
+
+
+@pytest.mark.parametrize("ruled", [True, False], ids=["ruled", "unruled"])
+def test_text_left_of_the_list_is_refused(tmp_path, ruled):
+    """A margin note beside the list was glued to the name on its line: ('Note: Egypt', 5)."""
+    pdf = tmp_path / "margin.pdf"
+    spec = ListSpec([row("Chad", "3"), row("Egypt", "5"), row("Total", "8")], x=150, ruled=ruled)
+    egypt_baseline = 80 + 10 + 23 + 23 + 14
+    write_list_pdf(pdf, [PageSpec([spec], texts=[Text(40, egypt_baseline, "Note:")])])
+    with pytest.raises(ExtractionError, match=r"page 1: found 'Note:' at y=\d+ left of the list"):
+        extract_list(pdf, COUNTRY)
+
+
+def test_unruled_line_in_another_font_is_not_joined_to_a_row(tmp_path):
+    """Without rules a name-only line joins the nearer count line; an italic caption under the
+    header was read as the start of the first row's name: ('(continued) Chad', 3)."""
+    pdf = tmp_path / "caption.pdf"
+    spec = ListSpec([row("Chad", "3"), row("Total", "3")], **UNRULED)
+    write_list_pdf(pdf, [PageSpec([spec], texts=[Text(110, 80 + 10 + 23 + 4, "(continued)", style="I")])])
+    with pytest.raises(ExtractionError, match=r"page 1: the line '\(continued\)' at y=\d+ is printed in another"
+                                              r" font than the row 'Chad' it is nearest to"):
+        extract_list(pdf, COUNTRY)
+
+
+def test_unruled_caption_in_the_row_font_under_the_header_is_refused(tmp_path):
+    """A name-only line above the first count line was joined to the first row: a caption under
+    the header in the rows' own font became part of a name ('(continued) Chad', 3). Such a line
+    is taken as the start of a wrapped name only where rows on the page wrap the same way."""
+    pdf = tmp_path / "caption_same_font.pdf"
+    spec = ListSpec([row("Chad", "3"), row("Total", "3")], **UNRULED)
+    write_list_pdf(pdf, [PageSpec([spec], texts=[Text(110, 80 + 10 + 23 + 4, "(continued)")])])
+    with pytest.raises(ExtractionError, match=r"page 1: the line '\(continued\)' at y=\d+ could start the row 'Chad'"
+                                              r" or be a caption under the header"):
+        extract_list(pdf, COUNTRY)
+
+
+def test_bold_group_heading_in_an_unruled_list_is_refused(tmp_path):
+    """A heading set closer to the row below it than to the row above was joined to it:
+    ('EUROPE Albania', 5)."""
+    pdf = tmp_path / "heading.pdf"
+    spec = ListSpec([row("Chad", "3"), row("Albania", "5"), row("Total", "8")], pad=8, **UNRULED)
+    albania_baseline = 80 + 10 + 23 + 29 + 8 + 9
+    write_list_pdf(pdf, [PageSpec([spec], texts=[Text(110, albania_baseline - 12, "EUROPE", style="B")])])
+    with pytest.raises(ExtractionError, match=r"page 1: the line 'EUROPE' .* is printed in another font than the"
+                                              r" row 'Albania'"):
+        extract_list(pdf, COUNTRY)
+
+
+def test_empty_list_beside_a_full_one_reads_no_rows(tmp_path):
+    """The last page of a side-by-side layout may leave the right list empty under its header; it
+    was refused as "expected a count for row '', found none"."""
+    pdf = tmp_path / "empty_right.pdf"
+    geometry = {"name_width": 150, "count_width": 90, "header": ("Country", "Count"), "ruled": False}
+    left = ListSpec([row("Albania", "1"), row("Total", "1")], x=40, **geometry)
+    write_list_pdf(pdf, [PageSpec([left, ListSpec([], x=320, **geometry)])])
+    assert names_and_counts(extract_list(pdf, COUNTRY)) == [("Albania", "1")]
+
+
+@pytest.mark.parametrize("far_edge", [{"background": True}, {"rules_at": [720.0]}],
+                         ids=["page_background", "rule_above_the_footer"])
+def test_unruled_list_closed_by_an_edge_far_below_keeps_its_safeguards(tmp_path, far_edge):
+    """The edges of a filled header and of a page-sized background (or of a rule above the page
+    footer) were taken for two row rules, and the whole unruled list for one ruled band, read
+    without the checks of an unruled list: a note under it was glued on ('Egypt *Reasons...', 5)."""
+    pdf = tmp_path / "far_edge.pdf"
+    write_list_pdf(pdf, [
+        PageSpec([ListSpec([row("Chad", "3"), row("Egypt", "5")], header_fill=True, **UNRULED)],
+                 notes_below=[Text(110, 14, "*Reasons include no IP")], **far_edge),
+        _last_page(row("Fiji", "2")),
+    ])
+    with pytest.raises(ExtractionError, match=r"page 1: the line '\*Reasons include no IP' .* could continue the row"
+                                              r" 'Egypt' or be a note under the list"):
+        extract_list(pdf, COUNTRY)
+
+
+def test_ruled_list_on_a_page_background_ends_at_its_last_rule(tmp_path):
+    """The bottom edge of a page-sized background rectangle closed a 'row' holding the page
+    footer: 'expected a count in the count column ..., found '&''. A band whose rule lies far
+    below its text is not a row; what it holds is checked like any text under the list."""
+    pdf = tmp_path / "background_ruled.pdf"
+    footer = ["Copyright 2024 National Center for Missing & Exploited Children"]
+    write_list_pdf(pdf, [
+        PageSpec([ListSpec([row("Chad", "3"), row("Egypt", "5")])], background=True, footer_lines=footer),
+        PageSpec([ListSpec([row("Fiji", "2"), row("Total", "10")])], background=True, footer_lines=footer,
+                 texts=[Text(110, 400, "Norfolk Island"), Text(COUNT_RIGHT, 400, "-", align="right")]),
+    ])
+    with pytest.raises(ExtractionError, match=r"page 2: found the row 'Norfolk Island -' at y=\d+ outside the rows"):
+        extract_list(pdf, COUNTRY)
+    write_list_pdf(pdf, [
+        PageSpec([ListSpec([row("Chad", "3"), row("Egypt", "5")])], background=True, footer_lines=footer),
+        PageSpec([ListSpec([row("Fiji", "2"), row("Total", "10")])], background=True, footer_lines=footer),
+    ])
+    assert names_and_counts(extract_list(pdf, COUNTRY)) == [("Chad", "3"), ("Egypt", "5"), ("Fiji", "2")]
+
+
+def test_footnote_digit_glued_to_a_count_is_refused(tmp_path):
+    """A superscript footnote digit right after a count is one word for pdfplumber: '234' with
+    mark '1' was read as 2341."""
+    pdf = tmp_path / "count_mark.pdf"
+    write_list_pdf(pdf, [PageSpec([ListSpec([row("Chad", "234", count_mark="1"), row("Total", "234")])])])
+    with pytest.raises(ExtractionError, match=r"page 1: the count '2341' at y=\d+ has '1' printed smaller"):
+        extract_list(pdf, COUNTRY)
+
+
+def test_footnote_digit_glued_to_a_name_is_refused(tmp_path):
+    """A superscript footnote digit after a name was read into it: ('Chad1', 3)."""
+    pdf = tmp_path / "name_mark.pdf"
+    write_list_pdf(pdf, [PageSpec([ListSpec([row("Chad", "3", name_mark="1"), row("Total", "3")])])])
+    with pytest.raises(ExtractionError, match=r"page 1: the name 'Chad1' at y=\d+ has '1' printed smaller"):
+        extract_list(pdf, COUNTRY)
+
+
+def test_malformed_count_is_refused_by_the_reader(tmp_path):
+    """A count with misplaced separators ('1,23') passed the reader as count text, to fail later
+    in normalisation without the page; the reader now names file, page and row."""
+    pdf = tmp_path / "malformed.pdf"
+    write_list_pdf(pdf, [PageSpec([ListSpec([row("Chad", "1,23"), row("Total", "123")])])])
+    with pytest.raises(ExtractionError, match=r"page 1: expected a count as NCMEC prints one \(1,234 or -\) for the"
+                                              r" row 'Chad', found '1,23'"):
+        extract_list(pdf, COUNTRY)
+
+
+def test_page_printed_sideways_is_refused_saying_so(tmp_path):
+    """A list drawn upright on a page marked /Rotate 90 reads sideways; pdfplumber gives its
+    words running down the page. It was refused as 'found no such header', which sends the
+    reader looking for a renamed header."""
+    pdf = tmp_path / "sideways.pdf"
+    write_list_pdf(pdf, [PageSpec([ListSpec([row("Chad", "3"), row("Total", "3")])], rotate=90, sideways=True)])
+    with pytest.raises(ExtractionError, match=r"found no such header on any of 1 pages; the text of page\(s\) 1 runs"
+                                              r" sideways"):
+        extract_list(pdf, COUNTRY)
+
+
+def test_rules_drawn_as_paths_are_rules(tmp_path):
+    """Rules drawn as one path of cell segments come out of pdfplumber as curves, not lines, so
+    the list was read as unruled and a name wrapped round its count was refused: 'the line
+    'Saint Helena,' ... could belong to the row above or below it'."""
+    pdf = tmp_path / "path_rules.pdf"
+    spec = ListSpec([row("Chad", "1"), row(["Saint Helena,", "Ascension and", "Tristan da Cunha"], "4", 1),
+                     row("Total", "5")], rules_as_paths=True, pad=2)
+    write_list_pdf(pdf, [PageSpec([spec])])
+    assert names_and_counts(extract_list(pdf, COUNTRY)) == [
+        ("Chad", "1"), ("Saint Helena, Ascension and Tristan da Cunha", "4")]
+
+
+# --- Layouts the reader already handled; pinned so a change cannot quietly break them ----------
+
+SIDE = {"name_width": 150, "count_width": 90, "header": ("Country", "Count")}
+
+
+def _page(*rows_, **spec) -> list[PageSpec]:
+    return [PageSpec([ListSpec(list(rows_), **spec)])]
+
+
+READ_EXACTLY = [
+    # Zebra stripes drawn as filled rectangles; the last row is striped, so every row is bounded.
+    pytest.param(_page(row("Chad", "1"), row("Egypt", "2"), row("Total", "3"), ruled=False, zebra=True,
+                       header_fill=True),
+                 [("Chad", "1"), ("Egypt", "2")], id="zebra_stripes"),
+    # Rules under some rows only: a band of two rows is read like an unruled list (the rule above
+    # it tells the first row's wrapped name from a caption).
+    pytest.param(_page(row("Chad", "1"), row(["Bosnia and", "Herzegovina"], "2", 1), row("Fiji", "3"),
+                       row("Total", "6"), rule_after={0, 2, 3}),
+                 [("Chad", "1"), ("Bosnia and Herzegovina", "2"), ("Fiji", "3")], id="rules_under_some_rows"),
+    pytest.param(_page(row("Chad", "1"), row("Egypt", "2"), row("Total", "3"), header_again_before={1}),
+                 [("Chad", "1"), ("Egypt", "2")], id="header_repeated_mid_page"),
+    pytest.param(_page(row("Chad", "1"), row("Egypt", "2"), row("Total", "3"), header_again_before={1}, ruled=False),
+                 [("Chad", "1"), ("Egypt", "2")], id="header_repeated_mid_page_unruled"),
+    pytest.param([PageSpec([ListSpec([row("Chad", "1"), row("Total", "1")], name_width=450)], orientation="L")],
+                 [("Chad", "1")], id="landscape_page"),
+    # Drawn turned on a portrait media box and marked /Rotate 90, so it reads upright.
+    pytest.param([PageSpec([ListSpec([row("Chad", "1"), row("Total", "1")], name_width=450)], orientation="L",
+                           rotate=90)],
+                 [("Chad", "1")], id="rotated_page"),
+    # Side by side, the left list longer; the total closes the right list.
+    pytest.param([PageSpec([ListSpec([row("Chad", "1"), row("Egypt", "2"), row("Fiji", "3")], x=40, **SIDE),
+                            ListSpec([row("Gabon", "4"), row("Total", "10")], x=320, **SIDE)])],
+                 [("Chad", "1"), ("Egypt", "2"), ("Fiji", "3"), ("Gabon", "4")], id="total_in_the_right_list"),
+    pytest.param([PageSpec([ListSpec([row("Chad", "1"), row(["Bosnia and", "Herzegovina"], "2", 1)], x=40,
+                                     ruled=False, **SIDE),
+                            ListSpec([row("Egypt", "-"), row("Total", "3")], x=320, ruled=False, **SIDE)])],
+                 [("Chad", "1"), ("Bosnia and Herzegovina", "2"), ("Egypt", "-")], id="side_by_side_unruled"),
+    # Unruled, each count on a line of its own under its name, rows set apart by padding.
+    pytest.param(_page(row("Chad", "1", 1), row("Egypt", "2", 1), row("Total", "3"), ruled=False),
+                 [("Chad", "1"), ("Egypt", "2")], id="count_on_the_line_below"),
+    pytest.param(_page(row("Chad", "1"), row("Egypt", "1,234,567"), row("Total", "1,234,568"), count_align="left"),
+                 [("Chad", "1"), ("Egypt", "1,234,567")], id="counts_aligned_left"),
+]
+
+
+@pytest.mark.parametrize("pages,expected", READ_EXACTLY)
+def test_unseen_layout_is_read_exactly(tmp_path, pages, expected):
+    """Layouts a later edition may print that the reader reads exactly."""
+    pdf = tmp_path / "layout.pdf"
+    write_list_pdf(pdf, pages)
+    assert names_and_counts(extract_list(pdf, COUNTRY)) == expected
+
+
+REFUSED_PRECISELY = [
+    pytest.param(_page(row("Chad", "1 234"), row("Total", "1 234")),
+                 r"page 1: several numbers in one cell: 1 \| 234 in the row 'Chad'",
+                 id="thousands_separated_by_spaces"),
+    pytest.param(_page(row("Chad", "1.234"), row("Total", "1.234")),
+                 r"page 1: expected a count in the count column at y=\d+, found '1.234'",
+                 id="thousands_separated_by_periods"),
+    # Small counts suppressed for privacy.
+    pytest.param(_page(row("Chad", "<10"), row("Egypt", "12"), row("Total", "20")),
+                 r"page 1: expected a count in the count column at y=\d+, found '<10'",
+                 id="suppressed_small_count"),
+    pytest.param(_page(row("Chad", "1", extra="5%"), row("Total", "1", extra="5%"), extra_header="% change"),
+                 r"expected a list headed like .*, found no such header on any of 1 pages",
+                 id="third_column_with_a_header"),
+    pytest.param(_page(row("Chad", "1", extra="12"), row("Total", "1", extra="12"), extra_header=""),
+                 r"page 1: several numbers in one cell: 1 \| 12 in the row 'Chad'",
+                 id="third_column_of_numbers_without_a_header"),
+    pytest.param(_page(row("Chad", "1", extra="5%"), row("Total", "1", extra="5%"), extra_header=""),
+                 r"page 1: expected a count in the count column at y=\d+, found '5%'",
+                 id="third_column_of_percents_without_a_header"),
+    pytest.param(_page(row("Chad", "1"), row("Total", "1"), header=("Nation", "CyberTips")),
+                 r"expected a list headed like .*, found no such header on any of 1 pages",
+                 id="header_wording_not_in_list_layouts"),
+    pytest.param(_page(row("Chad", "1"), row("Egypt", "see note"), row("Total", "1")),
+                 r"page 1: expected a count in the count column at y=\d+, found 'see'",
+                 id="prose_in_the_count_column"),
+    pytest.param(_page(row("Chad", "1"), row("Congo, the Democratic Republic Kinshasa", "2"), row("Total", "3"),
+                       name_width=150),
+                 r"page 1: expected a count in the count column at y=\d+, found 'Kinshasa'",
+                 id="name_running_into_the_count_column"),
+    pytest.param(_page(row("Chad", "1"), row("Total", ""), row("", "1")),
+                 r"page 1: expected a count for row 'Total', found none",
+                 id="total_row_split_from_its_number"),
+    pytest.param(_page(row("Chad", "1"), row("Total", "1", 1), ruled=False),
+                 r"page 1: found '1' in the count column at y=\d+, outside the rows",
+                 id="total_count_on_the_line_below_unruled"),
+    # Stripes on every other row: the last row, unstriped, has no edge under it. Not guessed.
+    pytest.param(_page(row("Chad", "1"), row("Egypt", "2"), row("Fiji", "3"), row("Total", "6"), ruled=False,
+                       zebra=True, header_fill=True),
+                 r"page 1: found the row 'Total 6' at y=\d+ outside the rows",
+                 id="zebra_stripes_with_the_last_row_unstriped"),
+    pytest.param(_page(row("Chad", "1", 1), row("Egypt", "2", 1), row("Total", "3"), ruled=False, pad=0),
+                 r"page 1: the line 'Egypt' at y=\d+ could belong to the row above or below",
+                 id="count_on_the_line_below_without_padding"),
+]
+
+
+@pytest.mark.parametrize("pages,message", REFUSED_PRECISELY)
+def test_unseen_layout_is_refused_precisely(tmp_path, pages, message):
+    """Layouts a later edition may print that the reader cannot read for certain: refused with
+    the file, the page, what was expected and what was found."""
+    pdf = tmp_path / "layout.pdf"
+    write_list_pdf(pdf, pages)
+    with pytest.raises(ExtractionError, match=message) as refused:
+        extract_list(pdf, COUNTRY)
+    assert str(refused.value).startswith("layout.pdf")

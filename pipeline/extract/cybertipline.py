@@ -8,16 +8,21 @@ page repeating the column header, ended by a printed total. What varies between 
 How a page is read:
 1. find header lines: a text line made only of (name header, count header) pairs, one pair
    per list printed on the page (older editions print two lists side by side);
-2. below each header, cut the list into row bands at the drawn horizontal rules that span it;
+2. give each list its own part of the page: from its left edge to the next list's left edge,
+   down to the next header in the same column, so no word is read into two lists;
+3. below each header, cut the list into row bands at the drawn horizontal rules that span it;
    a band holds one row however its name wraps, with the count on any of its lines;
-3. where a page has no rules, rebuild rows from text lines and refuse any wrapped line that
-   could belong to two rows.
-Anything that looks like a count but lies outside the rows is an error, not a silent drop.
+4. where a page has no rules, rebuild rows from text lines and refuse any line that could
+   belong to two rows, or to a row or a note under the list.
+Anything that looks like a row or a count outside the rows, text beside a row, a row without a
+name, and a page inside the list without a header are errors, not silent drops: a wrong name on
+a right count still sums to the printed total, so the reader must refuse what it cannot place.
 """
 
 from __future__ import annotations
 
 import csv
+import math
 import re
 import statistics
 from dataclasses import dataclass
@@ -79,6 +84,22 @@ class ListHeader:
     count_x1: float
     top: float
     bottom: float
+
+
+# Points a name may start left of its column header and still be read as part of the list;
+# text further left on a row's line is refused as text beside the list.
+EDGE = 3.0
+
+
+@dataclass(frozen=True)
+class ListRegion:
+    """The part of a page that belongs to one list: no word is read into two lists."""
+
+    header: ListHeader
+    x0: float       # the list's left edge: its name header's, less EDGE
+    x1: float       # the left edge of the next list to the right (inf: none)
+    bottom: float   # the top of the next header below in the same column (inf: none)
+    leftmost: bool  # no list to its left: text left of x0 is beside the list, not in another
 
 
 def load_layouts() -> dict[str, ListLayout]:
@@ -143,43 +164,96 @@ def _where(source: str, page: int) -> str:
     return f"{source}, page {page}"
 
 
+def _name_text(line: TextLine, divider: float) -> str:
+    return " ".join(w.text for w in line.words if w.x0 < divider)
+
+
+def _is_count_piece(text: str) -> bool:
+    """A count, or a piece of one broken across lines ('24,768,90')."""
+    return is_count_text(text) or bool(re.fullmatch(r"[\d,]+", text))
+
+
+def _is_row_line(line: TextLine, divider: float) -> bool:
+    """A line with something in the count column, and only counts there."""
+    counts = [w for w in line.words if w.x0 >= divider]
+    return bool(counts) and all(_is_count_piece(w.text) for w in counts)
+
+
+def _fonts(line: TextLine) -> set[str]:
+    return {w.font for w in line.words}
+
+
+def _row(names: tuple[str, ...], count: str, line: TextLine, where: str, page: int) -> RawRow:
+    """One row, refused when it has no name or its count is not printed as NCMEC prints one."""
+    if not names:
+        raise ExtractionError(f"{where}: expected a name for the count {count!r} at y={line.top:.0f}, found none")
+    if not is_count_text(count):
+        raise ExtractionError(
+            f"{where}: expected a count as NCMEC prints one (1,234 or -) for the row {' '.join(names)!r},"
+            f" found {count!r}"
+        )
+    return RawRow(names, count, page)
+
+
+def _refuse_marks(line: TextLine, divider: float, where: str) -> None:
+    """A superscript footnote mark is read into the word it follows ('234' + '1' -> '2341',
+    'Chad' + '1' -> 'Chad1'): refuse a count with any mark, and a name with a digit mark (a
+    smaller '*' or '®' changes no number and no name)."""
+    for word in line.words:
+        if word.x0 >= divider and word.marks:
+            raise ExtractionError(
+                f"{where}: the count {word.text!r} at y={word.top:.0f} has {word.marks!r} printed smaller"
+                " (a footnote mark?); expected a count in one type size"
+            )
+        if word.x0 < divider and any(ch.isdigit() for ch in word.marks):
+            raise ExtractionError(
+                f"{where}: the name {word.text!r} at y={word.top:.0f} has {word.marks!r} printed smaller"
+                " (a footnote mark?); expected a name without footnote digits"
+            )
+
+
 def rows_from_lines(lines: list[TextLine], divider: float, *, page: int, source: str,
-                    ruled: bool) -> list[RawRow]:
+                    ruled: bool, ruled_above: bool = False) -> list[RawRow]:
     """Rows from the text lines of one region: a ruled band (one row) or an unruled list.
 
     Each line's words left of `divider` are name text, right of it count text. A line without
     a count joins the count line it belongs to. In a ruled band that is the band's only count
     line. Without rules it is the nearer count line, and a line about as near to two count
-    lines is refused: guessing would silently give a row the wrong name.
+    lines, or printed in another font than the row it is nearest to (a heading, a caption), is
+    refused: guessing would silently give a row the wrong name. So is a line above the first
+    count line, unless a rule is drawn above it (`ruled_above`) or another row wraps the same way.
     """
+    where = _where(source, page)
     split: list[tuple[TextLine, str, list[str]]] = []
     for line in lines:
-        name_text = " ".join(w.text for w in line.words if w.x0 < divider)
         counts = [w for w in line.words if w.x0 >= divider]
         for word in counts:
-            if not is_count_text(word.text) and not re.fullmatch(r"[\d,]+", word.text):
+            if not _is_count_piece(word.text):
                 raise ExtractionError(
-                    f"{_where(source, page)}: expected a count in the count column at y={word.top:.0f},"
-                    f" found {word.text!r}"
+                    f"{where}: expected a count in the count column at y={word.top:.0f}, found {word.text!r}"
                 )
-        split.append((line, name_text, [w.text for w in counts]))
+        _refuse_marks(line, divider, where)
+        split.append((line, _name_text(line, divider), [w.text for w in counts]))
 
     count_indexes = [i for i, (_, _, counts) in enumerate(split) if counts]
     if not count_indexes:
         text = " / ".join(name for _, name, _ in split)
-        raise ExtractionError(f"{_where(source, page)}: expected a count for row {text!r}, found none")
+        raise ExtractionError(f"{where}: expected a count for row {text!r}, found none")
 
     if ruled and len(count_indexes) > 1:
-        # One band, several count pieces: a number broken across lines, or a missing rule.
+        # One band, several count pieces: a number broken across lines ('24,768,90' / '3'). A band
+        # holding several rows is read as unruled lines by the caller.
         pieces = [c for i in count_indexes for c in split[i][2]]
         try:
             count = join_count_pieces(pieces)
-        except ValueError:
-            return rows_from_lines(lines, divider, page=page, source=source, ruled=False)
+        except ValueError as err:
+            raise ExtractionError(f"{where}: {err} in one ruled row") from None
         names = tuple(name for _, name, _ in split if name)
-        return [RawRow(names, count, page)]
+        return [_row(names, count, lines[count_indexes[0]], where, page)]
 
     owner: dict[int, int] = {}
+    leading: list[int] = []        # name-only lines above the first count line: nothing above to weigh
+    wrap_gaps: list[float] = []    # how far above its count line a two-sided line was placed
     for i, (line, _, counts) in enumerate(split):
         if counts:
             owner[i] = i
@@ -197,26 +271,56 @@ def rows_from_lines(lines: list[TextLine], divider: float, *, page: int, source:
         gaps.sort()
         if len(gaps) == 2 and gaps[0][0] > 0.75 * gaps[1][0]:
             raise ExtractionError(
-                f"{_where(source, page)}: the line {line.text!r} at y={line.top:.0f} could belong to the row"
+                f"{where}: the line {line.text!r} at y={line.top:.0f} could belong to the row"
                 " above or below it (no row rules drawn); refusing to guess"
             )
         owner[i] = gaps[0][1]
+        anchor_line, anchor_name, _ = split[owner[i]]
+        if _fonts(line) - _fonts(anchor_line):
+            raise ExtractionError(
+                f"{where}: the line {line.text!r} at y={line.top:.0f} is printed in another font than the"
+                f" row {anchor_name or anchor_line.text!r} it is nearest to (no row rules drawn): a heading or"
+                " a caption, not a wrapped name; refusing to guess"
+            )
+        if not above and not ruled_above:
+            leading.append(i)
+        elif owner[i] > i:
+            wrap_gaps.append(gaps[0][0])
+    for i in leading:
+        # A caption under the header looks just like the first row's wrapped name; it is taken
+        # for one only where some row on the page wraps the same way (same distance to its count).
+        line = split[i][0]
+        anchor_line, anchor_name, _ = split[owner[i]]
+        gap = anchor_line.middle - line.middle
+        if not any(abs(gap - seen) <= 1 for seen in wrap_gaps):
+            raise ExtractionError(
+                f"{where}: the line {line.text!r} at y={line.top:.0f} could start the row"
+                f" {anchor_name or anchor_line.text!r} or be a caption under the header (no row rules drawn,"
+                " and no other row wraps that way); refusing to guess"
+            )
 
     rows = []
     for anchor in count_indexes:
         members = [i for i in range(len(split)) if owner[i] == anchor]
         names = tuple(split[i][1] for i in members if split[i][1])
-        counts = split[anchor][2]
         try:
-            count = join_count_pieces(counts)
+            count = join_count_pieces(split[anchor][2])
         except ValueError as err:
-            raise ExtractionError(f"{_where(source, page)}: {err} in the row {' '.join(names)!r}") from None
-        rows.append(RawRow(names, count, page))
+            raise ExtractionError(f"{where}: {err} in the row {' '.join(names)!r}") from None
+        rows.append(_row(names, count, split[anchor][0], where, page))
     return rows
 
 
-def _unruled_region(lines: list[TextLine], layout: ListLayout, divider: float) -> list[TextLine]:
-    """The lines of an unruled list: up to its total row, or up to the first wide vertical gap."""
+def _unruled_region(lines: list[TextLine], layout: ListLayout, divider: float, *, page: int,
+                    source: str) -> list[TextLine]:
+    """The lines of an unruled list: up to its total row or the first wide vertical gap, less a
+    note or footer right under its last row.
+
+    A name-only line under the last row is either that row's wrapped name or a note under the
+    list. It is a note when it is set apart (see `_set_apart`); otherwise nothing tells the two
+    apart, and it is refused. That holds in a ruled band holding several rows too: a table's
+    bottom border may enclose a note printed under the last row.
+    """
     region: list[TextLine] = []
     for line in lines:
         if region:
@@ -224,68 +328,181 @@ def _unruled_region(lines: list[TextLine], layout: ListLayout, divider: float) -
             if line.top - region[-1].top > 3 * statistics.median(pitches):
                 break
         region.append(line)
-        name_text = " ".join(w.text for w in line.words if w.x0 < divider)
-        if layout.total_label.fullmatch(name_text.strip()):
+        if layout.total_label.fullmatch(_name_text(line, divider).strip()):
             break
-    return region
+    row_lines = [i for i, line in enumerate(region) if _is_row_line(line, divider)]
+    if not row_lines or row_lines[-1] == len(region) - 1:
+        return region
+    last = row_lines[-1]
+    after = region[last + 1]
+    if not _set_apart(after, region[: last + 1], divider):
+        name = next((text for text in (_name_text(line, divider) for line in reversed(region[: last + 1])) if text), "")
+        raise ExtractionError(
+            f"{_where(source, page)}: the line {after.text!r} at y={after.top:.0f} could continue the row"
+            f" {name!r} or be a note under the list (no row rules drawn, same font, as close as the rows);"
+            " refusing to guess"
+        )
+    return region[: last + 1]
+
+
+def _set_apart(line: TextLine, above: list[TextLine], divider: float) -> bool:
+    """Whether a line under an unruled list's last row is not part of it: it runs into the count
+    column (prose), is printed in another font, or lies further below the last row than any line
+    of the list lies below the line before it. (Text starting left of the names is not in the
+    list's words at all.)"""
+    last = above[-1]
+    if any(w.x0 >= divider for w in line.words) or _fonts(line) - _fonts(last):
+        return True
+    pitches = [b.top - a.top for a, b in zip(above, above[1:])]
+    limit = max(pitches) if pitches else 1.8 * (last.bottom - last.top)
+    return line.top - last.top > limit + 1
+
+
+def list_regions(headers: list[ListHeader]) -> list[ListRegion]:
+    """Each list's part of the page, left column first, top to bottom within a column.
+
+    A list starts at its name header (names are printed flush with it) and ends where the next
+    list to the right starts, not at its count header: a short count header ('Count') can end
+    well left of the widest counts under it.
+    """
+    regions = []
+    for header in headers:
+        to_the_right = [h for h in headers if h.name_x0 > header.count_x1]
+        below = [h.top for h in headers if h.top > header.bottom + 2
+                 and h.name_x0 < header.count_x1 and h.count_x1 > header.name_x0]
+        regions.append(ListRegion(
+            header=header,
+            x0=header.name_x0 - EDGE,
+            x1=min((h.name_x0 - EDGE for h in to_the_right), default=math.inf),
+            bottom=min(below, default=math.inf),
+            leftmost=not any(h.count_x1 < header.name_x0 for h in headers),
+        ))
+    column = {id(r): sum(1 for h in headers if h.count_x1 < r.header.name_x0) for r in regions}
+    return sorted(regions, key=lambda r: (column[id(r)], r.header.top, r.header.name_x0))
 
 
 def extract_page_lists(words: list[Word], segments, edges, *, layout: ListLayout, page: int,
-                       source: str) -> list[RawRow]:
-    """All rows printed on one page, list by list, left list first."""
-    lines = group_lines(words)
-    headers = [(line, h) for line in lines for h in header_lists(line, layout)]
+                       source: str) -> tuple[list[RawRow], int]:
+    """All rows printed on one page, list by list, left list first; and how many list headers
+    the page prints."""
+    headers = [h for line in group_lines(words) for h in header_lists(line, layout)]
     rows: list[RawRow] = []
-    headers_sorted = sorted(headers, key=lambda lh: (lh[1].top, lh[1].name_x0))
-    for index, (_, header) in enumerate(headers_sorted):
-        same_line = [h for _, h in headers_sorted if abs(h.top - header.top) < 2]
-        left_limit = max([h.count_x1 for h in same_line if h.count_x1 < header.name_x0], default=0.0) + 1
-        right_limit = min([h.name_x0 for h in same_line if h.name_x0 > header.count_x1], default=1e9) - 1
-        later = [h.top for _, h in headers_sorted if h.top > header.bottom + 2]
-        region_bottom = min(later, default=1e9)
-        in_list = [w for w in words if left_limit <= w.x0 and w.x1 <= right_limit
-                   and header.bottom < w.middle < region_bottom]
-        divider = count_divider(header, edges)
-        rules = [y for y in rules_across(segments, header.name_x0, header.count_x1)
-                 if header.bottom - 1 <= y < region_bottom]
-        if len(rules) >= 2:
-            rows.extend(_rows_between_rules(in_list, rules, divider, layout, page=page, source=source))
-            stray = stray_counts(in_list, rules, divider)
-            if stray:
-                raise ExtractionError(
-                    f"{_where(source, page)}: found {stray[0].text!r} in the count column at y={stray[0].top:.0f},"
-                    " outside the ruled rows of the list; expected every count inside a row"
-                )
-        else:
-            region = _unruled_region(group_lines(in_list), layout, divider)
-            rows.extend(rows_from_lines(region, divider, page=page, source=source, ruled=False))
+    for region in list_regions(headers):
+        rows.extend(_read_list(words, segments, edges, region, layout, page=page, source=source))
+    return rows, len(headers)
+
+
+def _read_list(words: list[Word], segments, edges, region: ListRegion, layout: ListLayout, *,
+               page: int, source: str) -> list[RawRow]:
+    header = region.header
+    where = _where(source, page)
+    below = [w for w in words if header.bottom < w.middle < region.bottom]
+    in_list = [w for w in below if region.x0 <= w.x0 < region.x1]
+    divider = count_divider(header, edges)
+    rules = [y for y in rules_across(segments, header.name_x0, header.count_x1)
+             if header.bottom - 1 <= y < region.bottom]
+    rows: list[RawRow] = []
+    if len(rules) >= 2:
+        rows, end = _rows_between_rules(in_list, rules, divider, layout, page=page, source=source)
+    if rows:
+        top, bottom = rules[0], end
+        outside = [w for w in in_list if not top < w.middle < bottom]
+    else:
+        # No rules, or none closing a row (the edges of a filled header and of a page background,
+        # a rule above the page footer): an unruled list, with the checks of one.
+        lines = _unruled_region(group_lines(in_list), layout, divider, page=page, source=source)
+        if not lines:
+            return []
+        rows = rows_from_lines(lines, divider, page=page, source=source, ruled=False)
+        top, bottom = header.bottom, lines[-1].bottom
+        outside = [w for w in in_list if w.middle > bottom]
+    inside = [w for w in in_list if top < w.middle < bottom]
+    _refuse_strays(outside, inside, divider, header, where)
+    for word in below:
+        if not top < word.middle < bottom:
+            continue
+        if region.leftmost and word.x0 < region.x0:
+            raise ExtractionError(
+                f"{where}: found {word.text!r} at y={word.top:.0f} left of the list (it starts at"
+                f" x={region.x0 + EDGE:.0f}); expected nothing beside its rows"
+            )
+        if region.x0 <= word.x0 < region.x1 < word.x1:
+            raise ExtractionError(
+                f"{where}: found {word.text!r} at y={word.top:.0f} running into the list to the right;"
+                " expected each word inside one list"
+            )
     return rows
 
 
-def stray_counts(words: list[Word], rules: list[float], divider: float) -> list[Word]:
-    """Count-like words outside the ruled rows but right-aligned with the counts inside them:
-    a row printed without rules, which would otherwise vanish. Prose and footers that merely
-    contain a number ('Copyright 2024 ...') do not line up with the count column's right edge."""
-    inside = [w.x1 for w in words if rules[0] < w.middle < rules[-1] and w.x0 >= divider and is_count_text(w.text)]
-    if not inside:
-        return []
-    right_edge = statistics.median(inside)
-    return [w for w in words
-            if not rules[0] < w.middle < rules[-1] and w.x0 >= divider and is_count_text(w.text)
-            and abs(w.x1 - right_edge) < 2]
+def _refuse_strays(outside: list[Word], inside: list[Word], divider: float, header: ListHeader,
+                   where: str) -> None:
+    """A row or a count printed outside the rows read (under the last rule, after the gap that
+    ends an unruled list) would vanish without a word, and a row printed '-' leaves the total
+    reconciling: refuse it. Prose and footers that merely contain a number ('Copyright 2024
+    ...') are neither a row (text starting where the names start, then only counts in the count
+    column) nor right-aligned with the counts."""
+    for line in group_lines(outside):
+        names = [w for w in line.words if w.x0 < divider]
+        counts = [w for w in line.words if w.x0 >= divider]
+        if (names and abs(names[0].x0 - header.name_x0) <= EDGE and counts
+                and all(is_count_text(w.text) for w in counts)):
+            raise ExtractionError(
+                f"{where}: found the row {line.text!r} at y={line.top:.0f} outside the rows of the list;"
+                " expected every row inside the list"
+            )
+    stray = stray_counts(outside, inside, divider, header.count_x1)
+    if stray:
+        raise ExtractionError(
+            f"{where}: found {stray[0].text!r} in the count column at y={stray[0].top:.0f}, outside the"
+            " rows of the list; expected every count inside a row"
+        )
+
+
+def stray_counts(outside: list[Word], inside: list[Word], divider: float, count_right: float) -> list[Word]:
+    """Count-like words outside the rows but right-aligned with the counts inside them (or with
+    the count header when no row was read): a row printed without rules, which would otherwise
+    vanish. Prose and footers that merely contain a number do not line up with that edge."""
+    edges = [w.x1 for w in inside if w.x0 >= divider and is_count_text(w.text)]
+    right_edge = statistics.median(edges) if edges else count_right
+    return [w for w in outside if w.x0 >= divider and is_count_text(w.text) and abs(w.x1 - right_edge) < 2]
 
 
 def _rows_between_rules(words: list[Word], rules: list[float], divider: float, layout: ListLayout,
-                        *, page: int, source: str) -> list[RawRow]:
-    rows = []
+                        *, page: int, source: str) -> tuple[list[RawRow], float]:
+    """Rows of a ruled list, band by band, and the y where they end.
+
+    A band holds one row. A band holding several (rules under some rows only) is read like an
+    unruled list, and the rows end where that reading ends (a wide gap, the total). A band whose
+    closing rule lies far below its text (a page background's edge, a rule above the footer)
+    closes no row: the rows end at its top, and what it holds is text under the list.
+    """
+    rows: list[RawRow] = []
     for top, bottom in zip(rules, rules[1:]):
-        band_lines = group_lines(words_between(words, top, bottom))
-        if not band_lines:
+        # A column header repeated inside the list is no row; nothing else in its band is dropped.
+        lines = [line for line in group_lines(words_between(words, top, bottom)) if not header_lists(line, layout)]
+        if not lines:
             continue
-        if any(header_lists(line, layout) for line in band_lines):
-            continue  # a repeated column header inside the list
-        rows.extend(rows_from_lines(band_lines, divider, page=page, source=source, ruled=True))
-    return rows
+        if bottom - lines[-1].bottom > 4 * statistics.median(line.bottom - line.top for line in lines):
+            return rows, top
+        pieces = [w.text for line in lines for w in line.words if w.x0 >= divider]
+        count_lines = [line for line in lines if any(w.x0 >= divider for w in line.words)]
+        if len(count_lines) > 1 and not _joins(pieces):
+            region = _unruled_region(lines, layout, divider, page=page, source=source)
+            rows.extend(rows_from_lines(region, divider, page=page, source=source, ruled=False,
+                                        ruled_above=True))
+            if len(region) < len(lines):
+                return rows, region[-1].bottom
+            continue
+        rows.extend(rows_from_lines(lines, divider, page=page, source=source, ruled=True))
+    return rows, rules[-1]
+
+
+def _joins(pieces: list[str]) -> bool:
+    try:
+        join_count_pieces(pieces)
+    except ValueError:
+        return False
+    return True
 
 
 def split_total(rows: list[RawRow], layout: ListLayout, source: str) -> tuple[list[RawRow], RawRow]:
@@ -313,20 +530,48 @@ def extract_list(pdf_path: Path, family: str, source: str | None = None) -> List
     layout = load_layouts()[family]
     source = source or Path(pdf_path).name
     rows: list[RawRow] = []
+    headed: dict[int, tuple[int, int]] = {}  # page -> (list headers, rows read)
+    sideways: list[int] = []  # pages whose text runs up or down the page
     with pdfplumber.open(pdf_path) as pdf:
         page_count = len(pdf.pages)
         for number, page in enumerate(pdf.pages, start=1):
-            rows.extend(
-                extract_page_lists(
-                    words_from_page(page), horizontal_segments(page), vertical_edges(page),
-                    layout=layout, page=number, source=source,
-                )
+            page_rows, headers = extract_page_lists(
+                words_from_page(page), horizontal_segments(page), vertical_edges(page),
+                layout=layout, page=number, source=source,
             )
+            rows.extend(page_rows)
+            headed[number] = (headers, len(page_rows))
+            if sum(not c["upright"] for c in page.chars) > len(page.chars) / 2:
+                sideways.append(number)
             page.close()
     if not rows:
+        turned = (f"; the text of page(s) {', '.join(map(str, sideways))} runs sideways (rotated text),"
+                  " which this reader does not read" if sideways else "")
         raise ExtractionError(
             f"{source}: expected a list headed like {layout.name_header.pattern!r} |"
-            f" {layout.count_header.pattern!r}, found no such header on any of {page_count} pages"
+            f" {layout.count_header.pattern!r}, found no such header on any of {page_count} pages{turned}"
         )
     data_rows, total = split_total(rows, layout, source)
+    _refuse_gaps(headed, total.page, layout, source, sideways)
     return ListExtraction(tuple(data_rows), total, page_count)
+
+
+def _refuse_gaps(headed: dict[int, tuple[int, int]], last: int, layout: ListLayout, source: str,
+                 sideways: list[int]) -> None:
+    """Every page between the list's first page and the page of its total must carry the list:
+    a page whose header NCMEC reworded would otherwise be skipped, and its rows with it (rows
+    printed '-' leave the total reconciling)."""
+    first = min(number for number, (headers, _) in headed.items() if headers)
+    for number in range(first + 1, last):
+        headers, read = headed[number]
+        if not headers:
+            raise ExtractionError(
+                f"{_where(source, number)}: expected the list of pages {first} to {last} to continue under a"
+                f" header like {layout.name_header.pattern!r} | {layout.count_header.pattern!r}, found none"
+                + (" (the page's text runs sideways)" if number in sideways else "")
+            )
+        if not read:
+            raise ExtractionError(
+                f"{_where(source, number)}: expected rows under the list header (the list runs from page"
+                f" {first} to {last}), found none"
+            )
