@@ -16,7 +16,7 @@ from pipeline.validate.ojjdp import (
     check_percents,
     check_sum_rule,
     check_unique_within_total,
-    check_unplaced_submission_rows,
+    check_labels_placed,
 )
 
 SOURCE = "ojjdp-test.pdf"
@@ -143,13 +143,47 @@ def test_same_figure_in_two_tables():
     assert "appendix_a_reports_per_year" in result.message and "page 20" in result.message
 
 
+def _placed(results, name):
+    [result] = [r for r in results if r.check == name]
+    return result
+
+
 def test_new_agency_row_must_be_placed_in_a_group():
     table, column = "cvip_le_submissions", "CY 2024 | Reviews Submitted"
     cells = [cell(table, "Federal Bureau of Investigation", column, 2024, "reviews", 1),
-             cell(table, "Space Force OSI", column, 2024, "reviews", 1)]
-    [result] = check_unplaced_submission_rows(cells, source_file=SOURCE)
-    assert (result.passed, result.blocking) == (False, True)
+             cell(table, "Space Force OSI", column, 2024, "reviews", 1, page=19)]
+    result = _placed(check_labels_placed(cells, source_file=SOURCE), "ojjdp_rows_placed:cvip_le_submissions")
+    assert (result.passed, result.blocking, result.page) == (False, True, 19)
     assert "'Space Force OSI'" in result.message
+
+
+def test_new_location_row_is_a_label_to_place_not_an_in_source_finding():
+    """CY 2024 adds a "Tribal Lands" row to the location table: U.S. + international + unknown
+    no longer add up to the total, but that is a new part, not NCMEC's disagreement."""
+    cells = location(10, 80, 5, 100) + [cell("reports_by_user_location", "Tribal Lands", "CY 2021", 2021, "reports", 5)]
+    result = _placed(check_labels_placed(cells, source_file=SOURCE), "ojjdp_rows_placed:reports_by_user_location")
+    assert (result.passed, result.blocking) == (False, True)
+    assert "'Tribal Lands'" in result.message
+
+
+def test_new_age_column_of_identified_victims_must_be_placed():
+    """A new age group column ("Unknown Age") is in no age relation: blocking until placed."""
+    table = "cvip_identified_victims"
+    cells = [cell(table, "Male", column, 2024, "victims", 1)
+             for column in ("Pubescent", "Prepubescent", "Infant/Toddler", "Unknown Age", "Grand Total")]
+    results = check_labels_placed(cells, source_file=SOURCE)
+    columns = _placed(results, "ojjdp_columns_placed:cvip_identified_victims")
+    assert (columns.passed, columns.blocking) == (False, True) and "'Unknown Age'" in columns.message
+    assert _placed(results, "ojjdp_rows_placed:cvip_identified_victims").passed
+
+
+def test_every_relation_table_gets_a_placement_check():
+    """Guards the checks themselves: a table whose relation names its parts label by label has
+    its labels checked (the location, files and victims tables, not only the agency table)."""
+    names = {r.check for r in check_labels_placed([], source_file=SOURCE)}
+    assert {"ojjdp_rows_placed:reports_by_user_location", "ojjdp_rows_placed:files_by_type",
+            "ojjdp_rows_placed:cvip_le_submissions", "ojjdp_columns_placed:cvip_identified_victims",
+            "ojjdp_measures_placed:le_recipients"} <= names
 
 
 # --- percents -------------------------------------------------------------------------------------

@@ -365,10 +365,11 @@ def test_text_cells_are_not_values():
 # --- synthetic: tables, rules file ----------------------------------------------------------------
 
 RULES = parse_table_rules(
-    "table_id,pattern,default_measure,column_measures,one_per_year,description\n"
-    "hashes,^Hashes Added,hashes,,false,test\n"
-    "victims,^Victims in CY,victims,,true,test\n"
-    "le,^Recipients,reports,,false,test\n"
+    "table_id,pattern,default_measure,column_measures,one_per_year,cell_labels,misprinted_cell_labels,description\n"
+    "hashes,^Hashes Added,hashes,,false,,,test\n"
+    "victims,^Victims in CY,victims,,true,,,test\n"
+    "le,^Recipients,reports,,false,Actionable=>actionable;Informational=>informational;Total=>total,"
+    "International=>informational,test\n"
 )
 
 
@@ -376,8 +377,9 @@ def _read(entries, header="Hashes Added", title="", page=3):
     return ReadTable(page, header, header, title, tuple(entries))
 
 
-def _entry(printed, row=None, column="CY 2021", page=3):
-    return {"row_label": row, "footnote": None, "column_label": column, "printed": printed, "page": page}
+def _entry(printed, row=None, column="CY 2021", page=3, cell=None):
+    entry = {"row_label": row, "footnote": None, "column_label": column, "printed": printed, "page": page}
+    return entry if cell is None else {**entry, "cell": cell}
 
 
 def test_unrecognised_table_is_kept_as_unknown_with_page_and_position():
@@ -406,7 +408,7 @@ def test_same_table_twice_is_refused():
 
 def test_misprinted_label_is_noted_and_unknown_label_refused():
     values = _values("Actionable:", "5", "International:", "3", "Total:", "8")
-    result = tables_to_cells([_read([_entry(v, row="Federal") for v in values], header="Recipients")], RULES,
+    result = tables_to_cells([_read([_entry(v, row="Federal", cell=1) for v in values], header="Recipients")], RULES,
                              edition=2030, source="t.pdf")
     assert [c["measure"] for c in result.cells] == ["actionable", "informational", "total"]
     assert len(result.notes) == 1 and result.notes[0]["value_text"] == "3"
@@ -429,6 +431,27 @@ def test_rules_file_rejects_bad_rows():
     with pytest.raises(ValueError, match="appears twice"):
         parse_table_rules("table_id,pattern,default_measure,column_measures,one_per_year,description\n"
                           "a,x,hashes,,false,x\na,y,hashes,,false,x\n")
+
+
+def test_rules_file_rejects_bad_cell_labels():
+    """In-cell labels are data now: a malformed one, or a misprint standing for a measure the
+    table's labels do not name, is refused when the rules file is read."""
+    header = ("table_id,pattern,default_measure,column_measures,one_per_year,cell_labels,misprinted_cell_labels,"
+              "description\n")
+    with pytest.raises(ValueError, match="line 2: expected cell_labels"):
+        parse_table_rules(header + "a,x,reports,,false,Actionable:actionable,,x\n")
+    with pytest.raises(ValueError, match="line 2: misprinted_cell_labels must stand for"):
+        parse_table_rules(header + "a,x,reports,,false,Total=>total,International=>informational,x\n")
+
+
+def test_shipped_rules_file_keeps_the_in_cell_labels():
+    from pipeline.extract.ojjdp import load_table_rules
+
+    rules = {r.table_id: r for r in load_table_rules()}
+    assert dict(rules["le_recipients"].cell_labels) == \
+        {"actionable": "actionable", "informational": "informational", "total": "total"}
+    assert dict(rules["le_recipients"].misprinted_cell_labels) == {"international": "informational"}
+    assert all(not r.cell_labels for r in rules.values() if r.table_id != "le_recipients")
 
 
 def test_shipped_rules_file_loads_with_every_id():

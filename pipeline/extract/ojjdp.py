@@ -11,32 +11,46 @@ numbers broken across lines in narrow cells.
 
 How a table is read:
 1. bands (grid rows) before the first band holding a number are the header; a first band that
-   is one cell across the whole table is the title;
+   is one cell across the whole table is the title. A grid with no header is the rest of the
+   table on the previous page when it is the first on its page and drawn with the same columns;
+   so is one that repeats that table's header (with or without its title); otherwise it is
+   refused, since nothing names its columns;
 2. in the data bands the first cell is the row label when it holds text (tables such as the
-   hash-sharing counts have no row labels);
+   hash-sharing counts have no row labels); a number must lie under one column and on one row
+   (a merged cell across two years or two rows is refused);
 3. a data cell holds one count, optionally a percent under it ("887,252" / "4.1%"), or several
-   labelled counts ("Actionable: 491,655 Informational: 400,715 Total: 892,370"); pieces of one
+   labelled counts ("Actionable: 491,655 Informational: 400,715 Total: 892,370", the labels are
+   the rule's `cell_labels`); pieces of one
    number broken across lines ("24,768,90" / "3") are joined only when the pieces alone are not
    well-formed counts and the joined text is one (`pipeline.layout.join_count_pieces`);
 4. footnote markers are the digits printed smaller than the text they follow ("Unknown
-   Location" + superscript "3", "CY 2022" + superscript "9"); they are split off into `footnote`;
+   Location" + superscript "3", "CY 2022" + superscript "9"); they are split off into `footnote`.
+   A marker printed at the text size runs into the year ("CY 20229") and is refused;
 5. the table id comes from the one rule in `pipeline/data/ojjdp_tables.csv` whose pattern
    matches the table's header text (title, row-label header, column headers); a table no rule
    matches is kept as `unknown_p{page}_{n}` (n counts tables down the page); two rules matching
    one table, or one rule matching two tables, is an error.
 
 Anything the reader cannot place (text among the numbers, two counts in one cell, an unknown
-in-cell label, a rule matching two tables) raises `ExtractionError`: never a guessed number.
-Quirks it does correct (a misprinted in-cell label) are listed in `OjjdpExtraction.notes`.
+in-cell label, a rule matching two tables, a number with no year or two) raises
+`ExtractionError`: never a guessed number. Quirks it does correct (a misprinted in-cell label,
+only where the cell then adds up) are listed in `OjjdpExtraction.notes`.
+
+All wording that may change between editions (table titles, column headers naming a measure,
+in-cell labels and their misprints) lives in the rules file, not here; years come from the
+printed "CY yyyy" labels, never from the edition's own year.
 
 Cell vocabulary, one dict per printed number (keys exactly as in `CELL_KEYS`):
   row_label, column_label  as printed, lines joined, whitespace normalised; a column under a
            spanning header is labelled top-down, levels joined by " | " ("CY 2021 | Total
            Images/Videos"); None where the table has no row labels.
-  footnote the footnote markers split off the row and column labels ("3", "9"), comma-joined.
+  footnote the footnote markers split off the row and column labels and the number ("3", "9"),
+           comma-joined.
   year     the calendar year the number describes: from "CY yyyy" in the column header, else in
            the row label (Appendix A), else in the table title (identified victims, one table
-           per year).
+           per year; there a column naming another year is refused). A label naming two years
+           ("CY 2023-2024") or column and row naming different ones is refused; so is a number
+           of a recognised table with no year at all.
   measure  what the number counts. Units (the table's `default_measure` in the rules file):
            reports, files, esps (newly registered ESPs), instances (feedback instances), hashes,
            signatures (PhotoDNA signatures), victims, series, reviews, count (tables no rule
@@ -80,15 +94,13 @@ MIN_SHAPES_FOR_A_TABLE = 6
 COUNT = re.compile(r"^\d{1,3}(,\d{3})*$")
 PERCENT = re.compile(r"^(\d+(?:\.\d+)?)%$")
 NUMBERISH = re.compile(r"^[\d,.%]+$")
-YEAR = re.compile(r"\bCY ?((?:19|20)\d\d)\b")
-
-# In-cell labels of the law-enforcement-recipients table and the measure each one names.
-CELL_LABEL_MEASURES = {"actionable": "actionable", "informational": "informational", "total": "total"}
-# Labels NCMEC misprinted, read as the label they stand for and reported in `notes`.
-# 2022 ed. p.8 and 2023 ed. p.9, Federal Law Enforcement, CY 2021: "International: 590,383"
-# sits between "Actionable:" and "Total:" where every other cell says "Informational:", and
-# 916,064 + 590,383 = 1,506,447, the printed total.
-MISPRINTED_CELL_LABELS = {"international": "informational"}
+# A calendar year as the editions print it: "CY 2022" (headers, titles), "CY2022" (Appendix A).
+CY_YEAR = re.compile(r"\bCY ?((?:19|20)\d\d)\b")
+# Any year-like number: "CY 2023-2024" names 2024 too, though only 2023 follows "CY".
+YEAR_LIKE = re.compile(r"(?<![\d,.])((?:19|20)\d\d)(?![\d,.%])")
+# "CY 20229": a footnote digit printed at the text size runs into the year (2023 ed. p.15 prints
+# it superscript, which is split off; a later edition may not).
+GLUED_YEAR = re.compile(r"\bCY ?\d{4}(?=[^\W_])")
 
 
 # --- plain data ---------------------------------------------------------------------------------
@@ -168,6 +180,12 @@ class TableRule:
     column_measures: tuple[tuple[re.Pattern, str], ...]
     one_per_year: bool
     description: str
+    # In-cell labels ("Actionable: 491,655"): printed label (lower case) -> measure. A table with
+    # cell labels must label every number; a table without may not label any.
+    cell_labels: tuple[tuple[str, str], ...] = ()
+    # Misprinted labels read as the measure they stand for, only where the cell's labelled parts
+    # then add up to its printed total; each is reported in `OjjdpExtraction.notes`.
+    misprinted_cell_labels: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -184,6 +202,20 @@ class OjjdpExtraction:
 
 
 # --- the rules file -----------------------------------------------------------------------------
+
+def _label_map(text: str | None, where: str, column: str) -> tuple[tuple[str, str], ...]:
+    """"Actionable=>actionable;Total=>total" as ((printed label lower case, measure), ...)."""
+    pairs = []
+    for item in (text or "").split(";"):
+        if not item.strip():
+            continue
+        label, arrow, measure = item.partition("=>")
+        label, measure = " ".join(label.split()).lower(), measure.strip()
+        if not arrow or not re.fullmatch(r"[a-z][a-z ]*", label) or not re.fullmatch(r"[a-z_]+", measure):
+            raise ValueError(f"{where}: expected {column} as Label=>measure;..., found {item.strip()!r}")
+        pairs.append((label, measure))
+    return tuple(pairs)
+
 
 def parse_table_rules(text: str, source: str = "ojjdp_tables.csv") -> list[TableRule]:
     """Rules from the CSV text; malformed rows are a ValueError naming the line."""
@@ -211,8 +243,14 @@ def parse_table_rules(text: str, source: str = "ojjdp_tables.csv") -> list[Table
         measure = (row.get("default_measure") or "").strip()
         if not measure:
             raise ValueError(f"{where}: default_measure is empty")
+        cell_labels = _label_map(row.get("cell_labels"), where, "cell_labels")
+        misprinted = _label_map(row.get("misprinted_cell_labels"), where, "misprinted_cell_labels")
+        stray = [m for _, m in misprinted if m not in {m for _, m in cell_labels}]
+        if stray:
+            raise ValueError(f"{where}: misprinted_cell_labels must stand for a measure of cell_labels,"
+                             f" found {', '.join(stray)}")
         rules.append(TableRule(table_id, pattern, measure, column_measures, one_per_year == "true",
-                               (row.get("description") or "").strip()))
+                               (row.get("description") or "").strip(), cell_labels, misprinted))
     return rules
 
 
@@ -363,18 +401,23 @@ def _ink_middle(word: Word) -> float:
 
 
 def continue_across_pages(grids: list[Grid]) -> list[list[Grid]]:
-    """Tables as lists of grids: a grid that starts with numbers (no header of its own) at the top
-    of a page, drawn with the same columns as the last table on the previous page, continues it.
+    """Tables as lists of grids. The first grid at the top of a page continues the last table of
+    the previous page when it is drawn with the same columns and either starts with numbers (no
+    header of its own) or repeats that table's header exactly, title included (Word's "repeat
+    header rows").
 
     Neither 2022 nor 2023 splits a table across pages; a later edition may, and its second half
-    must not become an `unknown` table with no column labels.
+    must become neither an `unknown` table with no column labels nor a second copy of the table.
+    Two tables with the same columns but different titles (the per-year identified-victims
+    tables) stay apart.
     """
     tables: list[list[Grid]] = []
     for grid in grids:
         previous = tables[-1][-1] if tables else None
         if (previous is not None and grid.page == previous.page + 1
                 and not any(g.page == grid.page and g.top < grid.top for g in grids)
-                and _first_band_is_data(grid) and _same_columns(previous, grid)):
+                and _same_columns(previous, grid)
+                and (_first_band_is_data(grid) or _header_texts(grid) in _repeatable_headers(tables[-1][0]))):
             tables[-1].append(grid)
         else:
             tables.append([grid])
@@ -387,8 +430,28 @@ def _same_columns(a: Grid, b: Grid) -> bool:
     return len(edges_a) == len(edges_b) and all(abs(p - q) <= TOUCH_TOLERANCE for p, q in zip(edges_a, edges_b))
 
 
+def _data_start(grid: Grid) -> int:
+    """Index of the first band holding a number: the bands before it are the header."""
+    for index, band in enumerate(grid.bands):
+        if any(_safe_values(read_text(c)) is not None for c in band):
+            return index
+    return len(grid.bands)
+
+
 def _first_band_is_data(grid: Grid) -> bool:
-    return bool(grid.bands) and any(_safe_values(read_text(c)) is not None for c in grid.bands[0])
+    return bool(grid.bands) and _data_start(grid) == 0
+
+
+def _header_texts(grid: Grid) -> tuple[tuple[str, ...], ...]:
+    """The header bands' cell texts, left to right (empty for a grid starting with numbers)."""
+    return tuple(tuple(read_text(c).text for c in band) for band in grid.bands[:_data_start(grid)])
+
+
+def _repeatable_headers(grid: Grid) -> list[tuple[tuple[str, ...], ...]]:
+    """The headers a continuation of this table may repeat: the whole header, or the header
+    without its title band (when only the column-header rows are marked to repeat)."""
+    header = _header_texts(grid)
+    return [header, header[1:]] if len(header) > 1 and len(header[0]) == 1 else [header]
 
 
 # --- cell -> text / values ----------------------------------------------------------------------
@@ -498,11 +561,13 @@ def read_table(grids: list[Grid], *, source: str) -> ReadTable:
     texts = {c: read_text(c) for g in grids for band in g.bands for c in band}
     width = first.x1 - first.x0
 
-    data_start = len(first.bands)
-    for index, band in enumerate(first.bands):
-        if any(_safe_values(texts[c]) for c in band):
-            data_start = index
-            break
+    data_start = _data_start(first)
+    if data_start == 0:
+        raise ExtractionError(
+            f"{_where(source, first.page)}: expected a header row above the numbers of a table (or the"
+            f" continuation of the table on the previous page, drawn with the same columns), found no"
+            f" header above {' | '.join(texts[c].text for c in first.bands[0])!r}"
+        )
     header_bands = first.bands[:data_start]
     title = ""
     if header_bands and len(header_bands[0]) == 1 and header_bands[0][0].x1 - header_bands[0][0].x0 >= width - 1:
@@ -510,45 +575,55 @@ def read_table(grids: list[Grid], *, source: str) -> ReadTable:
         header_bands = header_bands[1:]
     header_cells = _unique(c for band in header_bands for c in band)
 
-    data_bands = [(first.page, band) for band in first.bands[data_start:]]
-    data_bands += [(g.page, band) for g in grids[1:] for band in g.bands]
-    has_stub = any(band and _safe_values(texts[band[0]]) is None and texts[band[0]].text
-                   for _, band in data_bands)
-    stub = data_bands[0][1][0] if has_stub and data_bands else None
+    # (grid, band index) of every data band; a continuation's repeated header is skipped
+    data_bands = [(g, i) for g in grids for i in range(_data_start(g) if g is not first else data_start,
+                                                         len(g.bands))]
+    has_stub = any(g.bands[i] and _safe_values(texts[g.bands[i][0]]) is None and texts[g.bands[i][0]].text
+                   for g, i in data_bands)
+    stub = data_bands[0][0].bands[data_bands[0][1]][0] if has_stub and data_bands else None
     stub_cells = [c for c in header_cells if stub is not None and c.x0 <= stub.x_middle <= c.x1]
     stub_header = " ".join(texts[c].text for c in stub_cells if texts[c].text)
     # What the rules file matches: title, then the row-label column's header, then the rest.
     header_text = " ".join(t for t in [title, stub_header] + [texts[c].text for c in header_cells
                                                               if c not in stub_cells] if t)
     caption = title or stub_header or header_text
+    column_bands = [[c for c in band if c not in stub_cells] for band in header_bands]
 
     entries = []
     emitted: set[Cell] = set()
     previous_label: tuple[str | None, tuple[str, ...]] = (None, ())
-    for page, band in data_bands:
-        where = _where(source, page)
-        cells = list(band)
+    for grid, band_index in data_bands:
+        page = grid.page
+        where = f"{_where(source, page)}: in the table {caption[:60]!r}"
+        cells = list(grid.bands[band_index])
         label, label_notes = None, ()
         if has_stub:
-            stub_text = texts[(cells[0])]
+            stub_text = texts[cells[0]]
+            if stub_text.text and _safe_values(stub_text) is not None:
+                # A table with row labels whose label column holds a number here (a table
+                # without row labels that gained a labelled row): the number is no label.
+                raise ExtractionError(
+                    f"{where}: expected a row label in the first column of every row, found the number"
+                    f" {stub_text.text!r} there"
+                )
             label, label_notes = stub_text.text or None, stub_text.footnotes
             cells = cells[1:]
         for cell in cells:
             if cell in emitted:
                 continue
-            content = texts[(cell)]
+            content = texts[cell]
             try:
                 values = read_values(content)
             except ValueError as err:
                 raise ExtractionError(
-                    f"{where}: in the table {caption[:60]!r}, row {label!r}: expected one number per"
-                    f" label in a cell, found {content.text!r} ({err})"
+                    f"{where}, row {label!r}: expected one number per label in a cell, found"
+                    f" {content.text!r} ({err})"
                 ) from None
             if values is None:
                 if content.text:
                     raise ExtractionError(
-                        f"{where}: in the table {caption[:60]!r}, row {label!r}: expected numbers right"
-                        f" of the row label, found text {content.text!r}"
+                        f"{where}, row {label!r}: expected numbers right of the row label, found text"
+                        f" {content.text!r}"
                     )
                 continue
             if has_stub and label is None:
@@ -558,19 +633,33 @@ def read_table(grids: list[Grid], *, source: str) -> ReadTable:
                     label, label_notes = previous_label
                 else:
                     raise ExtractionError(
-                        f"{where}: in the table {caption[:60]!r}: expected a row label left of"
-                        f" {content.text!r}, found an empty label cell"
+                        f"{where}: expected a row label left of {content.text!r}, found an empty label cell"
+                    )
+            if has_stub and cell.row1 > cell.row0:
+                labels = _unique(texts[grid.bands[i][0]].text for i in range(cell.row0, cell.row1 + 1))
+                if len(labels) > 1:
+                    raise ExtractionError(
+                        f"{where}: expected each number on one row, found {content.text!r} in a cell spanning"
+                        f" the rows {', '.join(map(repr, labels))}"
+                    )
+            for band in column_bands:
+                under = [c for c in band if min(c.x1, cell.x1) - max(c.x0, cell.x0) > TOUCH_TOLERANCE]
+                if len(under) > 1:
+                    raise ExtractionError(
+                        f"{where}, row {label!r}: expected each number under one column, found"
+                        f" {content.text!r} in a cell spanning the columns"
+                        f" {', '.join(repr(texts[c].text) for c in under)}"
                     )
             emitted.add(cell)
-            column_cells = [c for c in header_cells if c.x0 <= cell.x_middle <= c.x1
-                            and not (stub is not None and c.x0 <= stub.x_middle <= c.x1)]
+            column_cells = [c for c in header_cells if c.x0 <= cell.x_middle <= c.x1 and c not in stub_cells]
             column_texts = [texts[c] for c in column_cells if texts[c].text]
             column_label = " | ".join(t.text for t in column_texts) or None
-            footnotes = tuple(label_notes) + tuple(m for t in column_texts for m in t.footnotes)
+            # markers printed small after the number itself are kept too (none in 2022 or 2023)
+            footnotes = tuple(label_notes) + tuple(m for t in column_texts for m in t.footnotes) + content.footnotes
             for value in values:
                 entries.append({
                     "row_label": label, "footnote": ",".join(footnotes) or None,
-                    "column_label": column_label, "printed": value, "page": page,
+                    "column_label": column_label, "printed": value, "page": page, "cell": len(emitted),
                 })
         if label is not None:
             previous_label = (label, label_notes)
@@ -589,9 +678,54 @@ def _unique(cells) -> list[Cell]:
     return list(dict.fromkeys(cells))
 
 
-def _year_in(text: str | None) -> int | None:
-    years = {int(y) for y in YEAR.findall(text or "")}
-    return years.pop() if len(years) == 1 else None
+def years_in(text: str | None) -> set[int]:
+    """The calendar years a label names: none unless it prints "CY yyyy"; then every year-like
+    number in it ("CY 2023-2024" names 2023 and 2024). A year with a character glued to it
+    ("CY 20229", a footnote marker printed at the text size) is a ValueError: the year cannot be
+    told apart from the marker."""
+    text = text or ""
+    glued = GLUED_YEAR.search(text)
+    if glued:
+        raise ValueError(f"a year run together with what follows it in {text!r} (a footnote marker"
+                         " printed at the text size?)")
+    if not CY_YEAR.search(text):
+        return set()
+    return {int(y) for y in YEAR_LIKE.findall(text)}
+
+
+def year_of(entry: dict, title: str, rule: TableRule | None, *, where: str) -> int | None:
+    """The calendar year of one number: from its column header, else its row label, else the
+    table's title; never from the edition's own year. A label naming two years, a column and row
+    naming different years, or (one table per year) a column naming another year than the title
+    cannot be resolved: ExtractionError. A recognised table's number without a year too."""
+    what = f"{entry['printed'].text} (row {entry['row_label']!r}, column {entry['column_label']!r})"
+    try:
+        column, row, titled = years_in(entry["column_label"]), years_in(entry["row_label"]), years_in(title)
+    except ValueError as err:
+        raise ExtractionError(f"{where}: expected the calendar year of {what}, found {err}") from None
+    for name, years in (("column header", column), ("row label", row)):
+        if len(years) > 1:
+            raise ExtractionError(
+                f"{where}: expected one calendar year in the {name} of {what}, found {sorted(years)}")
+    if column and row and column != row:
+        raise ExtractionError(
+            f"{where}: expected the column header and row label of {what} to name the same year,"
+            f" found {column.pop()} and {row.pop()}")
+    year = next(iter(column or row), None)
+    title_year = titled.pop() if len(titled) == 1 else None
+    if rule is not None and rule.one_per_year:
+        if year is not None and year != title_year:
+            raise ExtractionError(
+                f"{where}: expected {what} in the table titled {title!r} to be for CY {title_year},"
+                f" found CY {year}")
+        year = title_year
+    elif year is None:
+        year = title_year
+    if year is None and rule is not None:
+        raise ExtractionError(
+            f"{where}: expected the calendar year of {what} in {rule.table_id} in its column header"
+            f" (\"CY yyyy\"), row label or the table's title, found none")
+    return year
 
 
 def match_rule(header_text: str, rules: list[TableRule], *, where: str) -> TableRule | None:
@@ -610,30 +744,59 @@ def match_rule(header_text: str, rules: list[TableRule], *, where: str) -> Table
 
 def measure_of(value: PrintedValue, column_label: str | None, rule: TableRule | None, *,
                where: str) -> tuple[str, str | None]:
-    """The measure a number gives, and a note when a misprinted label had to be read."""
+    """The measure a number gives, and a note when a misprinted label had to be read.
+
+    In-cell labels are the rule's (`cell_labels` in the rules file): a table whose rule lists
+    them must label every count, a table whose rule lists none (or no rule) may label none."""
     if value.percent is not None:
         return "percent", None
+    labels, misprints = (dict(rule.cell_labels), dict(rule.misprinted_cell_labels)) if rule else ({}, {})
     if value.label is not None:
-        if value.label in CELL_LABEL_MEASURES:
-            return CELL_LABEL_MEASURES[value.label], None
-        if value.label in MISPRINTED_CELL_LABELS:
-            meant = MISPRINTED_CELL_LABELS[value.label]
+        if value.label in labels:
+            return labels[value.label], None
+        if value.label in misprints:
+            meant = misprints[value.label]
             return meant, f"printed label {value.label.title()!r}: read as {meant!r} (misprint)"
+        known = ", ".join(repr(k.title() + ":") for k in labels) or "none"
         raise ExtractionError(
-            f"{where}: expected an in-cell label among {', '.join(sorted(CELL_LABEL_MEASURES))},"
-            f" found {value.label!r} before {value.text}"
+            f"{where}: expected an in-cell label of {rule.table_id if rule else 'a table no rule recognises'}"
+            f" ({known}), found {value.label!r} before {value.text}"
+        )
+    if labels:
+        raise ExtractionError(
+            f"{where}: expected an in-cell label of {rule.table_id} ({', '.join(k.title() + ':' for k in labels)})"
+            f" before {value.text}, found none"
         )
     if rule is None:
         return "count", None
     if rule.column_measures:
-        for pattern, measure in rule.column_measures:
-            if pattern.search(column_label or ""):
-                return measure, None
-        raise ExtractionError(
-            f"{where}: expected the column header of {value.text} in {rule.table_id} to match one of"
-            f" {', '.join(p.pattern for p, _ in rule.column_measures)}, found {column_label!r}"
-        )
+        measures = sorted({m for pattern, m in rule.column_measures if pattern.search(column_label or "")})
+        if len(measures) != 1:
+            raise ExtractionError(
+                f"{where}: expected the column header of {value.text} in {rule.table_id} to name one measure"
+                f" ({'; '.join(f'{p.pattern} => {m}' for p, m in rule.column_measures)}),"
+                f" found {column_label!r} naming {', '.join(measures) or 'none'}"
+            )
+        return measures[0], None
     return rule.default_measure, None
+
+
+def _check_misprint_adds_up(cell_values: list[dict], note_cell: dict, *, where: str) -> None:
+    """A misprinted label is read as the label it stands for only where the cell then holds each
+    measure once and its parts add up to its printed total (2022 ed. p.8 and 2023 ed. p.9:
+    916,064 + 590,383 = 1,506,447); otherwise it may be a label with a meaning of its own."""
+    measures = [c["measure"] for c in cell_values]
+    totals = [c for c in cell_values if c["measure"] == "total"]
+    parts = [c for c in cell_values if c["measure"] != "total"]
+    adds_up = (len(set(measures)) == len(measures) and len(totals) == 1 and parts
+               and all(c["value"] is not None for c in cell_values)
+               and sum(c["value"] for c in parts) == totals[0]["value"])
+    if not adds_up:
+        printed = "; ".join(f"{c['measure']} {c['value_text']}" for c in cell_values)
+        raise ExtractionError(
+            f"{where}: row {note_cell['row_label']!r}, column {note_cell['column_label']!r}: expected the"
+            f" cell's parts to add up to its total where a misprint is read ({note_cell['note']}), found {printed}"
+        )
 
 
 def tables_to_cells(read_tables: list[ReadTable], rules: list[TableRule], *, edition: int,
@@ -647,7 +810,6 @@ def tables_to_cells(read_tables: list[ReadTable], rules: list[TableRule], *, edi
         where = _where(source, table.page)
         rule = match_rule(table.header_text, rules, where=where)
         table_id = rule.table_id if rule else f"unknown_p{table.page}_{per_page[table.page]}"
-        title_year = _year_in(table.title)
         if rule is not None:
             years_before = ids_seen.setdefault(table_id, [])
             if years_before and not rule.one_per_year:
@@ -655,39 +817,56 @@ def tables_to_cells(read_tables: list[ReadTable], rules: list[TableRule], *, edi
                     f"{where}: expected one table matching {table_id}, found another one"
                     f" ({table.caption[:60]!r}); the rule's pattern is too loose"
                 )
+            try:
+                title_years = years_in(table.title)
+            except ValueError as err:
+                raise ExtractionError(f"{where}: expected the title of {table_id} to be readable, found {err}") \
+                    from None
+            title_year = title_years.pop() if len(title_years) == 1 else None
             if rule.one_per_year and (title_year is None or title_year in years_before):
                 raise ExtractionError(
                     f"{where}: expected {table_id} tables each titled with a distinct year,"
                     f" found {table.title!r}"
                 )
             years_before.append(title_year)
-        n_cells = 0
+        table_cells: list[dict] = []
+        by_cell: dict[int, list[dict]] = {}
         for entry in table.entries:
             value: PrintedValue = entry["printed"]
-            cell_where = _where(source, entry["page"])
-            year = _year_in(entry["column_label"]) or _year_in(entry["row_label"]) or title_year
-            measure, note = measure_of(value, entry["column_label"], rule, where=cell_where)
+            cell_where = f"{_where(source, entry['page'])}: {table_id}"
+            year = year_of(entry, table.title, rule, where=cell_where)
+            measure, note = measure_of(value, entry["column_label"], rule,
+                                       where=f"{cell_where}, row {entry['row_label']!r},"
+                                             f" column {entry['column_label']!r}")
             cell = {
                 "edition": edition, "table_id": table_id, "row_label": entry["row_label"],
                 "footnote": entry["footnote"], "column_label": entry["column_label"], "year": year,
                 "measure": measure, "value": value.value, "percent": value.percent,
                 "value_text": value.text, "page": entry["page"],
             }
-            cells.append(cell)
-            n_cells += 1
+            table_cells.append(cell)
+            by_cell.setdefault(entry.get("cell", id(entry)), []).append(cell)
             if note:
                 notes.append({"table_id": table_id, "page": entry["page"], "row_label": entry["row_label"],
                               "column_label": entry["column_label"], "year": year, "measure": measure,
-                              "value_text": value.text, "note": note})
+                              "value_text": value.text, "note": note, "_cell": entry.get("cell", id(entry))})
+        for note in [n for n in notes if "_cell" in n]:
+            _check_misprint_adds_up(by_cell[note["_cell"]], note, where=f"{_where(source, note['page'])}: {table_id}")
+            del note["_cell"]
+        cells.extend(table_cells)
         tables.append({"table_id": table_id, "page": table.page, "caption": table.caption,
-                       "n_cells": n_cells, "recognised": rule is not None})
+                       "n_cells": len(table_cells), "recognised": rule is not None})
 
     keys = Counter((c["table_id"], c["row_label"], c["column_label"], c["year"], c["measure"]) for c in cells)
-    repeated = [k for k, n in keys.items() if n > 1]
+    repeated = [c for c in cells if keys[(c["table_id"], c["row_label"], c["column_label"], c["year"],
+                                          c["measure"])] > 1]
     if repeated:
+        first = repeated[0]
         raise ExtractionError(
-            f"{source}: expected each (table, row, column, year, measure) once, found {len(repeated)}"
-            f" repeated, e.g. {repeated[0]}"
+            f"{_where(source, first['page'])}: expected each (table, row, column, year, measure) once, found"
+            f" {len(repeated)} numbers sharing one, e.g. {first['table_id']}, row {first['row_label']!r},"
+            f" column {first['column_label']!r}, CY {first['year']}, {first['measure']}: "
+            + ", ".join(c["value_text"] for c in repeated[:4])
         )
     return OjjdpExtraction(cells, tables, notes)
 

@@ -143,7 +143,7 @@ SAME_FIGURE_RULES: tuple[SumRule, ...] = (
 )
 
 # Rows of cvip_le_submissions that are in no SumRule: a row added by a new edition must be
-# placed in a group (or here) before its figures are trusted.
+# placed in a group (or here) before its figures are trusted (`check_labels_placed`).
 LE_SUBMISSION_STANDALONE_ROWS = (r"Total Local/State/ICAC Agencies", r"Total International Agencies")
 
 
@@ -235,19 +235,43 @@ def _part_name(select: Select, cell: dict, rule: SumRule) -> str:
     return name
 
 
-def check_unplaced_submission_rows(cells: list[dict], *, source_file: str) -> list[CheckResult]:
-    """Blocking: every row of cvip_le_submissions belongs to a sum relation or is a known
-    standalone total; a row a new edition adds must be placed before its group is checked."""
-    placed = [s.pattern for r in SUM_RULES if r.total.table_id == "cvip_le_submissions"
-              for s in (r.total, *r.parts)] + list(LE_SUBMISSION_STANDALONE_ROWS)
-    labels = sorted({c["row_label"] for c in cells if c["table_id"] == "cvip_le_submissions" and c["row_label"]})
-    unplaced = [lab for lab in labels if not any(re.fullmatch(p, lab, re.IGNORECASE) for p in placed)]
-    return [CheckResult(
-        source_file, "ojjdp_rows_placed:cvip_le_submissions", True, not unplaced, "0", str(len(unplaced)),
-        f"{source_file}: every agency row of cvip_le_submissions is in a sum relation" if not unplaced else
-        f"{source_file}: cvip_le_submissions rows in no sum relation: {', '.join(map(repr, unplaced))};"
-        " add them to a group in pipeline/validate/ojjdp.py",
-    )]
+PLACED_CHECK_NAMES = {"row_label": "ojjdp_rows_placed", "column_label": "ojjdp_columns_placed",
+                      "measure": "ojjdp_measures_placed"}
+
+
+def placed_labels() -> dict[tuple[str, str], list[str]]:
+    """(table_id, field) -> the label patterns the sum relations give a place in that table: the
+    total and parts of every relation whose cells all lie in one table and are selected by one
+    field, plus the known standalone rows."""
+    placed: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for rule in SUM_RULES:
+        selects = (rule.total, *rule.parts)
+        if len({(s.table_id, s.field) for s in selects}) == 1:
+            placed[(rule.total.table_id, rule.total.field)].extend(s.pattern for s in selects)
+    placed[("cvip_le_submissions", "row_label")].extend(LE_SUBMISSION_STANDALONE_ROWS)
+    return dict(placed)
+
+
+def check_labels_placed(cells: list[dict], *, source_file: str) -> list[CheckResult]:
+    """Blocking: in every table a sum relation covers label by label, each printed row (column,
+    measure) label is that relation's total or one of its parts. A row or column a new edition
+    adds (an age group, a location, an agency) would otherwise make the printed total look wrong
+    and be reported as NCMEC's disagreement (`in_source`) instead of a label to place."""
+    results = []
+    for (table_id, field_name), patterns in sorted(placed_labels().items()):
+        labels = sorted({c[field_name] for c in cells if c["table_id"] == table_id and c[field_name]
+                         and c["measure"] != "percent"})
+        unplaced = [lab for lab in labels if not any(re.fullmatch(p, lab, re.IGNORECASE) for p in patterns)]
+        kind = field_name.replace("_label", "")
+        results.append(CheckResult(
+            source_file, f"{PLACED_CHECK_NAMES[field_name]}:{table_id}", True, not unplaced, "0", str(len(unplaced)),
+            f"{source_file}: every {kind} of {table_id} is a total or a part in a sum relation" if not unplaced else
+            f"{source_file}: {table_id} {kind}s in no sum relation: {', '.join(map(repr, unplaced))};"
+            " place them in a relation of pipeline/validate/ojjdp.py",
+            page=None if not unplaced else min(c["page"] for c in cells if c["table_id"] == table_id
+                                               and c[field_name] in unplaced),
+        ))
+    return results
 
 
 def check_percents(cells: list[dict], *, source_file: str) -> list[CheckResult]:
@@ -355,7 +379,7 @@ def check_ojjdp(cells: list[dict], *, source_file: str, esp_totals: dict[int, in
         results.extend(check_sum_rule(cells, rule, source_file=source_file))
     for rule in SAME_FIGURE_RULES:
         results.extend(check_sum_rule(cells, rule, source_file=source_file, check="ojjdp_same_figure"))
-    results.extend(check_unplaced_submission_rows(cells, source_file=source_file))
+    results.extend(check_labels_placed(cells, source_file=source_file))
     results.extend(check_percents(cells, source_file=source_file))
     results.extend(check_unique_within_total(cells, source_file=source_file))
     results.extend(check_external_totals(cells, esp_totals, row_pattern=r"ESP CyberTipline Reports",
