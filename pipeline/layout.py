@@ -10,6 +10,7 @@ All functions here are pure: plain dicts in, plain data out.
 from __future__ import annotations
 
 import re
+import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -71,11 +72,17 @@ def words_from_page(page) -> list[Word]:
 
 
 def font_and_marks(chars: list[dict]) -> dict[str, str]:
+    """A word's font ("<fontname> <size>" of most of its characters) and its marks: characters
+    printed smaller than the rest, or raised above the rest's baseline (a superscript drawn at
+    full size with a text rise)."""
     if not chars:
         return {}
     size = Counter(round(float(c["size"]), 1) for c in chars).most_common(1)[0][0]
-    font = Counter(c["fontname"] for c in chars if round(float(c["size"]), 1) == size).most_common(1)[0][0]
-    marks = "".join(c["text"] for c in chars if float(c["size"]) < size - 0.5)
+    body = [c for c in chars if round(float(c["size"]), 1) == size]
+    font = Counter(c["fontname"] for c in body).most_common(1)[0][0]
+    baseline = statistics.median(float(c["bottom"]) for c in body)
+    marks = "".join(c["text"] for c in chars
+                    if float(c["size"]) < size - 0.5 or float(c["bottom"]) < baseline - 0.15 * size)
     return {"font": f"{font} {size:.1f}", "marks": marks}
 
 
@@ -97,16 +104,26 @@ def horizontal_segments(page) -> list[tuple[float, float, float]]:
 
 
 def path_segments(path: list[tuple]) -> list[tuple[float, float, float]]:
-    """The straight horizontal pieces ('l' after a point at the same height) of a pdfplumber
-    path, as (y, x0, x1); the points of a path are (x, top)."""
-    segments = []
+    """The straight horizontal pieces of a pdfplumber path, as (y, x0, x1)."""
+    return [(at, start, end) for horizontal, at, start, end in path_pieces(path) if horizontal]
+
+
+def path_pieces(path: list[tuple]) -> list[tuple[bool, float, float, float]]:
+    """The straight horizontal and vertical pieces ('l' from the current point) of a pdfplumber
+    path, as (horizontal, at, start, end): y, x0, x1 for a horizontal piece, x, top, bottom for
+    a vertical one. The points of a path are (x, top); 'h' closes it without moving."""
+    pieces = []
     here = None
     for step in path:
         point = step[-1]
-        if step[0] == "l" and here is not None and abs(point[1] - here[1]) < 1 and abs(point[0] - here[0]) > 2:
-            segments.append((float(here[1]), float(min(here[0], point[0])), float(max(here[0], point[0]))))
+        if step[0] == "l" and here is not None:
+            dx, dy = abs(point[0] - here[0]), abs(point[1] - here[1])
+            if dy < 1 and dx > 2:
+                pieces.append((True, float(here[1]), float(min(here[0], point[0])), float(max(here[0], point[0]))))
+            elif dx < 1 and dy > 2:
+                pieces.append((False, float(here[0]), float(min(here[1], point[1])), float(max(here[1], point[1]))))
         here = point if step[0] != "h" else here
-    return segments
+    return pieces
 
 
 def vertical_edges(page) -> list[float]:

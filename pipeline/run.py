@@ -29,7 +29,7 @@ from pipeline.validate.cybertipline import check_list_document
 log = logging.getLogger("pipeline")
 
 # Bump when an extractor's output can change for the same PDF: cached extractions are then redone.
-EXTRACTOR_VERSION = "1"
+EXTRACTOR_VERSION = "2"
 
 DOCUMENT_TIME_LIMIT = 120.0  # seconds one document's extraction may take before it is stopped
 

@@ -59,9 +59,19 @@ def test_path_segments_are_the_straight_horizontal_pieces_of_a_path():
     assert path_segments(curve) == []
 
 
-def testfont_and_marks_name_a_superscript_glued_to_a_word():
+def test_font_and_marks_name_a_superscript_glued_to_a_word():
     """pdfplumber reads '234' followed by a smaller footnote '1' as one word '2341'."""
-    chars = [{"text": t, "fontname": "Avenir-Book", "size": 11.0} for t in "234"]
-    chars.append({"text": "1", "fontname": "Avenir-Book", "size": 6.5})
+    chars = [{"text": t, "fontname": "Avenir-Book", "size": 11.0, "bottom": 100.0} for t in "234"]
+    chars.append({"text": "1", "fontname": "Avenir-Book", "size": 6.5, "bottom": 96.0})
     assert font_and_marks(chars) == {"font": "Avenir-Book 11.0", "marks": "1"}
     assert font_and_marks(chars[:3]) == {"font": "Avenir-Book 11.0", "marks": ""}
+
+
+def test_font_and_marks_name_a_raised_mark_printed_at_full_size():
+    """A footnote digit set at the text size but raised above the baseline ('Facebook' + raised
+    '1') came out as the name 'Facebook1' with no mark to refuse it by."""
+    chars = [{"text": t, "fontname": "Avenir-Book", "size": 10.0, "bottom": 100.0} for t in "Facebook"]
+    chars.append({"text": "1", "fontname": "Avenir-Book", "size": 10.0, "bottom": 97.0})
+    assert font_and_marks(chars)["marks"] == "1"
+    chars[-1] = {**chars[-1], "bottom": 99.5}  # half a point: the same line
+    assert font_and_marks(chars)["marks"] == ""

@@ -25,6 +25,7 @@ import csv
 import math
 import re
 import statistics
+from collections import Counter
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -86,6 +87,9 @@ class ListHeader:
     bottom: float
 
 
+# Points between a name and a count printed as a column beside it: far more than a word space.
+COLUMN_GAP = 12.0
+
 # Points a name may start left of its column header and still be read as part of the list;
 # text further left on a row's line is refused as text beside the list.
 EDGE = 3.0
@@ -108,8 +112,10 @@ def load_layouts() -> dict[str, ListLayout]:
     for row in csv.DictReader(text.splitlines()):
         layouts[row["family"]] = ListLayout(
             family=row["family"],
-            name_header=re.compile(row["name_header"]),
-            count_header=re.compile(row["count_header"]),
+            # Case-insensitive: a later edition may print "COUNTRY | REPORTS". A header must fill
+            # its whole line (`header_lists`), so prose and page headers still do not match.
+            name_header=re.compile(row["name_header"], re.IGNORECASE),
+            count_header=re.compile(row["count_header"], re.IGNORECASE),
             total_label=re.compile(row["total_label"], re.IGNORECASE),
         )
     return layouts
@@ -151,13 +157,48 @@ def header_lists(line: TextLine, layout: ListLayout) -> list[ListHeader]:
     return parse_from(0) or []
 
 
-def count_divider(header: ListHeader, edges: list[float]) -> float:
-    """x where the count column starts: the drawn border between the columns when there is one,
-    else halfway between the two header phrases."""
+def header_like(line: TextLine, layout: ListLayout) -> bool:
+    """A short line that starts like a list header but is not one ("Country Referrals
+    Informational Total"): named in a refusal, so the reader of the message sees the wording
+    NCMEC printed instead of only the wording we expected."""
+    words = line.words
+    return (0 < len(words) <= 8 and not header_lists(line, layout)
+            and bool(_phrase_ends(words, 0, layout.name_header)))
+
+
+def count_divider(header: ListHeader, edges: list[float], words: list[Word] = ()) -> float:
+    """x where the count column starts.
+
+    The drawn border between the columns when there is one (2020-2023 draw the header on a
+    filled band whose edges give it). Without one, where the counts themselves start: the left
+    edge of the widest count aligned with the others (right-aligned, or left-aligned), and never
+    right of the count header. Halfway between the header phrases is the last resort: a long
+    name runs past it ('EasyOnlineSolutions/MojoHost/ North Tone/Hosthead'), and a hyphen ending
+    a wrapped name line past it would be read as a '-' count.
+    """
     between = [x for x in edges if header.name_x1 < x < header.count_x0]
     if between:
         return max(between)
+    start = _count_column_start(header, words)
+    if start is not None:
+        return min(start, header.count_x0) - 1
     return (header.name_x1 + header.count_x0) / 2
+
+
+def _count_column_start(header: ListHeader, words: list[Word]) -> float | None:
+    """The left edge of the count column from the counts ending the lines below the header, or
+    None when fewer than two of them line up."""
+    last_words = [line.words[-1] for line in group_lines([w for w in words if w.top > header.bottom])
+                  if len(line.words) > 1 or line.words[-1].x0 > header.name_x1]
+    counts = [w for w in last_words if is_count_text(w.text) and w.x0 > header.name_x1]
+    best: list[Word] = []
+    for edge in (lambda w: w.x1, lambda w: w.x0):  # right-aligned, then left-aligned
+        common = Counter(round(edge(w)) for w in counts).most_common(1)
+        if common:
+            aligned = [w for w in counts if abs(edge(w) - common[0][0]) <= 2]
+            if len(aligned) > len(best):
+                best = aligned
+    return min(w.x0 for w in best) if len(best) >= 2 else None
 
 
 def _where(source: str, page: int) -> str:
@@ -195,21 +236,64 @@ def _row(names: tuple[str, ...], count: str, line: TextLine, where: str, page: i
     return RawRow(names, count, page)
 
 
+# Marks that change no name: footnote symbols (split off by `normalize`) and trademark signs.
+NAME_SYMBOLS = set("*†‡§®™©")
+
+
 def _refuse_marks(line: TextLine, divider: float, where: str) -> None:
     """A superscript footnote mark is read into the word it follows ('234' + '1' -> '2341',
-    'Chad' + '1' -> 'Chad1'): refuse a count with any mark, and a name with a digit mark (a
-    smaller '*' or '®' changes no number and no name)."""
+    'Chad' + '1' -> 'Chad1', 'Chad' + 'a' -> 'Chada'): refuse a count with any mark, and a name
+    with a mark other than a footnote symbol (a smaller '*' or '®' changes no number and no
+    name)."""
     for word in line.words:
         if word.x0 >= divider and word.marks:
             raise ExtractionError(
-                f"{where}: the count {word.text!r} at y={word.top:.0f} has {word.marks!r} printed smaller"
-                " (a footnote mark?); expected a count in one type size"
+                f"{where}: the count {word.text!r} at y={word.top:.0f} has {word.marks!r} printed smaller or"
+                " raised (a footnote mark?); expected a count in one type size on one baseline"
             )
-        if word.x0 < divider and any(ch.isdigit() for ch in word.marks):
+        if word.x0 < divider and set(word.marks) - NAME_SYMBOLS:
             raise ExtractionError(
-                f"{where}: the name {word.text!r} at y={word.top:.0f} has {word.marks!r} printed smaller"
-                " (a footnote mark?); expected a name without footnote digits"
+                f"{where}: the name {word.text!r} at y={word.top:.0f} has {word.marks!r} printed smaller or"
+                " raised (a footnote mark?); expected a name without footnote digits or letters"
             )
+
+
+# A row boundary between two count lines must be clearly the widest gap between the lines in
+# between: the next widest at most this share of it. Otherwise which row a name line belongs
+# to is a guess (no rules, even spacing).
+CLEAR_GAP_SHARE = 0.75
+
+
+def _unruled_owners(split: list[tuple[TextLine, str, list[str]]], count_indexes: list[int],
+                    where: str) -> dict[int, int]:
+    """Which count line each line of an unruled list belongs to.
+
+    Lines above the first count line belong to it, lines below the last to the last. The name
+    lines between two count lines are the end of the upper row's name and the start of the lower
+    one's: the boundary is the widest gap between consecutive lines there, and it must be clearly
+    the widest (`CLEAR_GAP_SHARE`). A three-line name set at the same pitch as the rows around it
+    ('Saint Helena,' / 'Ascension and' / 'Tristan da Cunha 4') cannot be told from the end of the
+    row above, and is refused rather than split wrongly.
+    """
+    owner = {i: count_indexes[0] for i in range(count_indexes[0])}
+    for upper, lower in zip(count_indexes, count_indexes[1:]):
+        owner[upper] = upper
+        if lower == upper + 1:
+            continue
+        pitches = [split[k + 1][0].middle - split[k][0].middle for k in range(upper, lower)]
+        widest = max(range(len(pitches)), key=lambda k: pitches[k])
+        others = [p for k, p in enumerate(pitches) if k != widest]
+        if max(others) > CLEAR_GAP_SHARE * pitches[widest]:
+            line = split[upper + 1][0] if pitches[0] >= pitches[-1] else split[lower - 1][0]
+            raise ExtractionError(
+                f"{where}: the line {line.text!r} at y={line.top:.0f} could belong to the row above or below"
+                " it (no row rules drawn, no clearly wider gap between the rows); refusing to guess"
+            )
+        for k in range(upper + 1, lower):
+            owner[k] = upper if k <= upper + widest else lower
+    last = count_indexes[-1]
+    owner.update({i: last for i in range(last, len(split))})
+    return owner
 
 
 def rows_from_lines(lines: list[TextLine], divider: float, *, page: int, source: str,
@@ -251,41 +335,26 @@ def rows_from_lines(lines: list[TextLine], divider: float, *, page: int, source:
         names = tuple(name for _, name, _ in split if name)
         return [_row(names, count, lines[count_indexes[0]], where, page)]
 
-    owner: dict[int, int] = {}
+    owner = _unruled_owners(split, count_indexes, where) if not ruled else \
+        {i: count_indexes[0] for i in range(len(split))}
     leading: list[int] = []        # name-only lines above the first count line: nothing above to weigh
-    wrap_gaps: list[float] = []    # how far above its count line a two-sided line was placed
+    wrap_gaps: list[float] = []    # how far above its count line a name line was placed
     for i, (line, _, counts) in enumerate(split):
         if counts:
-            owner[i] = i
             continue
-        if ruled:
-            owner[i] = count_indexes[0]
-            continue
-        above = [j for j in count_indexes if j < i]
-        below = [j for j in count_indexes if j > i]
-        gaps = []
-        if above:
-            gaps.append((line.middle - split[above[-1]][0].middle, above[-1]))
-        if below:
-            gaps.append((split[below[0]][0].middle - line.middle, below[0]))
-        gaps.sort()
-        if len(gaps) == 2 and gaps[0][0] > 0.75 * gaps[1][0]:
-            raise ExtractionError(
-                f"{where}: the line {line.text!r} at y={line.top:.0f} could belong to the row"
-                " above or below it (no row rules drawn); refusing to guess"
-            )
-        owner[i] = gaps[0][1]
         anchor_line, anchor_name, _ = split[owner[i]]
         if _fonts(line) - _fonts(anchor_line):
             raise ExtractionError(
                 f"{where}: the line {line.text!r} at y={line.top:.0f} is printed in another font than the"
-                f" row {anchor_name or anchor_line.text!r} it is nearest to (no row rules drawn): a heading or"
-                " a caption, not a wrapped name; refusing to guess"
+                f" row {anchor_name or anchor_line.text!r} it would join: a heading, a caption or a note,"
+                " not a wrapped name; refusing to guess"
             )
-        if not above and not ruled_above:
+        if ruled:
+            continue
+        if i < count_indexes[0] and not ruled_above:
             leading.append(i)
         elif owner[i] > i:
-            wrap_gaps.append(gaps[0][0])
+            wrap_gaps.append(anchor_line.middle - line.middle)
     for i in leading:
         # A caption under the header looks just like the first row's wrapped name; it is taken
         # for one only where some row on the page wraps the same way (same distance to its count).
@@ -394,11 +463,29 @@ def extract_page_lists(words: list[Word], segments, edges, *, layout: ListLayout
 
 def _read_list(words: list[Word], segments, edges, region: ListRegion, layout: ListLayout, *,
                page: int, source: str) -> list[RawRow]:
+    try:
+        return _read_list_rows(words, segments, edges, region, layout, page=page, source=source)
+    except ExtractionError as err:
+        # Names printed left of their header (a centred or indented header) are not in the list's
+        # words, so the first count comes out nameless: say what is really there.
+        header = region.header
+        left = [w for w in words if w.x0 < region.x0 and header.bottom < w.middle < region.bottom] \
+            if region.leftmost and "expected a name" in str(err) else []
+        if left:
+            raise ExtractionError(
+                f"{err}; but {left[0].text!r} at y={left[0].top:.0f} is printed left of the name header (which"
+                f" starts at x={header.name_x0:.0f}): expected names flush with their column header"
+            ) from None
+        raise
+
+
+def _read_list_rows(words: list[Word], segments, edges, region: ListRegion, layout: ListLayout, *,
+                    page: int, source: str) -> list[RawRow]:
     header = region.header
     where = _where(source, page)
     below = [w for w in words if header.bottom < w.middle < region.bottom]
     in_list = [w for w in below if region.x0 <= w.x0 < region.x1]
-    divider = count_divider(header, edges)
+    divider = count_divider(header, edges, in_list)
     rules = [y for y in rules_across(segments, header.name_x0, header.count_x1)
              if header.bottom - 1 <= y < region.bottom]
     rows: list[RawRow] = []
@@ -440,12 +527,16 @@ def _refuse_strays(outside: list[Word], inside: list[Word], divider: float, head
     ends an unruled list) would vanish without a word, and a row printed '-' leaves the total
     reconciling: refuse it. Prose and footers that merely contain a number ('Copyright 2024
     ...') are neither a row (text starting where the names start, then only counts in the count
-    column) nor right-aligned with the counts."""
+    column; or text ending in a count set apart from it like a column, as '-' centred or set in
+    from the right) nor right-aligned with the counts."""
     for line in group_lines(outside):
         names = [w for w in line.words if w.x0 < divider]
         counts = [w for w in line.words if w.x0 >= divider]
-        if (names and abs(names[0].x0 - header.name_x0) <= EDGE and counts
-                and all(is_count_text(w.text) for w in counts)):
+        last = line.words[-1]
+        set_apart = (len(line.words) > 1 and is_count_text(last.text) and last.x0 > header.name_x1
+                     and last.x0 - line.words[-2].x1 > COLUMN_GAP and line.words[0].x0 < header.count_x0)
+        if set_apart or (names and abs(names[0].x0 - header.name_x0) <= EDGE and counts
+                         and all(is_count_text(w.text) for w in counts)):
             raise ExtractionError(
                 f"{where}: found the row {line.text!r} at y={line.top:.0f} outside the rows of the list;"
                 " expected every row inside the list"
@@ -488,8 +579,11 @@ def _rows_between_rules(words: list[Word], rules: list[float], divider: float, l
         count_lines = [line for line in lines if any(w.x0 >= divider for w in line.words)]
         if len(count_lines) > 1 and not _joins(pieces):
             region = _unruled_region(lines, layout, divider, page=page, source=source)
+            # The rule above a band below other rows closes the row before: a name line at the
+            # band's top starts its first row. The first band's rule is the header's ("booktabs"
+            # rules under the header and at the bottom only): a line there may be a caption.
             rows.extend(rows_from_lines(region, divider, page=page, source=source, ruled=False,
-                                        ruled_above=True))
+                                        ruled_above=bool(rows)))
             if len(region) < len(lines):
                 return rows, region[-1].bottom
             continue
@@ -532,32 +626,94 @@ def extract_list(pdf_path: Path, family: str, source: str | None = None) -> List
     rows: list[RawRow] = []
     headed: dict[int, tuple[int, int]] = {}  # page -> (list headers, rows read)
     sideways: list[int] = []  # pages whose text runs up or down the page
+    near_misses: dict[int, list[str]] = {}  # page -> lines that start like a header but are not one
+    unheaded: dict[int, list[str]] = {}  # page without a header -> its lines printed like list rows
+    row_like: dict[int, list[str]] = {}  # page without a header -> lines printed like one row
     with pdfplumber.open(pdf_path) as pdf:
         page_count = len(pdf.pages)
         for number, page in enumerate(pdf.pages, start=1):
+            words = words_from_page(page)
             page_rows, headers = extract_page_lists(
-                words_from_page(page), horizontal_segments(page), vertical_edges(page),
+                words, horizontal_segments(page), vertical_edges(page),
                 layout=layout, page=number, source=source,
             )
             rows.extend(page_rows)
             headed[number] = (headers, len(page_rows))
+            if not headers:
+                lines = group_lines(words)
+                near_misses[number] = [line.text for line in lines if header_like(line, layout)]
+                list_like = list_like_lines(lines)
+                if list_like:
+                    unheaded[number] = [line.text for line in list_like]
+                row_like[number] = [line.text for line in row_like_lines(lines)]
             if sum(not c["upright"] for c in page.chars) > len(page.chars) / 2:
                 sideways.append(number)
             page.close()
-    if not rows:
+    if not rows and not unheaded:
         turned = (f"; the text of page(s) {', '.join(map(str, sideways))} runs sideways (rotated text),"
                   " which this reader does not read" if sideways else "")
         raise ExtractionError(
             f"{source}: expected a list headed like {layout.name_header.pattern!r} |"
             f" {layout.count_header.pattern!r}, found no such header on any of {page_count} pages{turned}"
+            + _near_miss_note(near_misses)
         )
+    if rows and not any(layout.total_label.fullmatch(row.name) for row in rows):
+        # No total read: a list continued on pages without a header (printed on its first page
+        # only) ends, total and all, on pages this reader skipped.
+        first = min(number for number, (headers, _) in headed.items() if headers)
+        unheaded.update({n: texts for n, texts in row_like.items() if n > first and texts and n not in unheaded})
+    _refuse_unheaded_lists(unheaded, layout, source)
     data_rows, total = split_total(rows, layout, source)
-    _refuse_gaps(headed, total.page, layout, source, sideways)
+    _refuse_gaps(headed, total.page, layout, source, sideways, near_misses)
     return ListExtraction(tuple(data_rows), total, page_count)
 
 
+def row_like_lines(lines: list[TextLine]) -> list[TextLine]:
+    """Lines printed like the row of a list: text, then a count set apart from it as a column."""
+    return [line for line in lines if len(line.words) > 1 and is_count_text(line.words[-1].text)
+            and line.words[-1].x0 - line.words[-2].x1 > COLUMN_GAP]
+
+
+def list_like_lines(lines: list[TextLine]) -> list[TextLine]:
+    """Lines printed like the rows of a list (`row_like_lines`), the counts of at least three of
+    them aligned (right or left). A page of them under no recognised header is a list this
+    reader would otherwise skip, rows printed '-' and all."""
+    rows = row_like_lines(lines)
+    for edge in (lambda w: w.x1, lambda w: w.x0):
+        common = Counter(round(edge(line.words[-1])) for line in rows).most_common(1)
+        if common:
+            aligned = [line for line in rows if abs(edge(line.words[-1]) - common[0][0]) <= 2]
+            if len(aligned) >= 3:
+                return aligned
+    return []
+
+
+def _refuse_unheaded_lists(unheaded: dict[int, list[str]], layout: ListLayout, source: str) -> None:
+    if not unheaded:
+        return
+    page, texts = min(unheaded.items())
+    lines = f"{len(texts)} line{'s' if len(texts) > 1 else ''}"
+    pages = f"; pages {', '.join(map(str, sorted(unheaded)))} print such lines" if len(unheaded) > 1 else ""
+    raise ExtractionError(
+        f"{_where(source, page)}: expected list rows only under a header like {layout.name_header.pattern!r} |"
+        f" {layout.count_header.pattern!r}, found {lines} printed like rows under no such header"
+        f" ({', '.join(map(repr, texts[:3]))}){pages}: a reworded header (extend"
+        " pipeline/data/list_layouts.csv), or a header printed on the list's first page only"
+    )
+
+
+def _near_miss_note(near_misses: dict[int, list[str]]) -> str:
+    found = [(page, text) for page, texts in sorted(near_misses.items()) for text in texts]
+    if not found:
+        return ""
+    shown = "; ".join(f"page {page}: {text!r}" for page, text in found[:3])
+    more = f" and {len(found) - 3} more" if len(found) > 3 else ""
+    return (f"; lines that start like a header but are not one: {shown}{more} (a new wording or another"
+            " column: extend pipeline/data/list_layouts.csv only if the list still has one count column)")
+
+
 def _refuse_gaps(headed: dict[int, tuple[int, int]], last: int, layout: ListLayout, source: str,
-                 sideways: list[int]) -> None:
+                 sideways: list[int], near_misses: dict[int, list[str]] | None = None) -> None:
     """Every page between the list's first page and the page of its total must carry the list:
     a page whose header NCMEC reworded would otherwise be skipped, and its rows with it (rows
     printed '-' leave the total reconciling)."""
@@ -569,6 +725,7 @@ def _refuse_gaps(headed: dict[int, tuple[int, int]], last: int, layout: ListLayo
                 f"{_where(source, number)}: expected the list of pages {first} to {last} to continue under a"
                 f" header like {layout.name_header.pattern!r} | {layout.count_header.pattern!r}, found none"
                 + (" (the page's text runs sideways)" if number in sideways else "")
+                + _near_miss_note({number: (near_misses or {}).get(number, [])})
             )
         if not read:
             raise ExtractionError(
