@@ -37,8 +37,8 @@ SECTIONS = [
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000"]
 PRESENCE_STYLE = {  # status -> (css class, mark shown in the cell, legend text)
     "present": ("st-present", "✓", "published that year"),
-    "absent": ("st-absent", "✗", "not published that year"),
-    "not_covered": ("st-not-covered", "·", "no document of that year covers it"),
+    "absent": ("st-absent", "✗", "not printed in that year's documents, which were read"),
+    "not_covered": ("st-not-covered", "·", "no document that would print it was available for that year"),
 }
 TOP_N = 5
 TOP_TABLE_N = 10
@@ -71,6 +71,11 @@ def fmt_percent(value, digits: int = 1) -> str:
     return "–" if missing(value) else f"{float(value):.{digits}f}%"
 
 
+def fmt_signed_percent(value, digits: int = 1) -> str:
+    """A change in percent, signed like the change beside it: '+12.9%', '-8.0%'."""
+    return "–" if missing(value) else f"{float(value):+.{digits}f}%"
+
+
 def fmt_compact(value: float) -> str:
     """Axis labels: 36,210,368 -> '36.2M'."""
     for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
@@ -100,14 +105,24 @@ def not_available(table: str) -> str:
 
 
 def html_table(headers: list[str], rows: list[list[str]], *, numeric: frozenset[int] = frozenset(),
-               css_class: str = "") -> str:
-    """A table from already-escaped cell HTML; columns in `numeric` are right-aligned."""
+               css_class: str = "", notes: list[str] | None = None) -> str:
+    """A table from already-escaped cell HTML; columns in `numeric` are right-aligned. With `notes`
+    (one per row: a long text such as a check's message, or ''), each row is followed by its note
+    across the whole width, the two kept together in one <tbody>, so the other columns keep their width
+    on a narrow screen and on A4."""
     def cell(tag: str, index: int, content: str) -> str:
         return f'<{tag} class="num">{content}</{tag}>' if index in numeric else f"<{tag}>{content}</{tag}>"
 
     head = "".join(cell("th", i, esc(h)) for i, h in enumerate(headers))
-    body = "\n".join("<tr>" + "".join(cell("td", i, c) for i, c in enumerate(row)) + "</tr>" for row in rows)
+    lines = ["<tr>" + "".join(cell("td", i, c) for i, c in enumerate(row)) + "</tr>" for row in rows]
     attribute = f' class="{css_class}"' if css_class else ""
+    if notes is not None:
+        span = len(headers)
+        body = "\n".join(f'<tbody class="entry">{line}'
+                         + (f'<tr class="note"><td colspan="{span}"><div>{note}</div></td></tr>' if note else "")
+                         + "</tbody>" for line, note in zip(lines, notes))
+        return f"<table{attribute}><thead><tr>{head}</tr></thead>\n{body}\n</table>"
+    body = "\n".join(lines)
     return f"<table{attribute}><thead><tr>{head}</tr></thead><tbody>\n{body}\n</tbody></table>"
 
 
@@ -139,8 +154,11 @@ def _svg_open(title: str, height: int = CHART_HEIGHT) -> str:
             f'preserveAspectRatio="xMidYMid meet"><title>{esc(title)}</title>')
 
 
-def _y_axis(ticks: list[float], y_of, y_format) -> str:
-    parts = []
+def _y_axis(ticks: list[float], y_of, y_format, y_title: str) -> str:
+    """Grid lines with their tick labels, and the axis's unit written up its left edge."""
+    middle = MARGIN_TOP + (CHART_HEIGHT - MARGIN_TOP - MARGIN_BOTTOM) / 2
+    parts = [f'<text class="axis-title" x="{-middle:.1f}" y="13" transform="rotate(-90)" '
+             f'text-anchor="middle">{esc(y_title)}</text>']
     for tick in ticks:
         y = y_of(tick)
         parts.append(f'<line class="grid" x1="{MARGIN_LEFT}" x2="{CHART_WIDTH - MARGIN_RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>'
@@ -167,7 +185,7 @@ def _band(count: int):
 
 
 def stacked_bar_chart(categories: list[str], stacks: list[tuple[str, list]], *, title: str,
-                      y_format=fmt_compact, value_format=fmt_int) -> str:
+                      y_title: str = "reports", y_format=fmt_compact, value_format=fmt_int) -> str:
     """Vertical bars, one per category, each split into the `stacks` (one colour per stack).
     A single stack is an ordinary bar chart. Each piece carries a tooltip with its exact value."""
     totals = [sum(0 if missing(values[i]) else values[i] for _, values in stacks) for i in range(len(categories))]
@@ -175,7 +193,7 @@ def stacked_bar_chart(categories: list[str], stacks: list[tuple[str, list]], *, 
     y_of = _scale(ticks[-1])
     width, x_of = _band(len(categories))
     bar = width * 0.72
-    parts = [_svg_open(title), _y_axis(ticks, y_of, y_format)]
+    parts = [_svg_open(title), _y_axis(ticks, y_of, y_format, y_title)]
     for i, category in enumerate(categories):
         base = 0.0
         for s, (label, values) in enumerate(stacks):
@@ -195,13 +213,13 @@ def stacked_bar_chart(categories: list[str], stacks: list[tuple[str, list]], *, 
 
 
 def line_chart(categories: list[str], series: list[tuple[str, list]], *, title: str,
-               y_format=fmt_compact, value_format=fmt_int) -> str:
+               y_title: str = "reports", y_format=fmt_compact, value_format=fmt_int) -> str:
     """One line per series over shared categories; a missing value breaks the line."""
     values = [v for _, vs in series for v in vs if not missing(v)]
     ticks = nice_ticks(max(values, default=0))
     y_of = _scale(ticks[-1])
     _, x_of = _band(len(categories))
-    parts = [_svg_open(title), _y_axis(ticks, y_of, y_format)]
+    parts = [_svg_open(title), _y_axis(ticks, y_of, y_format, y_title)]
     for s, (label, points) in enumerate(series):
         colour = PALETTE[s % len(PALETTE)]
         run: list[str] = []
@@ -335,7 +353,7 @@ def status_badge(status) -> str:
 
 def documents_section(documents: pd.DataFrame, checks: pd.DataFrame | None) -> str:
     counts = check_counts(checks)
-    rows = []
+    rows, notes = [], []
     for doc in documents.sort_values(["family", "year", "doc_id"], key=family_order).itertuples(index=False):
         passed, failed = counts.get(str(doc.source_file), (0, 0))
         check_text = f"{passed} passed" + (f', <a href="#findings">{failed} not passed</a>' if failed else "")
@@ -346,11 +364,11 @@ def documents_section(documents: pd.DataFrame, checks: pd.DataFrame | None) -> s
             f'<div class="sha">sha256 <code>{esc(doc.sha256) or "– (not read)"}</code></div>',
             fmt_int(doc.pages), fmt_int(doc.rows), fmt_int(doc.printed_total),
             check_text if passed or failed else "–",
-            esc(doc.message),
         ])
+        notes.append(esc(doc.message))
     table = html_table(["document", "status", "file, official URL (as text) and sha256 of the copy read",
-                        "pages", "rows", "printed total", "checks", "notes"], rows, numeric=frozenset({3, 4, 5}),
-                       css_class="documents")
+                        "pages", "rows", "printed total", "checks"], rows, numeric=frozenset({3, 4, 5}),
+                       css_class="documents", notes=notes)
     return ('<p>Every document in the manifest, what this run made of it, and the sha256 of the exact file '
             'read: a figure in this report can be traced to its page in that file. <em>missing</em> means '
             'the file was not available to this run; <em>failed</em> means it was read but refused (its '
@@ -460,6 +478,21 @@ def trends_section(tables: dict[str, pd.DataFrame | None]) -> str:
     return "".join(parts)
 
 
+def unlisted_note(series: list[tuple[str, list]], years: list[int], what: str) -> str:
+    """A caption's sentence naming the lines with no point in some year ('' when every line is whole):
+    a provider or country the year's PDF does not list has no figure for it, not a zero."""
+    gaps: dict[tuple[int, ...], list[str]] = {}
+    for label, values in series:
+        absent = tuple(y for y, v in zip(years, values) if missing(v))
+        if absent:
+            gaps.setdefault(absent, []).append(esc(label))
+    if not gaps:
+        return ""
+    named = "; ".join(f"{' and '.join(labels)} in {', '.join(str(y) for y in absent)}"
+                      for absent, labels in gaps.items())
+    return f" No point where the year's PDF does not list the {what}: {named}."
+
+
 def _sources(frame: pd.DataFrame) -> str:
     pairs = sorted({(int(e), int(p)) for e, p in zip(frame["edition"], frame["page"])})
     return "; ".join(f"{e} edition, page {p}" for e, p in pairs)
@@ -472,10 +505,18 @@ def appendix_a_figure(cells: pd.DataFrame) -> str:
     first, last = series.iloc[0], series.iloc[-1]
     svg = stacked_bar_chart([str(y) for y in series["year"]], [("reports", list(series["reports"]))],
                             title="CyberTipline reports per year")
+    threshold = nice_ticks(series["reports"].max())[-1] / 100
+    thin = []
+    for year, reports in zip(series["year"], series["reports"]):
+        if missing(reports) or reports >= threshold:
+            break
+        thin.append(int(year))
+    thin_note = (f" The bars for {thin[0]}–{thin[-1]} (under {fmt_int(threshold)} reports a year) are too thin "
+                 "to see at this scale." if len(thin) > 1 else "")
     caption = (f"{int(first.year)}: {fmt_int(first.reports)} reports; {int(last.year)}: {fmt_int(last.reports)} "
-               "(every year's figure is in the <a href=\"#year-over-year\">year-over-year table</a>). "
-               f"Source: OJJDP–NCMEC transparency report, Appendix A ({_sources(series)}); each year from the "
-               "newest edition that prints it.")
+               "(every year's figure is in the <a href=\"#year-over-year\">year-over-year table</a>)."
+               f"{thin_note} Source: OJJDP–NCMEC transparency report, Appendix A ({_sources(series)}); each year "
+               "from the newest edition that prints it.")
     return figure(svg, caption)
 
 
@@ -485,11 +526,13 @@ def esp_share_figure(esp: pd.DataFrame) -> str:
     years = [int(y) for y in shares.columns]
     series = [(names.get(k, k), list(shares.loc[k])) for k in shares.index]
     svg = line_chart([str(y) for y in years], series, title="Share of ESP reports per year",
-                     y_format=lambda v: f"{v:g}%", value_format=fmt_percent)
+                     y_title="share of the year's ESP reports", y_format=lambda v: f"{v:g}%",
+                     value_format=fmt_percent)
     newest = years[-1]
     combined = shares[newest].sum()
     caption = (f"Providers ranked by reports in {newest}; together they made {fmt_percent(combined)} of that year's "
-               "ESP reports. Share = the provider's reports / all reports on the year's by-ESP PDF.")
+               "ESP reports. Share = the provider's reports / all reports on the year's by-ESP PDF."
+               + unlisted_note(series, years, "provider"))
     return figure(svg, caption, [label for label, _ in series])
 
 
@@ -502,7 +545,7 @@ def country_figure(country: pd.DataFrame) -> str:
     series = [(names.get(k, k), list(table.loc[k])) for k in table.index]
     svg = line_chart([str(y) for y in years], series, title="Reports per year, top countries")
     caption = (f"Countries ranked by reports in {years[-1]} (country of the upload location as NCMEC resolved it; "
-               "'No Country Listed' and regions excluded).")
+               "'No Country Listed' and regions excluded)." + unlisted_note(series, years, "country"))
     return figure(svg, caption, [label for label, _ in series])
 
 
@@ -551,16 +594,18 @@ def findings_section(checks: pd.DataFrame | None, documents: pd.DataFrame) -> st
 
 
 def check_rows(checks: pd.DataFrame, doc_of: dict[str, str]) -> str:
-    rows = []
+    """One check per entry: its figures on a line, its message under them across the table."""
+    rows, messages = [], []
     for c in checks.sort_values(["source_file", "check", "message"]).itertuples(index=False):
         doc = doc_of.get(str(c.source_file))
         where = f'<a href="#{doc_anchor(doc)}">{esc(doc)}</a>' if doc else esc(c.source_file)
         result = "passed" if c.passed else ("finding in source" if c.in_source else "failed")
         rows.append([where, esc(c.check).replace(":", ":<wbr>"), "–" if missing(c.page) else str(int(c.page)),
                      fmt_printed_number(c.expected), fmt_printed_number(c.actual),
-                     f'<span class="badge st-{slug(result)}">{result}</span>', esc(c.message)])
-    return html_table(["document", "check", "page", "expected", "found", "result", "message"], rows,
-                      numeric=frozenset({2, 3, 4}), css_class="checks")
+                     f'<span class="badge st-{slug(result)}">{result}</span>'])
+        messages.append(esc(c.message))
+    return html_table(["document", "check", "page", "expected", "found", "result"], rows,
+                      numeric=frozenset({2, 3, 4}), css_class="checks", notes=messages)
 
 
 def check_summary(checks: pd.DataFrame) -> str:
@@ -571,13 +616,13 @@ def check_summary(checks: pd.DataFrame) -> str:
     rows = [[esc(r.name), "blocking" if r.blocking else "advisory", str(r.documents), str(r.runs), str(int(r.passed)),
              str(int(r.runs - r.passed))] for r in grouped.itertuples(index=False)]
     return html_table(["check", "kind", "documents", "times run", "passed", "not passed"], rows,
-                      numeric=frozenset({2, 3, 4, 5}))
+                      numeric=frozenset({2, 3, 4, 5}), css_class="compact")
 
 
 def year_over_year_section(tables: dict[str, pd.DataFrame | None]) -> str:
     documents = tables["documents"]
     totals = yearly_totals(tables.get("ojjdp_cells"), documents)
-    rows = [[str(int(r.year)), fmt_int(r.appendix_a), fmt_signed(r.change), fmt_percent(r.change_pct),
+    rows = [[str(int(r.year)), fmt_int(r.appendix_a), fmt_signed(r.change), fmt_signed_percent(r.change_pct),
              fmt_int(r.esp_total), fmt_int(r.country_total)] for r in totals.itertuples(index=False)]
     parts = ["<h3>Reports per year</h3>",
              "<p>Appendix A of the newest OJJDP edition, with the totals printed on the year's by-ESP and "
@@ -587,6 +632,8 @@ def year_over_year_section(tables: dict[str, pd.DataFrame | None]) -> str:
                          "by-country PDF total"], rows, numeric=frozenset(range(1, 6)), css_class="compact")]
     esp, country = tables.get("esp_reports"), tables.get("country_reports")
     parts.append(f"<h3>The {TOP_TABLE_N} largest reporting providers</h3>")
+    parts.append("<p>Ranked by reports in the newest year; – where the year's PDF does not list the provider or "
+                 "country.</p>")
     parts.append(top_table(esp, "esp_key", "esp", "provider") if esp is not None and not esp.empty
                  else not_available("esp_reports"))
     parts.append(f"<h3>The {TOP_TABLE_N} countries with the most reports</h3>")
@@ -606,7 +653,8 @@ def top_table(frame: pd.DataFrame, key: str, name: str, heading: str) -> str:
         last, previous = values[-1], values[-2] if len(values) > 1 else pd.NA
         change = pd.NA if missing(last) or missing(previous) else last - previous
         pct = pd.NA if missing(change) or not previous else change / previous * 100
-        rows.append([esc(names.get(k, k)), *[fmt_int(v) for v in values], fmt_signed(change), fmt_percent(pct)])
+        rows.append([esc(names.get(k, k)), *[fmt_int(v) for v in values], fmt_signed(change),
+                     fmt_signed_percent(pct)])
     label = f"{years[-2]}→{years[-1]}" if len(years) > 1 else "change"
     return html_table([heading, *[str(y) for y in years], f"change {label}", "%"], rows,
                       numeric=frozenset(range(1, len(years) + 3)), css_class="compact")
@@ -709,14 +757,21 @@ th, td { border-bottom: 1px solid var(--rule); padding: 4px 8px; text-align: lef
 thead th { border-bottom: 2px solid #999; background: #fafafa; }
 tbody tr:nth-child(even) { background: var(--zebra); }
 .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+th.num { white-space: normal; }
 table.documents { width: 100%; }
-table.documents td:nth-child(3) { min-width: 37em; }
+table.documents td:nth-child(3) { min-width: 14em; }
+@media screen and (min-width: 1100px) { table.documents td:nth-child(3) { min-width: 37em; } }
 .url { color: var(--muted); font-size: 11px; word-break: break-all; }
 .sha { color: var(--muted); font-size: 11px; }
 .sha code { font-size: 10.5px; color: var(--ink); word-break: break-all; }
 table.checks td:first-child, table.documents td:first-child { white-space: nowrap; }
 table.documents td:nth-child(7) { min-width: 7.5em; }
-table.checks td:last-child { font-size: 12px; color: #333; }
+tbody.entry tr:nth-child(even) { background: none; }
+tbody.entry:nth-of-type(even) { background: var(--zebra); }
+tbody.entry tr:first-child:not(:last-child) td { border-bottom: none; padding-bottom: 1px; }
+tbody.entry tr.note td { white-space: normal; overflow-wrap: anywhere; font-size: 12px; color: #333;
+                         padding: 0 8px 6px 2.2em; }
+tbody.entry tr.note td > div { width: 0; min-width: 100%; }  /* as wide as the row, never widening a column */
 .badge { display: inline-block; padding: 0 6px; border-radius: 3px; font-size: 12px; font-weight: 600;
          border: 1px solid currentColor; white-space: nowrap; }
 .st-ok, .st-passed, .st-present { color: #005a9c; }
@@ -728,6 +783,7 @@ svg.chart { width: 100%; max-width: 900px; height: auto; display: block; }
 svg.chart text { font: 11px system-ui, sans-serif; fill: #333; }
 svg.chart .grid { stroke: #e3e3e3; stroke-width: 1; }
 svg.chart .axis { stroke: #555; stroke-width: 1; }
+svg.chart .axis-title { fill: var(--muted); }
 figcaption { color: var(--muted); font-size: 13px; max-width: 60em; }
 .legend { list-style: none; padding: 0; margin: 4px 0; display: flex; flex-wrap: wrap; gap: 4px 18px; font-size: 13px; }
 .legend .swatch { display: inline-block; width: 12px; height: 12px; margin-right: 6px; vertical-align: -1px; }
@@ -740,12 +796,12 @@ td.st-absent, .cell.st-absent { background: #E69F00; color: #000; }
 td.st-not-covered, .cell.st-not-covered { background: #e4e4e4; color: #555; }
 td.st-unknown { background: #fff; color: #000; outline: 1px dashed #999; }
 td.st-none { background: #fff; }
-ol.evidence { font-size: 12.5px; padding-left: 2.2em; }
+ol.evidence { font-size: 12.5px; padding-left: 2.2em; overflow-wrap: anywhere; }
 ol.evidence li:target { background: #fff3c4; }
 ol.evidence .k { color: var(--muted); }
 ol.evidence li { margin: 0 0 6px; }
 ol.evidence .proof { margin: 2px 0 0 1em; padding-left: 8px; border-left: 2px solid var(--rule); color: #333; }
-table.heatmap th.field { font-family: inherit; font-weight: 500; font-size: 12.5px; white-space: nowrap; }
+table.heatmap th.field { font-family: inherit; font-weight: 500; font-size: 12.5px; }
 table.heatmap th.field code, ol.evidence code { font-size: 11px; color: var(--muted); }
 a.back { font-size: 11px; margin-left: 6px; }
 footer { color: var(--muted); font-size: 12px; margin-top: 36px; padding-bottom: 28px; border-top: 1px solid var(--rule); }
@@ -758,10 +814,21 @@ footer { color: var(--muted); font-size: 12px; margin-top: 36px; padding-bottom:
   a.back, nav { display: none; }
   section { break-before: page; }
   section:first-of-type { break-before: auto; }
-  h2, h3 { break-after: avoid; }
+  h2, h3, h3 + p { break-after: avoid; }
+  table.compact { break-inside: avoid; }  /* a short table on one page; a longer one still breaks */
   tr, li, figure { break-inside: avoid; }
   thead { display: table-header-group; }
   table { font-size: 8.5pt; }
+  table.documents td:nth-child(3) { min-width: 20em; }
+  table.documents td:nth-child(7) { min-width: 6em; }
+  tbody.entry { break-inside: avoid; }
+  tbody.entry tr.note td { font-size: 8pt; }
+  table.heatmap { line-height: 1.2; }
+  table.heatmap th.field { font-size: 8pt; padding: 1px 6px; }
+  table.heatmap th.field code { font-size: 6.5pt; }
+  table.heatmap td { width: 3em; min-width: 0; }
+  table.heatmap th.num { padding: 4px 2px; text-align: center; }
+  table.heatmap td a { padding: 1px 0; }
   svg.chart { max-width: 100%; }
 }
 """

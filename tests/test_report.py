@@ -227,6 +227,22 @@ def test_same_tables_give_the_same_bytes(tables):
     assert "<code>r1</code>" in build_report(tables, run={"run_id": "r1"})
 
 
+def test_long_texts_go_under_their_row_and_charts_say_what_they_count(tables):
+    text = build_report(tables)
+    documents = text[text.index('<section id="documents">'):text.index('<section id="presence">')]
+    assert "<th>notes</th>" not in documents  # a note is a line under its document, across the table
+    assert '<tr class="note"><td colspan="7"><div>not in the mirror</div></td></tr>' in documents
+    findings = text[text.index('<section id="findings">'):text.index('<section id="year-over-year">')]
+    assert "<th>message</th>" not in findings
+    assert '<tr class="note"><td colspan="6"><div>rows sum to 1,990' in findings
+    assert text.count('class="axis-title"') == text.count("<svg")
+    assert "share of the year&#x27;s ESP reports</text>" in text
+    assert ("does not list the provider: Instagram, Inc. and &lt;b&gt;Evil &amp; Co&lt;/b&gt; in 2022."
+            in text)  # a gap in a line is not a zero
+    totals = text[text.index('<section id="year-over-year">'):text.index('<section id="revisions">')]
+    assert '<td class="num">+500</td><td class="num">+50.0%</td>' in totals  # signed like the change beside it
+
+
 def test_revisions_are_listed_by_kind_with_both_editions_figures(tables):
     revisions = build_report(tables).split('<section id="revisions">')[1].split("</section>")[0]
     restated, only_old, only_new = re.split(r"<h3>", revisions)[1:4]
