@@ -10,7 +10,6 @@ All functions here are pure: plain dicts in, plain data out.
 from __future__ import annotations
 
 import re
-import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -77,10 +76,12 @@ def font_and_marks(chars: list[dict]) -> dict[str, str]:
     full size with a text rise)."""
     if not chars:
         return {}
-    size = Counter(round(float(c["size"]), 1) for c in chars).most_common(1)[0][0]
+    # The text is the largest type in the word (a mark may have more characters than the word it
+    # follows: '5' + superscript '12'), on the lowest baseline (a raised mark's box ends higher).
+    size = max(round(float(c["size"]), 1) for c in chars)
     body = [c for c in chars if round(float(c["size"]), 1) == size]
     font = Counter(c["fontname"] for c in body).most_common(1)[0][0]
-    baseline = statistics.median(float(c["bottom"]) for c in body)
+    baseline = max(float(c["bottom"]) for c in body)
     marks = "".join(c["text"] for c in chars
                     if float(c["size"]) < size - 0.5 or float(c["bottom"]) < baseline - 0.15 * size)
     return {"font": f"{font} {size:.1f}", "marks": marks}

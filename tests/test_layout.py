@@ -75,3 +75,19 @@ def test_font_and_marks_name_a_raised_mark_printed_at_full_size():
     assert font_and_marks(chars)["marks"] == "1"
     chars[-1] = {**chars[-1], "bottom": 99.5}  # half a point: the same line
     assert font_and_marks(chars)["marks"] == ""
+
+
+def test_font_and_marks_a_mark_longer_than_the_word_it_follows():
+    """The body size was the most common size, so '5' + superscript '12' took the mark for the
+    text and read the count 512 with no mark."""
+    chars = [{"text": "5", "fontname": "Avenir-Book", "size": 10.0, "bottom": 100.0}]
+    chars += [{"text": t, "fontname": "Avenir-Book", "size": 6.0, "bottom": 96.0} for t in "12"]
+    assert font_and_marks(chars) == {"font": "Avenir-Book 10.0", "marks": "12"}
+
+
+def test_font_and_marks_a_raised_mark_after_a_one_character_word():
+    """The baseline was the median of the characters' bottoms: with one letter and one raised
+    digit that is halfway between them, and 'X' + raised '1' came out as 'X1'."""
+    chars = [{"text": "X", "fontname": "Avenir-Book", "size": 10.0, "bottom": 100.0},
+             {"text": "1", "fontname": "Avenir-Book", "size": 10.0, "bottom": 98.0}]
+    assert font_and_marks(chars)["marks"] == "1"

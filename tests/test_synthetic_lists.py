@@ -253,9 +253,9 @@ def test_page_inside_the_list_with_an_unrecognised_header_is_refused(tmp_path):
         PageSpec([ListSpec([row("Egypt", "-"), row("Fiji", "-")], header=("Country (cont.)", "Reports"))]),
         PageSpec([ListSpec([row("Gabon", "2"), row("Total", "3")])]),
     ])
-    with pytest.raises(ExtractionError, match=r"page 2: expected the list of pages 1 to 3 to continue under a header"
-                                              r" like .*, found none; lines that start like a header but are not one: page 2:"
-                                              r" 'Country \(cont.\) Reports'"):
+    with pytest.raises(ExtractionError, match=r"page 2: expected list rows only under a header like .*, found 2 lines"
+                                              r" printed like rows under no such header \('Egypt -', 'Fiji -'\).*; lines"
+                                              r" that start like a header but are not one: page 2: 'Country \(cont.\) Reports'"):
         extract_list(pdf, COUNTRY)
 
 
@@ -659,4 +659,56 @@ def test_header_printed_on_the_first_page_only_is_refused_naming_the_pages(tmp_p
                          PageSpec([ListSpec([row("Fiji", "2"), row("Total", "3")], header=("", ""))])])
     with pytest.raises(ExtractionError, match=r"page 2: expected list rows only under a header .*\('Egypt -'\); pages"
                                               r" 2, 3 print such lines"):
+        extract_list(pdf, COUNTRY)
+
+
+# --- Second review round ---------------------------------------------------------------------------
+
+MICROSOFT = row(["Microsoft Corporation (Bing, Xbox) -", "LinkedIn"], "12,311", 1)
+ESP_GEOMETRY = {"name_width": 250, "count_width": 100, "header": ("ESP", "Number of Reports")}
+
+
+def test_hyphen_ending_a_wrapped_name_on_a_page_of_one_row_is_not_a_count(tmp_path):
+    """With fewer than two aligned counts on a page the count column fell back to halfway between
+    the header phrases, and the hyphen past it invented ('Microsoft Corporation (Bing, Xbox)', '-')."""
+    pdf = tmp_path / "one_row_page.pdf"
+    write_list_pdf(pdf, [PageSpec([ListSpec([MICROSOFT], **ESP_GEOMETRY)]),
+                         PageSpec([ListSpec([row("Zoom", "5"), row("Total", "12,316")], **ESP_GEOMETRY)])])
+    assert names_and_counts(extract_list(pdf, "reports_by_esp")) == [
+        ("Microsoft Corporation (Bing, Xbox) - LinkedIn", "12,311"), ("Zoom", "5")]
+
+
+def test_numbers_ending_wrapped_names_do_not_define_the_count_column(tmp_path):
+    """'Channel 4' and 'Channel 5' ending wrapped names lined up better than two left-aligned
+    counts and were taken for the count column: rows ('Channel', '4') were invented."""
+    pdf = tmp_path / "channels.pdf"
+    write_list_pdf(pdf, _page(row(["BBC Radio", "Channel 4"], "1,234", 0), row(["Sky UK", "Channel 5"], "56", 0),
+                              row("Zoom", "10"), row("Total", "1,300"), count_align="left", **ESP_GEOMETRY))
+    assert names_and_counts(extract_list(pdf, "reports_by_esp")) == [
+        ("BBC Radio Channel 4", "1,234"), ("Sky UK Channel 5", "56"), ("Zoom", "10")]
+
+
+def test_two_rows_under_a_reworded_header_on_the_first_page_are_refused(tmp_path):
+    """A page under a header wording not in list_layouts.csv was caught only with three aligned
+    rows; an intro page whose list starts at its foot with two '-' rows lost them silently."""
+    pdf = tmp_path / "two_rows_reworded.pdf"
+    write_list_pdf(pdf, [PageSpec([ListSpec([row("Abkhazia", "-"), row("Akrotiri", "-")],
+                                            header=("Nation", "CyberTipline Reports"))]),
+                         PageSpec([ListSpec([row("Fiji", "2"), row("Total", "2")])])])
+    with pytest.raises(ExtractionError, match=r"page 1: expected list rows only under a header .*, found 2 lines printed"
+                                              r" like rows under no such header \('Abkhazia -', 'Akrotiri -'\)"):
+        extract_list(pdf, COUNTRY)
+
+
+def test_row_under_the_last_rule_with_its_count_on_a_line_of_its_own_is_refused(tmp_path):
+    """A two-line name under the last rule with its '-' centred between the lines (a line of its
+    own, not aligned with the counts) vanished, and the total still reconciled."""
+    pdf = tmp_path / "count_own_line.pdf"
+    write_list_pdf(pdf, [
+        PageSpec([ListSpec([row("Chad", "3"), row("Egypt", "5")])],
+                 notes_below=[Text(110, 12, "Saint Helena, Ascension"), Text(340, 18, "-"),
+                              Text(110, 24, "and Tristan da Cunha")]),
+        PageSpec([ListSpec([row("Fiji", "2"), row("Total", "10")])]),
+    ])
+    with pytest.raises(ExtractionError, match=r"page 1: found '-' at y=\d+ right under the last row of the list"):
         extract_list(pdf, COUNTRY)

@@ -171,8 +171,7 @@ def count_divider(header: ListHeader, edges: list[float], words: list[Word] = ()
 
     The drawn border between the columns when there is one (2020-2023 draw the header on a
     filled band whose edges give it). Without one, where the counts themselves start: the left
-    edge of the widest count aligned with the others (right-aligned, or left-aligned), and never
-    right of the count header. Halfway between the header phrases is the last resort: a long
+    edge of the leftmost count set apart from its name, and never right of the count header. Halfway between the header phrases is the last resort: a long
     name runs past it ('EasyOnlineSolutions/MojoHost/ North Tone/Hosthead'), and a hyphen ending
     a wrapped name line past it would be read as a '-' count.
     """
@@ -186,19 +185,16 @@ def count_divider(header: ListHeader, edges: list[float], words: list[Word] = ()
 
 
 def _count_column_start(header: ListHeader, words: list[Word]) -> float | None:
-    """The left edge of the count column from the counts ending the lines below the header, or
-    None when fewer than two of them line up."""
-    last_words = [line.words[-1] for line in group_lines([w for w in words if w.top > header.bottom])
-                  if len(line.words) > 1 or line.words[-1].x0 > header.name_x1]
-    counts = [w for w in last_words if is_count_text(w.text) and w.x0 > header.name_x1]
-    best: list[Word] = []
-    for edge in (lambda w: w.x1, lambda w: w.x0):  # right-aligned, then left-aligned
-        common = Counter(round(edge(w)) for w in counts).most_common(1)
-        if common:
-            aligned = [w for w in counts if abs(edge(w) - common[0][0]) <= 2]
-            if len(aligned) > len(best):
-                best = aligned
-    return min(w.x0 for w in best) if len(best) >= 2 else None
+    """The left edge of the count column: the leftmost count that ends its line set apart from
+    the name like a column, or stands on a line of its own right of the name header; None when
+    no line ends so. A number ending a wrapped name ('Channel 4') or a hyphen ending one is
+    neither, so it cannot pull the column left."""
+    lines = group_lines([w for w in words if w.top > header.bottom])
+    last_words = [line.words[-1] for line in lines
+                  if (len(line.words) > 1 and line.words[-1].x0 - line.words[-2].x1 > COLUMN_GAP)
+                  or (len(line.words) == 1 and line.words[-1].x0 > header.name_x1)]
+    counts = [w.x0 for w in last_words if is_count_text(w.text) and w.x0 > header.name_x1]
+    return min(counts, default=None)
 
 
 def _where(source: str, page: int) -> str:
@@ -451,14 +447,14 @@ def list_regions(headers: list[ListHeader]) -> list[ListRegion]:
 
 
 def extract_page_lists(words: list[Word], segments, edges, *, layout: ListLayout, page: int,
-                       source: str) -> tuple[list[RawRow], int]:
-    """All rows printed on one page, list by list, left list first; and how many list headers
-    the page prints."""
+                       source: str) -> tuple[list[RawRow], list[ListHeader]]:
+    """All rows printed on one page, list by list, left list first; and the list headers the
+    page prints."""
     headers = [h for line in group_lines(words) for h in header_lists(line, layout)]
     rows: list[RawRow] = []
     for region in list_regions(headers):
         rows.extend(_read_list(words, segments, edges, region, layout, page=page, source=source))
-    return rows, len(headers)
+    return rows, headers
 
 
 def _read_list(words: list[Word], segments, edges, region: ListRegion, layout: ListLayout, *,
@@ -488,6 +484,9 @@ def _read_list_rows(words: list[Word], segments, edges, region: ListRegion, layo
     divider = count_divider(header, edges, in_list)
     rules = [y for y in rules_across(segments, header.name_x0, header.count_x1)
              if header.bottom - 1 <= y < region.bottom]
+    if rules and any(header.bottom < w.middle < rules[0] for w in in_list):
+        # Rules under every row but none under the header: the header closes the first band.
+        rules = [header.bottom, *rules]
     rows: list[RawRow] = []
     if len(rules) >= 2:
         rows, end = _rows_between_rules(in_list, rules, divider, layout, page=page, source=source)
@@ -505,6 +504,7 @@ def _read_list_rows(words: list[Word], segments, edges, region: ListRegion, layo
         outside = [w for w in in_list if w.middle > bottom]
     inside = [w for w in in_list if top < w.middle < bottom]
     _refuse_strays(outside, inside, divider, header, where)
+    _refuse_count_under_the_rows([w for w in outside if w.middle > bottom], bottom, header, where)
     for word in below:
         if not top < word.middle < bottom:
             continue
@@ -547,6 +547,26 @@ def _refuse_strays(outside: list[Word], inside: list[Word], divider: float, head
             f"{where}: found {stray[0].text!r} in the count column at y={stray[0].top:.0f}, outside the"
             " rows of the list; expected every count inside a row"
         )
+
+
+def _refuse_count_under_the_rows(under: list[Word], bottom: float, header: ListHeader, where: str) -> None:
+    """A count in the count column right under the last row read (the lines that follow it as
+    closely as a wrapped name's) is a row left without a rule under it, whatever its alignment
+    and wherever its name sits: read nothing of it silently. A note under the list ('*Reasons
+    include no IP address ...', 2020-2023 by country, last page) holds no count there."""
+    previous = bottom
+    for line in group_lines(under):
+        if line.top - previous > 2 * (line.bottom - line.top):
+            return
+        # a count ends its line or stands apart ('© 2023 National Center ...' is prose)
+        counts = [w for i, w in enumerate(line.words) if w.x0 > header.name_x1 and is_count_text(w.text)
+                  and (i == len(line.words) - 1 or i == 0 or w.x0 - line.words[i - 1].x1 > COLUMN_GAP)]
+        if counts:
+            raise ExtractionError(
+                f"{where}: found {counts[0].text!r} at y={counts[0].top:.0f} right under the last row of the list"
+                f" ({line.text!r}); expected every count inside a row (a row without a rule under it?)"
+            )
+        previous = line.bottom
 
 
 def stray_counts(outside: list[Word], inside: list[Word], divider: float, count_right: float) -> list[Word]:
@@ -627,8 +647,8 @@ def extract_list(pdf_path: Path, family: str, source: str | None = None) -> List
     headed: dict[int, tuple[int, int]] = {}  # page -> (list headers, rows read)
     sideways: list[int] = []  # pages whose text runs up or down the page
     near_misses: dict[int, list[str]] = {}  # page -> lines that start like a header but are not one
-    unheaded: dict[int, list[str]] = {}  # page without a header -> its lines printed like list rows
-    row_like: dict[int, list[str]] = {}  # page without a header -> lines printed like one row
+    row_like: dict[int, list[TextLine]] = {}  # page without a header -> lines printed like a row
+    seen_headers: list[ListHeader] = []
     with pdfplumber.open(pdf_path) as pdf:
         page_count = len(pdf.pages)
         for number, page in enumerate(pdf.pages, start=1):
@@ -638,17 +658,17 @@ def extract_list(pdf_path: Path, family: str, source: str | None = None) -> List
                 layout=layout, page=number, source=source,
             )
             rows.extend(page_rows)
-            headed[number] = (headers, len(page_rows))
+            headed[number] = (len(headers), len(page_rows))
+            seen_headers.extend(headers)
             if not headers:
                 lines = group_lines(words)
                 near_misses[number] = [line.text for line in lines if header_like(line, layout)]
-                list_like = list_like_lines(lines)
-                if list_like:
-                    unheaded[number] = [line.text for line in list_like]
-                row_like[number] = [line.text for line in row_like_lines(lines)]
+                row_like[number] = row_like_lines(lines)
             if sum(not c["upright"] for c in page.chars) > len(page.chars) / 2:
                 sideways.append(number)
             page.close()
+    unheaded = {number: texts for number, lines in row_like.items()
+                if (texts := [line.text for line in lines if _in_list_columns(line, seen_headers)])}
     if not rows and not unheaded:
         turned = (f"; the text of page(s) {', '.join(map(str, sideways))} runs sideways (rotated text),"
                   " which this reader does not read" if sideways else "")
@@ -657,12 +677,7 @@ def extract_list(pdf_path: Path, family: str, source: str | None = None) -> List
             f" {layout.count_header.pattern!r}, found no such header on any of {page_count} pages{turned}"
             + _near_miss_note(near_misses)
         )
-    if rows and not any(layout.total_label.fullmatch(row.name) for row in rows):
-        # No total read: a list continued on pages without a header (printed on its first page
-        # only) ends, total and all, on pages this reader skipped.
-        first = min(number for number, (headers, _) in headed.items() if headers)
-        unheaded.update({n: texts for n, texts in row_like.items() if n > first and texts and n not in unheaded})
-    _refuse_unheaded_lists(unheaded, layout, source)
+    _refuse_unheaded_lists(unheaded, layout, source, near_misses)
     data_rows, total = split_total(rows, layout, source)
     _refuse_gaps(headed, total.page, layout, source, sideways, near_misses)
     return ListExtraction(tuple(data_rows), total, page_count)
@@ -674,21 +689,19 @@ def row_like_lines(lines: list[TextLine]) -> list[TextLine]:
             and line.words[-1].x0 - line.words[-2].x1 > COLUMN_GAP]
 
 
-def list_like_lines(lines: list[TextLine]) -> list[TextLine]:
-    """Lines printed like the rows of a list (`row_like_lines`), the counts of at least three of
-    them aligned (right or left). A page of them under no recognised header is a list this
-    reader would otherwise skip, rows printed '-' and all."""
-    rows = row_like_lines(lines)
-    for edge in (lambda w: w.x1, lambda w: w.x0):
-        common = Counter(round(edge(line.words[-1])) for line in rows).most_common(1)
-        if common:
-            aligned = [line for line in rows if abs(edge(line.words[-1]) - common[0][0]) <= 2]
-            if len(aligned) >= 3:
-                return aligned
-    return []
+def _in_list_columns(line: TextLine, headers: list[ListHeader]) -> bool:
+    """Whether a row-like line (`row_like_lines`) sits in the columns of a list read elsewhere in
+    the document: its text starts where that list's names start and its count ends within the
+    list's count column. Such a line on a page with no recognised header is a row this reader
+    would skip (a reworded header, a header printed on the first page only), '-' rows and all;
+    a small table of other figures on an intro page is set differently."""
+    first, last = line.words[0], line.words[-1]
+    return any(abs(first.x0 - h.name_x0) <= EDGE and h.name_x1 < last.x0 and last.x1 <= h.count_x1 + 2
+               for h in headers)
 
 
-def _refuse_unheaded_lists(unheaded: dict[int, list[str]], layout: ListLayout, source: str) -> None:
+def _refuse_unheaded_lists(unheaded: dict[int, list[str]], layout: ListLayout, source: str,
+                           near_misses: dict[int, list[str]]) -> None:
     if not unheaded:
         return
     page, texts = min(unheaded.items())
@@ -699,6 +712,7 @@ def _refuse_unheaded_lists(unheaded: dict[int, list[str]], layout: ListLayout, s
         f" {layout.count_header.pattern!r}, found {lines} printed like rows under no such header"
         f" ({', '.join(map(repr, texts[:3]))}){pages}: a reworded header (extend"
         " pipeline/data/list_layouts.csv), or a header printed on the list's first page only"
+        + _near_miss_note({page: near_misses.get(page, [])})
     )
 
 
