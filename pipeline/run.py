@@ -19,7 +19,7 @@ from pathlib import Path
 
 from pipeline import __version__
 from pipeline.fetch import FetchResult, fetch_from_mirror, fetch_over_http, load_fetch_state, quarantine
-from pipeline.fields import cache_page_texts
+from pipeline.fields import cache_page_texts, page_texts_path
 from pipeline.manifest import Document, allowed_hosts
 from pipeline.normalize import country_records, esp_records
 from pipeline.store import recover, to_table, write_tables
@@ -287,14 +287,18 @@ def revision_records(cells: list[dict]) -> list[dict]:
 
 
 def publish_ojjdp_document(doc: Document, extraction: dict, esp_totals: dict[int, int],
-                           country_totals: dict[int, int]) -> tuple[list[dict], list[CheckResult]]:
+                           country_totals: dict[int, int], page_texts: list[str] | None = None
+                           ) -> tuple[list[dict], list[CheckResult]]:
     from decimal import Decimal
 
     from pipeline.validate.ojjdp import check_ojjdp
 
     cells = [{**c, "percent": None if c["percent"] is None else Decimal(c["percent"]),
               "source_file": doc.file, "source_sha256": extraction["sha256"]} for c in extraction["cells"]]
-    checks = check_ojjdp(cells, source_file=doc.file, esp_totals=esp_totals, country_totals=country_totals)
+    # Every table the rules file expects in this edition must have been read (page_texts, where
+    # the extraction still holds them, name the page a missing table's caption is printed on).
+    checks = check_ojjdp(cells, source_file=doc.file, esp_totals=esp_totals, country_totals=country_totals,
+                         edition=doc.year, page_texts=page_texts or extraction.get("page_texts"))
     for note in extraction.get("notes", []):
         checks.append(CheckResult(
             doc.file, "source_quirk", False, False, None, note["value_text"],
@@ -340,7 +344,8 @@ def build_outputs(documents: list[Document], fetched: dict[str, FetchResult], ex
                     records, checks, printed_total = publish_list_document(doc, extraction)
                 else:
                     records, checks = publish_ojjdp_document(doc, extraction, totals["reports_by_esp"],
-                                                             totals["reports_by_country"])
+                                                             totals["reports_by_country"],
+                                                             cached_page_texts(paths, fetch.sha256))
             except ValueError as err:
                 error = str(err)
             else:
@@ -366,6 +371,12 @@ def build_outputs(documents: list[Document], fetched: dict[str, FetchResult], ex
             totals[doc.family][doc.year] = printed_total
         out.documents.append(row)
     return out, new_last_good
+
+
+def cached_page_texts(paths: DataPaths, sha256: str | None) -> list[str] | None:
+    """A document's page texts as the extraction cached them (see `extract_all`), or None."""
+    cached = page_texts_path(paths.page_texts, sha256) if sha256 else None
+    return json.loads(cached.read_text(encoding="utf-8")) if cached and cached.is_file() else None
 
 
 def _kept_note(records: list[dict], sha256: str) -> str:

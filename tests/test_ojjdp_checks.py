@@ -17,7 +17,9 @@ from pipeline.validate.ojjdp import (
     check_sum_rule,
     check_unique_within_total,
     check_labels_placed,
+    check_tables_expected,
 )
+from pipeline.extract.ojjdp import parse_table_rules
 
 SOURCE = "ojjdp-test.pdf"
 
@@ -215,6 +217,26 @@ def test_percents_that_do_not_add_up_to_100_are_a_finding():
     assert (total.passed, total.in_source, total.actual) == (False, True, "100.1")
 
 
+def test_two_count_columns_for_one_year_are_flagged_not_overwritten():
+    """Counts were keyed by (row, year): a second count column for a year (a new sub-column)
+    silently replaced the first, and the percent was checked against whichever came last."""
+    cells = _percent_cells(["6", "4", "90.0"], [("U.S.", 599), ("Unknown", 406), ("International", 8995)], 10_000)
+    cells.append(cell("reports_by_user_location", "U.S.", "CY 2021 | Unique", 2021, "reports", 500))
+    flagged = [r for r in check_percents(cells, source_file=SOURCE) if r.blocking and not r.passed]
+    assert len(flagged) == 1 and "'U.S.'" in flagged[0].message and "found 2" in flagged[0].message
+    assert "CY 2021 | Unique" in flagged[0].message
+
+
+def test_two_unique_columns_for_one_row_and_year_are_flagged():
+    """Unique and total were paired by (table, row, year): a second unique column overwrote the first."""
+    table = "cvip_unique_by_relationship_type"
+    cells = [cell(table, "Aunt", "CY 2021 | Total Images/Videos", 2021, "total", 10),
+             cell(table, "Aunt", "CY 2021 | Unique Images/Videos", 2021, "unique", 11),
+             cell(table, "Aunt", "CY 2021 | Unique Series", 2021, "unique", 2)]
+    results = check_unique_within_total(cells, source_file=SOURCE)
+    assert any(r.blocking and not r.passed and "CY 2021 | Unique Series" in r.message for r in results)
+
+
 def test_unique_above_total_is_a_finding():
     table = "cvip_unique_by_relationship_type"
     cells = [cell(table, "Aunt", "CY 2021 | Total Images/Videos", 2021, "total", 10),
@@ -258,6 +280,47 @@ def test_check_ojjdp_on_an_empty_edition_is_all_blocking_failures():
     assert {f"ojjdp_parts_sum:{r.name}" for r in SUM_RULES} <= failed
     assert {f"ojjdp_same_figure:{r.name}" for r in SAME_FIGURE_RULES} <= failed
     assert not [r for r in results if r.passed and r.check.startswith(("ojjdp_parts_sum", "ojjdp_same_figure"))]
+
+
+# --- every expected table read -------------------------------------------------------------------
+
+RULES = parse_table_rules(
+    "table_id,pattern,default_measure,column_measures,one_per_year,editions,description\n"
+    "reports_by_submitter,Reports Submitted by Members,reports,,false,2022-,public and ESP reports\n"
+    "le_feedback_instances,Instances of Law Enforcement Feedback,instances,,false,2022-2023,feedback\n")
+
+
+def test_missing_expected_table_is_a_blocking_failure_naming_its_caption_page():
+    """A table drawn without borders is not read at all; nothing else noticed (most tables are in
+    no sum relation). The message names table, editions and the page printing its caption."""
+    cells = [cell("reports_by_submitter", "Total CyberTipline Reports", "CY 2023", 2023, "reports", 1)]
+    pages = ["Prose.", "Instances of Law\nEnforcement Feedback Relating to CyberTipline Reports\nCY 2023 51"]
+    results = check_tables_expected(cells, edition=2023, source_file=SOURCE, page_texts=pages, rules=RULES)
+    [missing] = blocking_failures(results)
+    assert (missing.check, missing.page) == ("ojjdp_table_found:le_feedback_instances", 2)
+    for fragment in (SOURCE, "le_feedback_instances", "CY 2023 edition", "editions 2022-2023", "page 2",
+                     "no ruled table was read", "close the rule's editions range (to 2022-2022)"):
+        assert fragment in missing.message, fragment
+    [found] = [r for r in results if r.passed]
+    assert found.check == "ojjdp_table_found:reports_by_submitter"
+
+
+def test_missing_table_without_page_texts_still_fails():
+    [missing] = blocking_failures(check_tables_expected([], edition=2023, source_file=SOURCE, rules=RULES[1:]))
+    assert "found none of its numbers" in missing.message and missing.page is None
+
+
+def test_table_is_not_expected_after_its_editions_range_closes():
+    """A table NCMEC dropped: closing the rule's range (2022-2023) stops expecting it in CY 2024."""
+    assert check_tables_expected([], edition=2024, source_file=SOURCE, rules=RULES[1:]) == []
+
+
+def test_check_ojjdp_checks_expected_tables_for_the_cells_edition():
+    cells = [cell("reports_by_submitter", "Total CyberTipline Reports", "CY 2023", 2023, "reports", 1)]
+    failed = {r.check for r in blocking_failures(check_ojjdp(cells, source_file=SOURCE, esp_totals={},
+                                                             country_totals={}))}
+    assert "ojjdp_table_found:le_feedback_instances" in failed
+    assert "ojjdp_table_found:reports_by_submitter" not in failed
 
 
 # --- the real editions ------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ pages; the PDFs themselves stay in the corpus directory.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -29,9 +30,17 @@ from pipeline.extract.ojjdp import (
     read_table,
     read_text,
     read_values,
+    Grid,
+    PrintedValue,
+    group_lines,
+    measure_of,
     rejoin_split_words,
     rules_from_shapes,
+    shapes_from_curves,
     tables_to_cells,
+    text_above_first_grids,
+    year_of,
+    years_in,
 )
 
 FILES = {
@@ -320,6 +329,31 @@ def test_footnote_digits_printed_small_are_split_off_labels():
     assert (text.text, text.footnotes) == ("Unknown Location", ("3",))
 
 
+def test_small_marker_group_with_a_comma_is_split_off_not_joined_into_the_count():
+    """"27" + small "3,4": the markers used to stay (not all digits) and join the count as 3,427."""
+    text = read_text(_cell_of(_word("27", 10, 10, 11.04), SizedWord("3,4", 21.5, 31, 7.5, 14, 6.48)))
+    assert (text.text, text.footnotes, text.tokens) == ("27", ("3,4",), ("27",))
+    # a count printed small is no list of notes: kept, for the number rules to read or refuse
+    count = read_text(_cell_of(_word("Total", 10, 10, 11.04), SizedWord("1,234", 45, 60, 12, 18.5, 6.48)))
+    assert (count.tokens, count.footnotes) == (("Total", "1,234"), ())
+
+
+def test_marker_at_nine_points_is_one_only_when_raised():
+    """9 pt beside 11.04 pt (0.82): raised above the baseline of the word beside it it is a
+    marker; printed on the baseline it is text (the number rules then decide)."""
+    raised = read_text(_cell_of(_word("Location", 10, 10, 11.04), SizedWord("3", 54.5, 59.5, 6, 15, 9.0)))
+    assert (raised.text, raised.footnotes) == ("Location", ("3",))
+    level = read_text(_cell_of(_word("Location", 10, 10, 11.04), SizedWord("3", 54.5, 59.5, 11.6, 20.6, 9.0)))
+    assert (level.text, level.footnotes) == ("Location 3", ())
+
+
+def test_star_at_the_text_size_ending_a_word_is_a_footnote():
+    text = read_text(_cell_of(_word("CY", 10, 10, 11.04), _word("2024*", 30, 10, 11.04)))
+    assert (text.text, text.footnotes) == ("CY 2024", ("*",))
+    alone = read_text(_cell_of(_word("51", 10, 10, 11.04), _word("*", 24, 10, 11.04)))
+    assert (alone.text, alone.footnotes) == ("51", ("*",))
+
+
 def test_wrapped_label_lines_join_without_space_after_a_slash():
     text = read_text(_cell_of(_word("Total", 10, 10), _word("Local/State/", 45, 10), _word("ICAC", 10, 24),
                               _word("Agencies", 40, 24)))
@@ -362,14 +396,63 @@ def test_text_cells_are_not_values():
     assert _values("#", "of", "Files", "Submitted") is None
 
 
+def test_a_bare_year_is_a_label_not_a_count():
+    """"2022" alone: NCMEC prints four-digit counts with a comma, so this names a year."""
+    assert _values("2022") is None
+    with pytest.raises(ValueError):
+        _values("2022", "51")
+
+
+def test_years_are_read_from_cy_calendar_year_and_bare_year_labels_only():
+    assert years_in("CY 2022") == {2022} and years_in("CY2019 (1/1/19-12/31/19)") == {2019}
+    assert years_in("Calendar Year 2022") == {2022}
+    assert years_in("2022") == {2022} and years_in("2022 | Instances") == {2022}
+    assert years_in("Total Images/Videos") == set()
+    assert years_in("CY 2023-2024") == {2023, 2024}
+    for label in ("Jan-Jun 2023", "FY 2023", "Reports in 2023"):
+        with pytest.raises(ValueError, match="not printed as"):
+            years_in(label)
+
+
+def test_title_year_is_read_only_where_it_is_used():
+    """A title with a year-like number printed another way does not sink a table whose columns
+    name their years; where the title's year would be used, it is refused."""
+    [value] = _values("56")
+    entry = {"row_label": None, "column_label": "CY 2022", "printed": value}
+    assert year_of(entry, "Hashes Added Jan-Jun 2023", RULES[0], where="t.pdf, page 3") == 2022
+    with pytest.raises(ExtractionError, match="table's title.*Jan-Jun 2023"):
+        year_of({**entry, "column_label": "Hashes"}, "Hashes Added Jan-Jun 2023", RULES[0], where="t.pdf, page 3")
+
+
+def test_column_header_naming_two_measures_is_refused():
+    rule = next(r for r in parse_table_rules(
+        "table_id,pattern,default_measure,column_measures,one_per_year,editions,description\n"
+        "cvip,CVIP,files,Unique=>unique;Total=>total,false,2022-,x\n"))
+    with pytest.raises(ExtractionError, match="naming total, unique"):
+        measure_of(PrintedValue(None, "5", 5, None), "CY 2024 | Total Unique Images/Videos", rule, where="t.pdf")
+
+
+def test_stroked_path_borders_are_rules_and_filled_paths_count_by_their_box():
+    """A table drawn as one stroked path is a pdfplumber curve: its straight pieces are borders.
+    A thick filled path is a shaded background, no border."""
+    path = [("m", (100, 100)), ("l", (300, 100)), ("l", (300, 140)), ("l", (100, 140)), ("l", (100, 100)),
+            ("m", (200, 100)), ("l", (200, 140)), ("m", (100, 120)), ("l", (300, 120))]
+    stroked = {"stroke": True, "fill": False, "path": path, "x0": 100, "x1": 300, "top": 100, "bottom": 140}
+    shaded = {"stroke": False, "fill": True, "path": [], "x0": 100, "x1": 300, "top": 100, "bottom": 120}
+    [group] = group_rules(rules_from_shapes(shapes_from_curves([stroked, shaded])))
+    grid = build_grid(group, [], page=1, source="t.pdf")
+    assert [len(band) for band in grid.bands] == [2, 2]
+
+
 # --- synthetic: tables, rules file ----------------------------------------------------------------
 
 RULES = parse_table_rules(
-    "table_id,pattern,default_measure,column_measures,one_per_year,cell_labels,misprinted_cell_labels,description\n"
-    "hashes,^Hashes Added,hashes,,false,,,test\n"
-    "victims,^Victims in CY,victims,,true,,,test\n"
+    "table_id,pattern,default_measure,column_measures,one_per_year,cell_labels,misprinted_cell_labels,editions,"
+    "description\n"
+    "hashes,^Hashes Added,hashes,,false,,,2022-,test\n"
+    "victims,^Victims in CY,victims,,true,,,2022-,test\n"
     "le,^Recipients,reports,,false,Actionable=>actionable;Informational=>informational;Total=>total,"
-    "International=>informational,test\n"
+    "International=>informational,2022-,test\n"
 )
 
 
@@ -418,19 +501,45 @@ def test_misprinted_label_is_noted_and_unknown_label_refused():
 
 
 def test_ambiguous_rules_are_refused():
-    rules = parse_table_rules("table_id,pattern,default_measure,column_measures,one_per_year,description\n"
-                              "a,Hashes,hashes,,false,x\nb,Added,hashes,,false,x\n")
+    rules = parse_table_rules("table_id,pattern,default_measure,column_measures,one_per_year,editions,description\n"
+                              "a,Hashes,hashes,,false,2022-,x\nb,Added,hashes,,false,2022-,x\n")
     with pytest.raises(ExtractionError, match="found 2: a, b"):
         match_rule("Hashes Added", rules, where="t.pdf, page 1")
 
 
 def test_rules_file_rejects_bad_rows():
     with pytest.raises(ValueError, match="line 2"):
-        parse_table_rules("table_id,pattern,default_measure,column_measures,one_per_year,description\n"
-                          "ok,(unclosed,hashes,,false,x\n")
+        parse_table_rules("table_id,pattern,default_measure,column_measures,one_per_year,editions,description\n"
+                          "ok,(unclosed,hashes,,false,2022-,x\n")
     with pytest.raises(ValueError, match="appears twice"):
-        parse_table_rules("table_id,pattern,default_measure,column_measures,one_per_year,description\n"
-                          "a,x,hashes,,false,x\na,y,hashes,,false,x\n")
+        parse_table_rules("table_id,pattern,default_measure,column_measures,one_per_year,editions,description\n"
+                          "a,x,hashes,,false,2022-,x\na,y,hashes,,false,2022-,x\n")
+
+
+def test_rules_file_reads_and_rejects_editions_and_columns():
+    """`editions` (required): "2022-" open-ended or "2022-2023" closed; `columns`: a regular
+    expression every column label must fully match, empty for any label."""
+    header = "table_id,pattern,default_measure,column_measures,one_per_year,editions,columns,description\n"
+    [open_ended, closed] = parse_table_rules(header + "a,x,hashes,,false,2022-,CY \\d{4},x\n"
+                                             "b,y,hashes,,false,2022-2023,,x\n")
+    assert (open_ended.first_edition, open_ended.last_edition, open_ended.columns.pattern) == (2022, None, r"CY \d{4}")
+    assert open_ended.expected_in(2031) and not open_ended.expected_in(2021)
+    assert (closed.expected_in(2023), closed.expected_in(2024), closed.columns) == (True, False, None)
+    for editions in ("", "2022", "2023-2022", "22-"):
+        with pytest.raises(ValueError, match="line 2: expected editions"):
+            parse_table_rules(header + f"a,x,hashes,,false,{editions},,x\n")
+    with pytest.raises(ValueError, match="line 2: expected columns"):
+        parse_table_rules(header + "a,x,hashes,,false,2022-,(CY,x\n")
+
+
+def test_shipped_rules_file_names_editions_and_columns():
+    """Every table printed from the 2022 edition on; every rule but the identified victims'
+    (whose age-group columns all count victims) lists the column labels it knows."""
+    from pipeline.extract.ojjdp import load_table_rules
+
+    rules = load_table_rules()
+    assert all((r.first_edition, r.last_edition) == (2022, None) for r in rules)
+    assert [r.table_id for r in rules if r.columns is None] == ["cvip_identified_victims"]
 
 
 def test_rules_file_rejects_bad_cell_labels():
@@ -476,6 +585,58 @@ def test_table_continued_on_the_next_page_keeps_its_header():
     read = read_table(table, source="t.pdf")
     assert [(e["row_label"], e["column_label"], e["printed"].value, e["page"]) for e in read.entries] == [
         ("FBI", "CY 2021", 1, 5), ("FBI", "CY 2022", 2, 5), ("DHS", "CY 2021", 3, 6), ("DHS", "CY 2022", 4, 6)]
+
+
+def test_grid_with_text_above_it_does_not_continue_the_table_before():
+    """A caption paragraph above the first grid of a page makes it a table of its own."""
+    first = _table_grid(5, 600, [("FBI", "1", "2")])
+    second = replace(_table_grid(6, 72, [("DHS", "3", "4")], header=False), text_above="Reports by Agency")
+    assert continue_across_pages([first, second]) == [[first], [second]]
+
+
+def test_grid_repeating_the_header_without_its_title_does_not_continue():
+    """Word repeats header rows from a table's first row only: a repeat of the year header
+    without the title band belongs to another table; with the title band it continues."""
+    first = _titled(_table_grid(5, 600, [("FBI", "1", "2")]))
+    untitled = _table_grid(6, 72, [("DHS", "3", "4")])
+    assert continue_across_pages([first, untitled]) == [[first], [untitled]]
+    repeated = _titled(_table_grid(6, 92, [("DHS", "3", "4")]))
+    assert continue_across_pages([first, repeated]) == [[first, repeated]]
+
+
+def _titled(grid: Grid) -> Grid:
+    """The grid with a title band (one cell across the table) on top."""
+    cell = Cell(grid.x0, grid.top - 20, grid.x1, grid.top, 0, 0,
+                (SizedWord("Hashes", grid.x0 + 5, grid.x0 + 40, grid.top - 15, grid.top - 5, 10.0),))
+    return replace(grid, top=grid.top - 20, bands=((cell,),) + grid.bands)
+
+
+def test_continuation_starting_with_the_tail_of_a_broken_row_is_refused():
+    first = _table_grid(5, 600, [("Internet Crimes", "1", "2")])
+    second = _table_grid(6, 72, [("(ICACs) Units", None, None), ("DHS", "3", "4")], header=False)
+    with pytest.raises(ExtractionError, match=r"t\.pdf, page 6: .*continued from page 5.*'\(ICACs\) Units'"):
+        continue_across_pages([first, second], source="t.pdf")
+
+
+def test_running_header_is_furniture_and_a_caption_is_not():
+    """Lines repeated at the same height on another page, digits aside, are page furniture."""
+    def words(page_text_lines):
+        return group_lines([_word(text, 72, top) for text, top in page_text_lines])
+
+    first = _table_grid(5, 600, [("FBI", "1", "2")])
+    second = _table_grid(6, 100, [("DHS", "3", "4")], header=False)
+    lines = {5: words([("Report page 5", 40)]), 6: words([("Report page 6", 40), ("Reports by Agency", 80)])}
+    [_, continued] = text_above_first_grids([first, second], {5: lines[5], 6: lines[6][:1]})
+    assert continued.text_above == ""
+    [_, captioned] = text_above_first_grids([first, second], lines)
+    assert captioned.text_above == "Reports by Agency"
+
+
+def test_row_label_with_no_numbers_is_refused():
+    """A label-only band (one half of a row broken across pages) is refused, not dropped."""
+    grid = _table_grid(5, 80, [("FBI", "1", "2"), ("Local Law", None, None)])
+    with pytest.raises(ExtractionError, match="page 5.*row 'Local Law', found none beside its label"):
+        read_table([grid], source="t.pdf")
 
 
 def test_text_among_the_numbers_is_refused():

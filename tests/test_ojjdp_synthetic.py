@@ -28,21 +28,25 @@ VICTIMS = "Identified Victims Added to NCMEC's CVIP Database of Victims Separate
 SUBMISSIONS = "Image/Video Reviews Submitted by Law Enforcement Agencies"
 
 
+MARKER = r"\^[\d,*]+"  # "^9", "^3,4", "^*" in a cell text: a raised footnote marker
+
+
 class Page:
     """One letter page of a synthetic edition; `table` draws a Word-like ruled table on it."""
 
-    def __init__(self, pdf: FPDF):
+    def __init__(self, pdf: FPDF, note_size: float = NOTE):
         self.pdf = pdf
+        self.note_size = note_size  # the size raised footnote markers are printed at
         pdf.add_page()
 
     def text(self, x: float, y: float, text: str) -> None:
-        """Text at baseline y; "^9" after a word prints 9 as a raised footnote marker."""
+        """Text at baseline y; "^9" (or "^3,4") after a word prints it as a raised footnote marker."""
         pdf = self.pdf
-        for piece in re.split(r"(\^\d+)", text):
+        for piece in re.split(f"({MARKER})", text):
             if not piece:
                 continue
             if piece.startswith("^"):
-                pdf.set_font_size(NOTE)
+                pdf.set_font_size(self.note_size)
                 pdf.text(x, y - 4, piece[1:])
             else:
                 pdf.set_font_size(BODY)
@@ -57,7 +61,7 @@ class Page:
             line = ""
             for word in paragraph.split(" "):
                 candidate = f"{line} {word}" if line else word
-                if line and self.pdf.get_string_width(re.sub(r"\^\d+", "", candidate)) > width:
+                if line and self.pdf.get_string_width(re.sub(MARKER, "", candidate)) > width:
                     lines.append(line)
                     line = word
                 else:
@@ -66,9 +70,11 @@ class Page:
         return lines
 
     def table(self, x: float, y: float, widths: list[float], rows: list[list], *,
-              merges: tuple[tuple[int, int, int, int], ...] = (), header_rows: int = 1) -> float:
+              merges: tuple[tuple[int, int, int, int], ...] = (), header_rows: int = 1,
+              one_path: bool = False) -> float:
         """Rows of cell texts ("\\n" between lines; None under a merge); `merges` are
-        (row, col, rowspan, colspan). Returns the y below the table."""
+        (row, col, rowspan, colspan). With `one_path` every border is one stroked path (which
+        pdfplumber reports as a curve) instead of Word's rectangles. Returns the y below the table."""
         pdf = self.pdf
         lines = [[self._wrap(cell or "", widths[c] - 8) for c, cell in enumerate(row)] for row in rows]
         heights = [max(len(c) for c in row) * 13.5 + 5 for row in lines]
@@ -95,10 +101,12 @@ class Page:
             for i, line in enumerate(text_lines):
                 if not line:
                     continue
-                plain = re.sub(r"\^\d+", "", line)
+                plain = re.sub(MARKER, "", line)
                 numeric = re.fullmatch(r"[\d,.%\-: A-Za-z]*\d[\d,.%]*", plain) and r >= header_rows
-                tx = x1 - 4 - self.pdf.get_string_width(plain) if numeric else x0 + 4
+                tx = x1 - 4 - self._printed_width(line) if numeric else x0 + 4
                 self.text(tx, top + 13 + 13.5 * i, line)
+            if one_path:
+                continue
             half = BORDER / 2
             for (a, b) in ((x0, top), (x1, top), (x0, bottom), (x1, bottom)):  # corner squares
                 pdf.rect(a - half, b - half, BORDER, BORDER, style="F")
@@ -106,15 +114,59 @@ class Page:
             pdf.rect(x0 + half, bottom - half, x1 - x0 - BORDER, BORDER, style="F")
             pdf.rect(x0 - half, top + half, BORDER, bottom - top - BORDER, style="F")
             pdf.rect(x1 - half, top + half, BORDER, bottom - top - BORDER, style="F")
+        if one_path:
+            self._borders_as_one_path(boxes, xs, ys)
         return ys[-1]
 
+    def _printed_width(self, line: str) -> float:
+        """The width of a line as `text` prints it, markers at their size (right-aligned
+        numbers end at the cell's padding, marker included, as in Word)."""
+        width = 0.0
+        for piece in re.split(f"({MARKER})", line):
+            if piece.startswith("^"):
+                self.pdf.set_font_size(self.note_size)
+                width += self.pdf.get_string_width(piece[1:])
+                self.pdf.set_font_size(BODY)
+            else:
+                width += self.pdf.get_string_width(piece)
+        return width
 
-def edition(tmp_path, *pages, name="OJJDP-CY-2024.pdf"):
+    def _borders_as_one_path(self, boxes, xs, ys) -> None:
+        """Every cell side as one polyline, walking each border piece there and back (so the
+        path only ever runs along borders)."""
+        edges: set[frozenset] = set()
+        for _, _, x0, top, x1, bottom in boxes:
+            i0, i1, j0, j1 = xs.index(x0), xs.index(x1), ys.index(top), ys.index(bottom)
+            for i in range(i0, i1):
+                edges |= {frozenset({(i, j0), (i + 1, j0)}), frozenset({(i, j1), (i + 1, j1)})}
+            for j in range(j0, j1):
+                edges |= {frozenset({(i0, j), (i0, j + 1)}), frozenset({(i1, j), (i1, j + 1)})}
+        neighbours: dict[tuple, set] = {}
+        for edge in edges:
+            a, b = tuple(edge)
+            neighbours.setdefault(a, set()).add(b)
+            neighbours.setdefault(b, set()).add(a)
+        route, walked = [(0, 0)], set()
+
+        def walk(node):
+            for other in sorted(neighbours[node]):
+                if frozenset({node, other}) not in walked:
+                    walked.add(frozenset({node, other}))
+                    route.append(other)
+                    walk(other)
+                    route.append(node)
+
+        walk((0, 0))
+        self.pdf.set_line_width(BORDER)
+        self.pdf.polyline([(xs[i], ys[j]) for i, j in route], style="D")
+
+
+def edition(tmp_path, *pages, name="OJJDP-CY-2024.pdf", note_size=NOTE):
     """A PDF with one page per drawing function (each takes a `Page`)."""
     pdf = FPDF(unit="pt", format="letter")
     pdf.set_font("helvetica", "", BODY)
     for draw in pages:
-        draw(Page(pdf))
+        draw(Page(pdf, note_size))
     path = tmp_path / name
     pdf.output(str(path))
     return path
@@ -337,12 +389,20 @@ def test_continuation_with_different_columns_is_refused(tmp_path):
     refused(path, "page 2", "no header above 'International Law Enforcement | 56,689 | 76,683'")
 
 
-def test_year_header_without_cy(tmp_path):
-    """Bare "2024" headers read as numbers, so the header band looks like data: refused (no
-    year for the numbers below), never published as a row of counts 2,022 / 2,023 / 2,024."""
-    header = ["", "2022", "2023", "2024"]
-    path = edition(tmp_path, lambda p: feedback_table(p, 100, FEEDBACK_ROWS, header))
-    refused(path, "page 1", "found '2022'")
+def test_bare_year_headers_name_their_years(tmp_path):
+    """Bare "2022" headers used to read as numbers, so the header band looked like data. A
+    label that is just a year names that year (NCMEC prints counts of four digits with a
+    thousands comma), in an unrecognised table and in one whose rule lists year columns."""
+    header = ["Widgets Counted", "2022", "2023", "2024"]
+    path = edition(tmp_path, lambda p: p.table(72, 100, WIDE, [header, ["Blue", "1", "2", "3"]]), name="bare.pdf")
+    result = extract_ojjdp(path, edition=2024)
+    assert [(c["table_id"], c["column_label"], c["year"], c["measure"], c["value"]) for c in result.cells] == [
+        ("unknown_p1_1", "2022", 2022, "count", 1), ("unknown_p1_1", "2023", 2023, "count", 2),
+        ("unknown_p1_1", "2024", 2024, "count", 3)]
+    path = edition(tmp_path, lambda p: feedback_table(p, 100, FEEDBACK_ROWS, ["", "2022", "2023", "2024"]))
+    cells = extract_ojjdp(path, edition=2024).cells
+    assert {(c["column_label"], c["year"]) for c in cells} == {("2022", 2022), ("2023", 2023), ("2024", 2024)}
+    assert {c["table_id"] for c in cells} == {"le_feedback_instances"}
 
 
 def test_number_in_the_label_column_of_a_table_with_row_labels(tmp_path):
@@ -355,24 +415,51 @@ def test_number_in_the_label_column_of_a_table_with_row_labels(tmp_path):
     refused(path, "page 1")
 
 
-def test_table_split_with_only_the_column_header_repeated(tmp_path):
-    """Only the year row marked to repeat: the continuation prints the column header without
-    the title; it must continue the table, not become an unknown table of its own."""
+def test_grid_repeating_only_the_column_header_is_another_table(tmp_path):
+    """Word repeats header rows only from a table's first row, so a continuation repeats the
+    title band too. A grid at the top of the next page with the same columns and year header but
+    no title is another table (its caption, if any, a paragraph): it used to be glued onto the
+    table above, its numbers published as that table's measure."""
     first, second = FEEDBACK_ROWS[:2], FEEDBACK_ROWS[2:]
     path = edition(tmp_path, lambda p: feedback_table(p, 640, first),
                    lambda p: feedback_table(p, 72, second, title=False))
     result = extract_ojjdp(path, edition=2024)
-    assert [t["table_id"] for t in result.tables] == ["le_feedback_instances"]
-    assert cells_of(result, "le_feedback_instances") == \
-        expected_feedback(first, page=1) + expected_feedback(second, page=2)
+    assert [t["table_id"] for t in result.tables] == ["le_feedback_instances", "unknown_p2_1"]
+    assert {(c["table_id"], c["measure"]) for c in result.cells if c["page"] == 2} == {("unknown_p2_1", "count")}
 
 
-def test_split_table_continued_below_prose(tmp_path):
-    """The repeated title and header lower on the next page, a line of prose above it: the first
-    table on that page with the same title, header and columns is the same table."""
+def test_grid_below_prose_on_the_next_page_is_not_a_continuation(tmp_path):
+    """A table continued by Word starts the next page's body; a grid with prose printed above it
+    is a table of its own. The repeated title makes it a second copy of the table: refused."""
     first, second = FEEDBACK_ROWS[:2], FEEDBACK_ROWS[2:]
     path = edition(tmp_path, lambda p: feedback_table(p, 640, first),
                    lambda p: (p.text(72, 80, "Prose between the two halves."), feedback_table(p, 120, second)))
+    refused(path, "page 2", "expected one table matching le_feedback_instances, found another one")
+
+
+def test_next_page_table_with_a_caption_paragraph_is_not_a_continuation(tmp_path):
+    """A different table at the top of the next page, its caption printed as a paragraph just
+    above a grid with the same columns and year header, used to be read as the rest of the
+    feedback table ("instances"). With text above it, it is a table of its own."""
+    other = [["Tribal Law Enforcement", "12", "15", "19"], ["Military Law Enforcement", "301", "322", "350"]]
+    path = edition(tmp_path, lambda p: feedback_table(p, 560, FEEDBACK_ROWS),
+                   lambda p: (p.text(72, 80, "Reports Referred to Tribal and Military Law Enforcement"),
+                              p.table(72, 92, WIDE, [[""] + YEARS] + other)))
+    result = extract_ojjdp(path, edition=2024)
+    assert cells_of(result, "le_feedback_instances") == expected_feedback(FEEDBACK_ROWS)
+    assert {(c["table_id"], c["measure"]) for c in result.cells if c["page"] == 2} == {("unknown_p2_1", "count")}
+
+
+def test_running_header_above_a_continuation_is_page_furniture(tmp_path):
+    """A running header printed at the same height on every page ("Page 1", "Page 2") is page
+    furniture, not a caption: the table at the top of the next page still continues."""
+    first, second = FEEDBACK_ROWS[:3], FEEDBACK_ROWS[3:]
+
+    def running_header(page, number):
+        page.text(72, 40, f"OJJDP-NCMEC Transparency Report, page {number}")
+
+    path = edition(tmp_path, lambda p: (running_header(p, 1), feedback_table(p, 620, first)),
+                   lambda p: (running_header(p, 2), p.table(72, 72, WIDE, second, header_rows=0)))
     result = extract_ojjdp(path, edition=2024)
     assert cells_of(result, "le_feedback_instances") == \
         expected_feedback(first, page=1) + expected_feedback(second, page=2)
@@ -388,14 +475,14 @@ def test_second_copy_of_a_table_later_in_the_edition_is_refused(tmp_path):
 
 def test_column_header_naming_two_measures(tmp_path):
     """A CVIP header "Total Unique Images/Videos" matches both the Unique and the Total column
-    rules: which measure it counts cannot be told (the first rule listed used to win)."""
+    rules: which measure it counts cannot be told (the first rule listed used to win). It is
+    no label the rule's `columns` knows either, which refuses it first."""
     rows = [["Images and Videos Reviewed by CVIP Series Categories", "CY 2024", None],
             [None, "Total Images/Videos", "Total Unique Images/Videos"],
             ["Images/videos in identified series", "4,166,072", "1,590,435"]]
     path = edition(tmp_path, lambda p: p.table(72, 100, [200, 130, 130], rows,
                                                merges=((0, 0, 2, 1), (0, 1, 1, 2)), header_rows=2))
-    refused(path, "page 1", "cvip_files_by_series_category", "'CY 2024 | Total Unique Images/Videos'",
-            "naming total, unique")
+    refused(path, "page 1", "cvip_files_by_series_category", "'CY 2024 | Total Unique Images/Videos'")
 
 
 def test_per_year_table_with_another_year_in_a_column(tmp_path):
@@ -425,3 +512,177 @@ def test_second_unlabelled_row_in_a_table_without_row_labels(tmp_path):
     path = edition(tmp_path, lambda p: p.table(72, 100, [150, 150, 150], rows, merges=((0, 0, 1, 3),),
                                                header_rows=2))
     refused(path, "page 1", "ncmec_md5_exploitative", "found 6 numbers sharing one", "237,404")
+
+
+# --- the reviewer's silent-wrong cases: each now read exactly or refused -----------------------------
+
+def test_two_footnote_markers_after_a_count_are_not_joined_into_it(tmp_path):
+    """Two raised markers "3,4" after "27" were not all digits, so they stayed in the cell and
+    joined the count as a number broken across lines: 3,427 published for a printed 27."""
+    rows = [["Local Law Enforcement", "27^3,4", "51", "30"], FEEDBACK_ROWS[2]]
+    result = extract_ojjdp(edition(tmp_path, lambda p: feedback_table(p, 100, rows)), edition=2024)
+    [cell] = [c for c in result.cells if c["row_label"] == "Local Law Enforcement" and c["year"] == 2022]
+    assert (cell["value"], cell["value_text"], cell["footnote"]) == (27, "27", "3,4")
+
+
+def test_raised_marker_at_nine_points_is_not_glued_onto_the_label(tmp_path):
+    """A 9 pt marker beside 11.04 pt text (0.82 of it) is not under 0.8 of the text size, so it
+    was read as text and, being raised, came first: row '3 Local Law Enforcement'. Raised above
+    the baseline of the word beside it, it is a marker."""
+    rows = [["Local Law Enforcement^3", "51", "27", "30"]]
+    result = extract_ojjdp(edition(tmp_path, lambda p: feedback_table(p, 100, rows), note_size=9.0), edition=2024)
+    assert {(c["row_label"], c["footnote"]) for c in result.cells} == {("Local Law Enforcement", "3")}
+
+
+def test_star_marker_at_the_text_size_goes_to_the_footnote(tmp_path):
+    """"CY 2024*" and "51*" printed at the text size: the star is a footnote marker (a count
+    "51*" used to be refused and a header kept it in the column label)."""
+    rows = [["Local Law Enforcement", "51*", "27", "30"]]
+    header = ["", "CY 2022", "CY 2023", "CY 2024*"]
+    result = extract_ojjdp(edition(tmp_path, lambda p: feedback_table(p, 100, rows, header)), edition=2024)
+    assert [(c["column_label"], c["year"], c["value"], c["footnote"]) for c in result.cells] == [
+        ("CY 2022", 2022, 51, "*"), ("CY 2023", 2023, 27, None), ("CY 2024", 2024, 30, "*")]
+
+
+def test_calendar_year_column_labels_name_their_years(tmp_path):
+    """"Calendar Year 2022" named no year (only "CY yyyy" did), so every column took the year of
+    a title naming one: CY 2022 and CY 2023 numbers published as CY 2024."""
+    title = "Widgets Counted through CY 2024"
+    rows = [[title, None, None], ["Calendar Year 2022", "Calendar Year 2023", "Calendar Year 2024"],
+            ["6,692", "7,000", "8,000"]]
+    path = edition(tmp_path, lambda p: p.table(72, 100, [156, 156, 156], rows, merges=((0, 0, 1, 3),),
+                                               header_rows=2))
+    result = extract_ojjdp(path, edition=2024)
+    assert [(c["column_label"], c["year"]) for c in result.cells] == [
+        ("Calendar Year 2022", 2022), ("Calendar Year 2023", 2023), ("Calendar Year 2024", 2024)]
+
+
+def test_half_year_column_label_is_refused_not_given_the_title_year(tmp_path):
+    """"Jan-Jun 2023" is no calendar year: it used to take the title's CY 2024."""
+    title = "Widgets Counted through CY 2024"
+    rows = [[title, None, None], ["Jan-Jun 2023", "Jul-Dec 2023", "Jan-Jun 2024"], ["6,692", "7,000", "8,000"]]
+    path = edition(tmp_path, lambda p: p.table(72, 100, [156, 156, 156], rows, merges=((0, 0, 1, 3),),
+                                               header_rows=2))
+    refused(path, "page 1", "'Jan-Jun 2023'", "6,692", "column header")
+
+
+def test_calendar_year_columns_of_a_year_only_table_name_their_years(tmp_path):
+    """The reviewer's case in a recognised table: "Calendar Year 2022" columns under a title
+    naming CY 2024 gave every number the title's year; each column names its own."""
+    title = "New Series of Unidentified Child Victims Added to NCMEC's CVIP Database of Victims through CY 2024"
+    rows = [[title, None, None], ["Calendar Year 2022", "Calendar Year 2023", "Calendar Year 2024"],
+            ["6,692", "7,000", "8,000"]]
+    path = edition(tmp_path, lambda p: p.table(72, 100, [156, 156, 156], rows, merges=((0, 0, 1, 3),),
+                                               header_rows=2))
+    cells = extract_ojjdp(path, edition=2024).cells
+    assert [(c["table_id"], c["year"], c["value"]) for c in cells] == [
+        ("cvip_new_unidentified_series", 2022, 6692), ("cvip_new_unidentified_series", 2023, 7000),
+        ("cvip_new_unidentified_series", 2024, 8000)]
+
+
+def test_row_broken_across_pages_with_its_numbers_on_the_next_page_is_refused(tmp_path):
+    """Page 1 ends with the label-only half of a broken row ("Local Law"), page 2 starts with
+    "Enforcement 51 27 30": the numbers were published under row 'Enforcement' and "Local Law"
+    dropped. A row label with no number beside it is refused."""
+    path = edition(tmp_path, lambda p: feedback_table(p, 600, [FEEDBACK_ROWS[0], ["Local Law", "", "", ""]]),
+                   lambda p: p.table(72, 72, WIDE, [["Enforcement", "51", "27", "30"]] + FEEDBACK_ROWS[2:],
+                                     header_rows=0))
+    refused(path, "page 1", "'Local Law'", "found none beside its label")
+
+
+def test_row_broken_across_pages_with_its_label_tail_on_the_next_page_is_refused(tmp_path):
+    """Page 1 ends with "Internet Crimes Against Children" and its numbers, page 2 starts with
+    "(ICACs) Units" and empty cells: the tail was taken for a header and page 2 became an
+    unknown table. A continuation whose first band has text only in the row-label column is
+    refused."""
+    path = edition(tmp_path,
+                   lambda p: feedback_table(p, 620, [["Internet Crimes Against Children", "204,517", "312,343",
+                                                      "350,001"]]),
+                   lambda p: p.table(72, 72, WIDE, [["(ICACs) Units", "", "", ""]] + FEEDBACK_ROWS[1:],
+                                     header_rows=0))
+    refused(path, "page 2", "continued from page 1", "'(ICACs) Units'", "row broken across the page break")
+
+
+def test_recognised_table_with_no_readable_number_band_is_refused(tmp_path):
+    """Every count printed "0.2 million": no band reads as numbers, so the whole table was taken
+    for header and published with n_cells 0 and no error."""
+    rows = [[r[0], "0.2 million", "0.3 million", "0.4 million"] for r in FEEDBACK_ROWS]
+    path = edition(tmp_path, lambda p: feedback_table(p, 100, rows))
+    refused(path, "page 1", "le_feedback_instances", "'0.2'", "header")
+
+
+def test_table_with_only_an_outer_frame_and_row_rules_is_refused(tmp_path):
+    """No inner vertical borders: each row is one cell across the table ("Local Law
+    Enforcement 51 27 30"), which is text, so the table was read as all header, 0 numbers."""
+    def frame(page):
+        body = [FEEDBACK, "CY 2022   CY 2023   CY 2024"] + [" ".join(r).replace("\n", " ") for r in FEEDBACK_ROWS]
+        return page.table(72, 100, [468], [[line] for line in body], header_rows=2)
+
+    refused(edition(tmp_path, frame), "page 1", "le_feedback_instances", "'204,517'")
+
+
+def test_unreadable_first_data_row_is_not_taken_for_header(tmp_path):
+    """Only the first data row unreadable ("0.3 million"): it became part of the header, its
+    numbers column labels ('CY 2022 | 0.3 million') and the row vanished."""
+    rows = [["Total Instances", "0.3 million", "0.4 million", "0.5 million"]] + FEEDBACK_ROWS[1:]
+    refused(edition(tmp_path, lambda p: feedback_table(p, 100, rows)), "page 1", "'0.3'", "'0.3 million'")
+
+
+def test_bordered_text_box_with_numbers_in_prose_is_kept_as_an_unknown_table(tmp_path):
+    """A framed note whose prose holds numbers is no table of counts: it has no number band,
+    so its numbers are not refused as a header's (that would sink the edition)."""
+    note = [["Note: in 2024, 51 agencies gave feedback on 1,200 reports."], ["See page 12 for details."]]
+    result = extract_ojjdp(edition(tmp_path, lambda p: p.table(72, 100, [400], note, header_rows=0)), edition=2024)
+    assert [(t["table_id"], t["n_cells"], t["recognised"]) for t in result.tables] == [("unknown_p1_1", 0, False)]
+    assert result.cells == []
+
+
+def test_borders_drawn_as_one_path_are_read(tmp_path):
+    """Borders stroked as one path come out of pdfplumber as a curve, not rects or lines; the
+    table used to be invisible. Its straight pieces are borders."""
+    path = edition(tmp_path, lambda p: p.table(72, 100, WIDE, [[FEEDBACK, None, None, None], [""] + YEARS]
+                                               + FEEDBACK_ROWS, merges=((0, 0, 1, 4),), header_rows=2,
+                                               one_path=True))
+    result = extract_ojjdp(path, edition=2024)
+    assert cells_of(result, "le_feedback_instances") == expected_feedback(FEEDBACK_ROWS)
+
+
+def test_table_drawn_without_borders_fails_the_expected_tables_check(tmp_path):
+    """A table with no borders (or horizontal rules only) is invisible to the grid finder and
+    was silently missing. The expected-tables check fails the edition, naming the page whose
+    text carries the table's caption."""
+    from pipeline.validate import blocking_failures
+    from pipeline.validate.ojjdp import check_tables_expected
+
+    def unruled(page):
+        for i, row in enumerate([[FEEDBACK], ["", *YEARS]] + FEEDBACK_ROWS):
+            for j, text in enumerate(row):
+                page.text(76 + 120 * j, 100 + 18 * i, text.replace("\n", " ")[:40] if j == 0 else text)
+
+    submitter = [["CyberTipline Reports Submitted by Members of the Public and ESPs"] + YEARS,
+                 ["Total CyberTipline Reports", "3", "5", "7"]]
+    path = edition(tmp_path, lambda p: p.table(72, 100, WIDE, submitter), unruled)
+    result = extract_ojjdp(path, edition=2024, with_page_texts=True)
+    assert [t["table_id"] for t in result.tables] == ["reports_by_submitter"]
+    failures = {r.check: r for r in blocking_failures(
+        check_tables_expected(result.cells, edition=2024, source_file=path.name, page_texts=result.page_texts))}
+    missing = failures["ojjdp_table_found:le_feedback_instances"]
+    assert missing.page == 2
+    for fragment in ("le_feedback_instances", "CY 2024 edition", "editions 2022-", "page 2",
+                     "no ruled table was read", "close the rule's editions range"):
+        assert fragment in missing.message, fragment
+    assert "ojjdp_table_found:reports_by_submitter" not in failures
+
+
+def test_subcolumn_counting_another_quantity_is_refused(tmp_path):
+    """Each year split into "Instances" | "Reports Receiving Feedback" under a rule with one
+    measure: both sub-columns were published as instances. The rule's columns ("CY yyyy")
+    refuse a label it does not know."""
+    header = [["", "CY 2023", None, "CY 2024", None],
+              ["", "Instances", "Reports Receiving Feedback", "Instances", "Reports Receiving Feedback"]]
+    rows = [["Local Law Enforcement", "27", "20", "30", "22"]]
+    path = edition(tmp_path, lambda p: p.table(72, 100, [160, 95, 95, 95, 95],
+                                               [[FEEDBACK, None, None, None, None]] + header + rows,
+                                               merges=((0, 0, 1, 5), (1, 1, 1, 2), (1, 3, 1, 2), (1, 0, 2, 1)),
+                                               header_rows=3))
+    refused(path, "page 1", "le_feedback_instances", "'CY 2023 | Instances'", r"(?:CY ?|Calendar Year )?\d{4}")

@@ -3,42 +3,58 @@
 Each edition prints about twenty small tables (three calendar years side by side) wherever the
 prose leaves room, so nothing here depends on page numbers or coordinates. A table is found from
 what Word draws: every cell border is a thin filled rectangle, so the borders that touch each
-other form one table's grid. The grid gives the cells, including merged ones (a missing border
-between two grid cells merges them); pdfplumber words are placed into the cell holding their
-letters (`_ink_middle`).
+other form one table's grid (a border drawn as one stroked path, which pdfplumber reports as a
+curve, counts by its straight pieces). The grid gives the cells, including merged ones (a
+missing border between two grid cells merges them); pdfplumber words are placed into the cell
+holding their letters (`_ink_middle`).
 `extract_tables()` defaults are not used: they split multi-line headers, wrapped labels and
-numbers broken across lines in narrow cells.
+numbers broken across lines in narrow cells. A table drawn without borders is not seen at all:
+`pipeline.validate.ojjdp.check_tables_expected` fails the edition when a table the rules file
+expects is missing.
 
 How a table is read:
 1. bands (grid rows) before the first band holding a number are the header; a first band that
    is one cell across the whole table is the title. A grid with no header is the rest of the
-   table on the previous page when it is the first on its page and drawn with the same columns;
-   so is one that repeats that table's header (with or without its title); otherwise it is
-   refused, since nothing names its columns;
+   table on the previous page when it is the first on its page, has no text printed above it
+   (a caption paragraph there starts a new table; text repeated at the same height on other
+   pages is page furniture and does not count) and is drawn with the same columns; so is one
+   that repeats that table's whole header, title included (Word repeats header rows only from
+   a table's first row). Otherwise a grid without header is refused, since nothing names its
+   columns; so is such a continuation starting with a band holding text only in the row-label
+   column (a row broken across the page break: which half the numbers belong to is a guess);
 2. in the data bands the first cell is the row label when it holds text (tables such as the
    hash-sharing counts have no row labels); a number must lie under one column and on one row
-   (a merged cell across two years or two rows is refused);
+   (a merged cell across two years or two rows is refused); a row label with no number beside
+   it is refused (the other half of a row broken across pages, or numbers the reader cannot
+   see);
 3. a data cell holds one count, optionally a percent under it ("887,252" / "4.1%"), or several
    labelled counts ("Actionable: 491,655 Informational: 400,715 Total: 892,370", the labels are
    the rule's `cell_labels`); pieces of one
    number broken across lines ("24,768,90" / "3") are joined only when the pieces alone are not
    well-formed counts and the joined text is one (`pipeline.layout.join_count_pieces`);
-4. footnote markers are the digits printed smaller than the text they follow ("Unknown
-   Location" + superscript "3", "CY 2022" + superscript "9"); they are split off into `footnote`.
-   A marker printed at the text size runs into the year ("CY 20229") and is refused;
+4. footnote markers are split off into `footnote`: digits, commas and the symbols * † ‡ §
+   printed smaller than the text they follow ("Unknown Location" + superscript "3", "27" +
+   superscript "3,4"; not "1,234", a count), at under 0.8 of the cell's text size or, at 0.8-0.9
+   of it, raised above the baseline of the word beside them; and * † ‡ printed at the text size
+   at the end of a word ("CY 2024*", "51*"). A digit marker printed at the text size runs into
+   the year ("CY 20229") and is refused;
 5. the table id comes from the one rule in `pipeline/data/ojjdp_tables.csv` whose pattern
    matches the table's header text (title, row-label header, column headers); a table no rule
    matches is kept as `unknown_p{page}_{n}` (n counts tables down the page); two rules matching
-   one table, or one rule matching two tables, is an error.
+   one table, or one rule matching two tables, is an error. Every column label of a recognised
+   table must fully match the rule's `columns` pattern (a sub-column a new edition adds may
+   count something else than the rule's measure).
 
 Anything the reader cannot place (text among the numbers, two counts in one cell, an unknown
-in-cell label, a rule matching two tables, a number with no year or two) raises
-`ExtractionError`: never a guessed number. Quirks it does correct (a misprinted in-cell label,
-only where the cell then adds up) are listed in `OjjdpExtraction.notes`.
+in-cell label, a rule matching two tables, a number with no year or two, a recognised table with
+no number the reader accepts, a number-like word in a header) raises `ExtractionError`: never a
+guessed number. Quirks it does correct (a misprinted in-cell label, only where the cell then adds
+up) are listed in `OjjdpExtraction.notes`.
 
 All wording that may change between editions (table titles, column headers naming a measure,
-in-cell labels and their misprints) lives in the rules file, not here; years come from the
-printed "CY yyyy" labels, never from the edition's own year.
+in-cell labels and their misprints, the column labels each table may print, the editions each
+table is printed in) lives in the rules file, not here; years come from the printed labels,
+never from the edition's own year.
 
 Cell vocabulary, one dict per printed number (keys exactly as in `CELL_KEYS`):
   row_label, column_label  as printed, lines joined, whitespace normalised; a column under a
@@ -46,11 +62,13 @@ Cell vocabulary, one dict per printed number (keys exactly as in `CELL_KEYS`):
            Images/Videos"); None where the table has no row labels.
   footnote the footnote markers split off the row and column labels and the number ("3", "9"),
            comma-joined.
-  year     the calendar year the number describes: from "CY yyyy" in the column header, else in
-           the row label (Appendix A), else in the table title (identified victims, one table
-           per year; there a column naming another year is refused). A label naming two years
-           ("CY 2023-2024") or column and row naming different ones is refused; so is a number
-           of a recognised table with no year at all.
+  year     the calendar year the number describes: from the column header, else the row label
+           (Appendix A), else the table title (identified victims, one table per year; there a
+           column naming another year is refused). A label names a year as "CY yyyy",
+           "Calendar Year yyyy" or as a bare year (a label, or a level of a spanning header,
+           that is just "2022"); a label holding a year-like number any other way ("Jan-Jun
+           2023") is refused, as is one naming two years ("CY 2023-2024") or column and row
+           naming different ones; so is a number of a recognised table with no year at all.
   measure  what the number counts. Units (the table's `default_measure` in the rules file):
            reports, files, esps (newly registered ESPs), instances (feedback instances), hashes,
            signatures (PhotoDNA signatures), victims, series, reviews, count (tables no rule
@@ -74,7 +92,7 @@ from importlib import resources
 from pathlib import Path
 
 from pipeline.extract import ExtractionError
-from pipeline.layout import NO_NUMBER, TextLine, Word, group_lines, join_count_pieces, parse_count
+from pipeline.layout import NO_NUMBER, TextLine, Word, group_lines, join_count_pieces, parse_count, path_pieces
 
 CELL_KEYS = ("edition", "table_id", "row_label", "footnote", "column_label", "year", "measure",
              "value", "percent", "value_text", "page")
@@ -86,6 +104,10 @@ MAX_RULE_THICKNESS = 2.0
 TOUCH_TOLERANCE = 2.0
 # Superscript footnote markers are printed at 6.48 pt beside 11.04 pt text (both editions).
 FOOTNOTE_SIZE_RATIO = 0.8
+# A marker only a little smaller than the text (9 pt beside 11 pt) is one only when it is also
+# raised: by more than this share of the text size above the baseline of the word beside it.
+RAISED_FOOTNOTE_SIZE_RATIO = 0.9
+RAISED_BY = 0.15
 # A page whose content stream draws fewer rectangles and line segments than this cannot hold a
 # ruled table (two rows by two columns already need 3 + 3 borders). Such a page is not parsed:
 # nearly all of the extraction time is pdfminer interpreting pages.
@@ -94,13 +116,26 @@ MIN_SHAPES_FOR_A_TABLE = 6
 COUNT = re.compile(r"^\d{1,3}(,\d{3})*$")
 PERCENT = re.compile(r"^(\d+(?:\.\d+)?)%$")
 NUMBERISH = re.compile(r"^[\d,.%]+$")
-# A calendar year as the editions print it: "CY 2022" (headers, titles), "CY2022" (Appendix A).
-CY_YEAR = re.compile(r"\bCY ?((?:19|20)\d\d)\b")
+# A calendar year as the editions print it: "CY 2022" (headers, titles), "CY2022" (Appendix A);
+# a later edition may spell it out ("Calendar Year 2022").
+CY_YEAR = re.compile(r"\b(?:CY ?|Calendar Year )((?:19|20)\d\d)\b", re.IGNORECASE)
+# A label (or one level of a spanning header) that is just a year: "2022".
+BARE_YEAR = re.compile(r"(?:19|20)\d\d")
 # Any year-like number: "CY 2023-2024" names 2024 too, though only 2023 follows "CY".
 YEAR_LIKE = re.compile(r"(?<![\d,.])((?:19|20)\d\d)(?![\d,.%])")
 # "CY 20229": a footnote digit printed at the text size runs into the year (2023 ed. p.15 prints
 # it superscript, which is split off; a later edition may not).
-GLUED_YEAR = re.compile(r"\bCY ?\d{4}(?=[^\W_])")
+GLUED_YEAR = re.compile(r"\b(?:CY ?|Calendar Year )\d{4}(?=[^\W_])", re.IGNORECASE)
+# Footnote markers printed small: digits, commas ("3,4" cites two notes) and the symbols Word
+# offers. After a comma a note number has one or two digits: a small "1,234" is a count (left
+# to the number rules), never silently taken for notes 1 and 234.
+FOOTNOTE_SYMBOLS = "*\u2020\u2021\u00a7"  # * † ‡ §
+MARKER_TEXT = re.compile(rf"(?:\d+|[{FOOTNOTE_SYMBOLS}]+)(?:,\d{{1,2}}|,?[{FOOTNOTE_SYMBOLS}]+)*")
+# At the text size only * † ‡ ending a word ("CY 2024*", "51*") or standing alone are markers;
+# a digit there cannot be told from the number ("CY 20229"), a "§" may be a citation.
+TRAILING_SYMBOLS = re.compile(r"(.*?)([*\u2020\u2021]+)")
+# A word in a header that looks like a number ("0.3", "51", "4.1%"): header cells hold labels.
+NUMBER_LIKE = re.compile(r"[\d,.%]*\d[\d,.%]*")
 
 
 # --- plain data ---------------------------------------------------------------------------------
@@ -149,6 +184,9 @@ class Grid:
     x1: float
     bottom: float
     bands: tuple[tuple[Cell, ...], ...]
+    # Text printed above the grid on its page (page furniture left out), set for the first grid
+    # on a page only: a caption there means the grid is a table of its own, not a continuation.
+    text_above: str = ""
 
 
 @dataclass(frozen=True)
@@ -186,6 +224,19 @@ class TableRule:
     # Misprinted labels read as the measure they stand for, only where the cell's labelled parts
     # then add up to its printed total; each is reported in `OjjdpExtraction.notes`.
     misprinted_cell_labels: tuple[tuple[str, str], ...] = ()
+    # The editions printing the table: from `first_edition` to `last_edition` (None: still
+    # printed). A table expected in an edition and not read from it fails the edition.
+    first_edition: int = 0
+    last_edition: int | None = None
+    # Every column label of the table fully matches this (None: any label).
+    columns: re.Pattern | None = None
+
+    def expected_in(self, edition: int) -> bool:
+        return self.first_edition <= edition and (self.last_edition is None or edition <= self.last_edition)
+
+    @property
+    def editions_text(self) -> str:
+        return f"{self.first_edition}-{self.last_edition or ''}"
 
 
 @dataclass(frozen=True)
@@ -249,9 +300,27 @@ def parse_table_rules(text: str, source: str = "ojjdp_tables.csv") -> list[Table
         if stray:
             raise ValueError(f"{where}: misprinted_cell_labels must stand for a measure of cell_labels,"
                              f" found {', '.join(stray)}")
+        first, last = _editions(row.get("editions"), where)
+        columns_text = (row.get("columns") or "").strip()
+        try:
+            columns = re.compile(columns_text, re.IGNORECASE) if columns_text else None
+        except re.error as err:
+            raise ValueError(f"{where}: expected columns as a regular expression, found {columns_text!r}: {err}") \
+                from None
         rules.append(TableRule(table_id, pattern, measure, column_measures, one_per_year == "true",
-                               (row.get("description") or "").strip(), cell_labels, misprinted))
+                               (row.get("description") or "").strip(), cell_labels, misprinted,
+                               first, last, columns))
     return rules
+
+
+def _editions(text: str | None, where: str) -> tuple[int, int | None]:
+    """"2022-" (from the CY 2022 edition on) or "2022-2023" (those editions only)."""
+    text = (text or "").strip()
+    match = re.fullmatch(r"(\d{4})-(\d{4})?", text)
+    if not match or (match.group(2) and int(match.group(2)) < int(match.group(1))):
+        raise ValueError(f"{where}: expected editions as yyyy- (from that edition on) or yyyy-yyyy"
+                         f" (first to last edition printing the table), found {text!r}")
+    return int(match.group(1)), int(match.group(2)) if match.group(2) else None
 
 
 def load_table_rules() -> list[TableRule]:
@@ -294,6 +363,25 @@ def rules_from_shapes(shapes: list[dict]) -> list[Rule]:
                     spans.append([piece.start, piece.end])
             joined.extend(Rule(horizontal, at, a, b) for a, b in spans)
     return joined
+
+
+def shapes_from_curves(curves: list[dict]) -> list[dict]:
+    """Border pieces of pdfplumber curves, as zero-thickness shapes for `rules_from_shapes`.
+
+    A table whose borders are drawn as one stroked path (not as rectangles or separate lines)
+    comes out of pdfplumber as a curve; its straight horizontal and vertical pieces are its
+    borders. A filled path without stroke counts by its box, like a filled rectangle: a thin one
+    is a border, a thick one a shaded background. Neither edition draws any curve.
+    """
+    shapes = []
+    for curve in curves:
+        if curve.get("stroke"):
+            for horizontal, at, start, end in path_pieces(curve.get("path") or []):
+                shapes.append({"x0": start, "x1": end, "top": at, "bottom": at} if horizontal
+                              else {"x0": at, "x1": at, "top": start, "bottom": end})
+        elif curve.get("fill"):
+            shapes.append({k: float(curve[k]) for k in ("x0", "x1", "top", "bottom")})
+    return shapes
 
 
 def _touch(h: Rule, v: Rule) -> bool:
@@ -400,28 +488,48 @@ def _ink_middle(word: Word) -> float:
     return word.top + 0.4 * (word.bottom - word.top)
 
 
-def continue_across_pages(grids: list[Grid]) -> list[list[Grid]]:
+def continue_across_pages(grids: list[Grid], *, source: str = "") -> list[list[Grid]]:
     """Tables as lists of grids. The first grid at the top of a page continues the last table of
-    the previous page when it is drawn with the same columns and either starts with numbers (no
-    header of its own) or repeats that table's header exactly, title included (Word's "repeat
-    header rows").
+    the previous page when nothing but page furniture is printed above it on its page, it is
+    drawn with the same columns and it either starts with numbers (no header of its own) or
+    repeats that table's header exactly, title included: Word's "repeat header rows" repeats
+    rows from the table's first row only, so a grid repeating the column header without the
+    title is another table (its caption printed as a paragraph) with the same columns.
 
     Neither 2022 nor 2023 splits a table across pages; a later edition may, and its second half
     must become neither an `unknown` table with no column labels nor a second copy of the table.
     Two tables with the same columns but different titles (the per-year identified-victims
-    tables) stay apart.
+    tables) stay apart. Such a grid starting with a band holding text only in its row-label
+    column is the tail of a row Word broke across the page break ("(ICACs) Units" below
+    "Internet Crimes Against Children" and its numbers): refused, since joining the halves of a
+    label (and telling which half the numbers are on) is a guess.
     """
     tables: list[list[Grid]] = []
     for grid in grids:
         previous = tables[-1][-1] if tables else None
         if (previous is not None and grid.page == previous.page + 1
                 and not any(g.page == grid.page and g.top < grid.top for g in grids)
-                and _same_columns(previous, grid)
-                and (_first_band_is_data(grid) or _header_texts(grid) in _repeatable_headers(tables[-1][0]))):
-            tables[-1].append(grid)
-        else:
-            tables.append([grid])
+                and not grid.text_above and _same_columns(previous, grid)):
+            if _first_band_is_data(grid) or _header_texts(grid) == _header_texts(tables[-1][0]):
+                tables[-1].append(grid)
+                continue
+            if _label_only_first_band(grid):
+                first = grid.bands[0]
+                raise ExtractionError(
+                    f"{source}, page {grid.page}: expected the table continued from page {previous.page} (drawn"
+                    f" with the same columns) to go on with numbers or its repeated header, found a first band"
+                    f" with text only in the row-label column ({read_text(first[0]).text!r}): a row broken"
+                    f" across the page break, whose label halves and numbers cannot be joined safely"
+                )
+        tables.append([grid])
     return tables
+
+
+def _label_only_first_band(grid: Grid) -> bool:
+    """The first band has text in its first cell, and nothing in the others."""
+    band = grid.bands[0] if grid.bands else ()
+    return (len(band) > 1 and bool(read_text(band[0]).text)
+            and not any(read_text(c).text for c in band[1:]))
 
 
 def _same_columns(a: Grid, b: Grid) -> bool:
@@ -447,11 +555,36 @@ def _header_texts(grid: Grid) -> tuple[tuple[str, ...], ...]:
     return tuple(tuple(read_text(c).text for c in band) for band in grid.bands[:_data_start(grid)])
 
 
-def _repeatable_headers(grid: Grid) -> list[tuple[tuple[str, ...], ...]]:
-    """The headers a continuation of this table may repeat: the whole header, or the header
-    without its title band (when only the column-header rows are marked to repeat)."""
-    header = _header_texts(grid)
-    return [header, header[1:]] if len(header) > 1 and len(header[0]) == 1 else [header]
+def text_above_first_grids(grids: list[Grid], lines_by_page: dict[int, list[TextLine]]) -> list[Grid]:
+    """The grids, the first on each page given the text printed above it (`Grid.text_above`).
+
+    Lines that recur at the same height outside the tables of another page (digits aside:
+    "Page 7") are page furniture, running headers that a continued table may sit below, and are
+    left out. Both editions print nothing above the grids that start their pages (the page
+    number is at the bottom), so only a caption or prose can be there.
+    """
+    outside: dict[int, list[TextLine]] = {
+        page: [line for line in lines if not any(g.page == page and g.x0 <= line.words[0].x0 <= g.x1
+                                                 and g.top <= line.middle <= g.bottom for g in grids)]
+        for page, lines in lines_by_page.items()}
+    first = {}
+    for grid in grids:
+        if grid.page not in first or (grid.top, grid.x0) < (first[grid.page].top, first[grid.page].x0):
+            first[grid.page] = grid
+    out = []
+    for grid in grids:
+        if first[grid.page] is grid:
+            above = [line for line in outside.get(grid.page, []) if line.bottom <= grid.top + TOUCH_TOLERANCE
+                     and not _is_furniture(line, grid.page, outside)]
+            grid = replace(grid, text_above=" ".join(line.text for line in above))
+        out.append(grid)
+    return out
+
+
+def _is_furniture(line: TextLine, page: int, lines_by_page: dict[int, list[TextLine]]) -> bool:
+    key = re.sub(r"\d+", "#", line.text)
+    return any(other != page and abs(o.top - line.top) <= TOUCH_TOLERANCE and re.sub(r"\d+", "#", o.text) == key
+               for other, lines in lines_by_page.items() for o in lines)
 
 
 # --- cell -> text / values ----------------------------------------------------------------------
@@ -471,24 +604,60 @@ def _join_lines(lines: list[str]) -> str:
 
 
 def read_text(cell: Cell) -> CellText:
-    """The words of a cell as text, with footnote markers (digits printed small) split off."""
+    """The words of a cell as text, with footnote markers split off (in reading order).
+
+    A marker is a word of digits, commas and * † ‡ § printed small (`is_footnote_marker`), or
+    * † ‡ at the text size ending a word ("CY 2024*", "51*") or on their own."""
     if not cell.words:
         return CellText("", (), ())
     body_size = max(w.size for w in cell.words)
-    markers = [w for w in cell.words
-               if w.size and w.size < FOOTNOTE_SIZE_RATIO * body_size and w.text.isdigit()]
-    body = [w for w in cell.words if w not in markers]
+    body: list[SizedWord] = []
+    footnotes: list[str] = []
+    for word in cell.words:
+        if is_footnote_marker(word, cell.words, body_size):
+            footnotes.append(word.text)
+            continue
+        symbols = TRAILING_SYMBOLS.fullmatch(word.text)
+        if symbols:
+            footnotes.append(symbols.group(2))
+            if not symbols.group(1):
+                continue
+            word = replace(word, text=symbols.group(1))
+        body.append(word)
     lines: list[TextLine] = group_lines(body)
     tokens = tuple(w.text for line in lines for w in line.words)
-    return CellText(_join_lines([line.text for line in lines]), tuple(m.text for m in markers), tokens)
+    return CellText(_join_lines([line.text for line in lines]), tuple(footnotes), tokens)
+
+
+def is_footnote_marker(word: SizedWord, words: tuple[SizedWord, ...], body_size: float) -> bool:
+    """Digits, commas and * † ‡ § printed smaller than the cell's text: under 0.8 of its size
+    ("3" and "3,4" at 6.48 pt beside 11.04 pt, both editions), or at 0.8-0.9 of it and raised
+    above the baseline of the word beside it (9 pt beside 11 pt; printed on the baseline it may
+    be a number in a smaller font, and is left to the number rules)."""
+    if not word.size or not MARKER_TEXT.fullmatch(word.text):
+        return False
+    ratio = word.size / body_size
+    if ratio < FOOTNOTE_SIZE_RATIO:
+        return True
+    if ratio >= RAISED_FOOTNOTE_SIZE_RATIO:
+        return False
+    beside = [w for w in words if w.size >= RAISED_FOOTNOTE_SIZE_RATIO * body_size
+              and w.top < word.bottom and word.top < w.bottom
+              and min(abs(word.x0 - w.x1), abs(w.x0 - word.x1)) <= body_size]
+    if not beside:
+        return False
+    nearest = min(beside, key=lambda w: min(abs(word.x0 - w.x1), abs(w.x0 - word.x1)))
+    return word.bottom < nearest.bottom - RAISED_BY * nearest.size
 
 
 def read_values(cell: CellText) -> list[PrintedValue] | None:
     """The numbers a cell prints, or None when the cell is text (a label or header).
 
+    A cell that is just a year ("2022") is a label: NCMEC prints counts of four digits or more
+    with thousands commas, so a bare year is a column or row header naming its year.
     Raises ValueError when the cell is numbers but not readable as one value per label.
     """
-    if not cell.tokens:
+    if not cell.tokens or (len(cell.tokens) == 1 and BARE_YEAR.fullmatch(cell.tokens[0])):
         return None
     groups: list[tuple[str | None, list[str]]] = []
     pending_label: list[str] = []
@@ -549,6 +718,9 @@ class ReadTable:
     caption: str
     title: str
     entries: tuple[dict, ...]  # row_label, footnote, column_label, year, printed, page
+    # (header cell text, word) for each number-like word in a header cell that is not a year
+    # ("0.3" of "0.3 million"): a band of numbers the reader could not read, taken for header.
+    header_numbers: tuple[tuple[str, str], ...] = ()
 
 
 def _where(source: str, page: int) -> str:
@@ -588,6 +760,8 @@ def read_table(grids: list[Grid], *, source: str) -> ReadTable:
                                                               if c not in stub_cells] if t)
     caption = title or stub_header or header_text
     column_bands = [[c for c in band if c not in stub_cells] for band in header_bands]
+    header_numbers = tuple((texts[c].text, token) for c in _unique(c for band in first.bands[:data_start] for c in band)
+                           for token in texts[c].tokens if _is_number_like(token))
 
     entries = []
     emitted: set[Cell] = set()
@@ -608,6 +782,13 @@ def read_table(grids: list[Grid], *, source: str) -> ReadTable:
                 )
             label, label_notes = stub_text.text or None, stub_text.footnotes
             cells = cells[1:]
+            if label is not None and not any(_safe_values(texts[c]) is not None or texts[c].text for c in cells):
+                # Word breaks a row across pages with "Allow row to break across pages" (its
+                # default): one half of the label then stands alone, the numbers on the other.
+                raise ExtractionError(
+                    f"{where}: expected numbers in the row {label!r}, found none beside its label (a row"
+                    f" broken across a page break, or numbers the reader cannot see)"
+                )
         for cell in cells:
             if cell in emitted:
                 continue
@@ -663,7 +844,13 @@ def read_table(grids: list[Grid], *, source: str) -> ReadTable:
                 })
         if label is not None:
             previous_label = (label, label_notes)
-    return ReadTable(first.page, header_text, caption, title, tuple(entries))
+    return ReadTable(first.page, header_text, caption, title, tuple(entries), header_numbers)
+
+
+def _is_number_like(token: str) -> bool:
+    """A word that reads as a number and is not a year: "0.3", "51", "4.1%" (not "2022", "MD5")."""
+    bare = token.strip("()[]:;,.")
+    return bool(NUMBER_LIKE.fullmatch(bare)) and not BARE_YEAR.fullmatch(bare)
 
 
 def _safe_values(text: CellText) -> list[PrintedValue] | None:
@@ -679,48 +866,63 @@ def _unique(cells) -> list[Cell]:
 
 
 def years_in(text: str | None) -> set[int]:
-    """The calendar years a label names: none unless it prints "CY yyyy"; then every year-like
-    number in it ("CY 2023-2024" names 2023 and 2024). A year with a character glued to it
-    ("CY 20229", a footnote marker printed at the text size) is a ValueError: the year cannot be
-    told apart from the marker."""
+    """The calendar years a label names: every year-like number in it ("CY 2023-2024" names 2023
+    and 2024) when it names a year the way a calendar year is printed: "CY yyyy", "Calendar Year
+    yyyy", or a label (one level of a spanning header: "2022 | Instances") that is just a year.
+
+    A year-like number printed any other way ("Jan-Jun 2023", "FY 2023") is a ValueError: it may
+    be a half-year, a fiscal year or no year at all, and must never give way to the title's year.
+    So is a year with a character glued to it ("CY 20229", a footnote marker printed at the text
+    size): the year cannot be told apart from the marker."""
     text = text or ""
     glued = GLUED_YEAR.search(text)
     if glued:
         raise ValueError(f"a year run together with what follows it in {text!r} (a footnote marker"
                          " printed at the text size?)")
-    if not CY_YEAR.search(text):
-        return set()
-    return {int(y) for y in YEAR_LIKE.findall(text)}
+    years = {int(y) for y in YEAR_LIKE.findall(text)}
+    if not years or CY_YEAR.search(text) or any(BARE_YEAR.fullmatch(level.strip()) for level in text.split(" | ")):
+        return years
+    raise ValueError(f"a year-like number not printed as \"CY yyyy\", \"Calendar Year yyyy\" or a bare year in"
+                     f" {text!r} (a part of a year, or another kind of year?)")
 
 
 def year_of(entry: dict, title: str, rule: TableRule | None, *, where: str) -> int | None:
     """The calendar year of one number: from its column header, else its row label, else the
     table's title; never from the edition's own year. A label naming two years, a column and row
     naming different years, or (one table per year) a column naming another year than the title
-    cannot be resolved: ExtractionError. A recognised table's number without a year too."""
+    cannot be resolved: ExtractionError. A recognised table's number without a year too. The
+    title is read only where its year is used."""
     what = f"{entry['printed'].text} (row {entry['row_label']!r}, column {entry['column_label']!r})"
-    try:
-        column, row, titled = years_in(entry["column_label"]), years_in(entry["row_label"]), years_in(title)
-    except ValueError as err:
-        raise ExtractionError(f"{where}: expected the calendar year of {what}, found {err}") from None
-    for name, years in (("column header", column), ("row label", row)):
-        if len(years) > 1:
+
+    def years(name: str, text: str | None) -> set[int]:
+        try:
+            return years_in(text)
+        except ValueError as err:
+            raise ExtractionError(f"{where}: expected the calendar year of {what} in its {name}, found {err}") \
+                from None
+
+    column, row = years("column header", entry["column_label"]), years("row label", entry["row_label"])
+    for name, found in (("column header", column), ("row label", row)):
+        if len(found) > 1:
             raise ExtractionError(
-                f"{where}: expected one calendar year in the {name} of {what}, found {sorted(years)}")
+                f"{where}: expected one calendar year in the {name} of {what}, found {sorted(found)}")
     if column and row and column != row:
         raise ExtractionError(
             f"{where}: expected the column header and row label of {what} to name the same year,"
             f" found {column.pop()} and {row.pop()}")
     year = next(iter(column or row), None)
-    title_year = titled.pop() if len(titled) == 1 else None
-    if rule is not None and rule.one_per_year:
-        if year is not None and year != title_year:
-            raise ExtractionError(
-                f"{where}: expected {what} in the table titled {title!r} to be for CY {title_year},"
-                f" found CY {year}")
-        year = title_year
-    elif year is None:
-        year = title_year
+    per_year_table = rule is not None and rule.one_per_year
+    if per_year_table or year is None:
+        titled = years("table's title", title)
+        title_year = titled.pop() if len(titled) == 1 else None
+        if per_year_table:
+            if year is not None and year != title_year:
+                raise ExtractionError(
+                    f"{where}: expected {what} in the table titled {title!r} to be for CY {title_year},"
+                    f" found CY {year}")
+            year = title_year
+        else:
+            year = title_year
     if year is None and rule is not None:
         raise ExtractionError(
             f"{where}: expected the calendar year of {what} in {rule.table_id} in its column header"
@@ -799,6 +1001,25 @@ def _check_misprint_adds_up(cell_values: list[dict], note_cell: dict, *, where: 
         )
 
 
+def _check_table_is_read(table: ReadTable, rule: TableRule | None, table_id: str, *, where: str) -> None:
+    """A number-like word in a header means a band of numbers the reader could not read was
+    taken for header (its "0.3 million" became a column label); a recognised table with no
+    number is one whose every band was. An unrecognised table with no number band is left
+    alone: a bordered text box whose prose holds numbers is no table of counts."""
+    if table.header_numbers and (rule is not None or table.entries):
+        text, token = table.header_numbers[0]
+        raise ExtractionError(
+            f"{where}: expected the header of {table_id} ({table.caption[:60]!r}) to hold labels and years,"
+            f" found the number {token!r} in the header cell {text!r} (a band of numbers the reader cannot"
+            f" read, such as \"0.3 million\" or \"51 27 30\" in one cell, taken for header?)"
+        )
+    if rule is not None and not table.entries:
+        raise ExtractionError(
+            f"{where}: expected numbers in {table_id} ({table.caption[:60]!r}), found no band the reader"
+            f" reads as numbers: every band was taken for header ({table.header_text[:120]!r})"
+        )
+
+
 def tables_to_cells(read_tables: list[ReadTable], rules: list[TableRule], *, edition: int,
                     source: str) -> OjjdpExtraction:
     """Table ids, years and measures for every number read; the table list and notes."""
@@ -817,23 +1038,34 @@ def tables_to_cells(read_tables: list[ReadTable], rules: list[TableRule], *, edi
                     f"{where}: expected one table matching {table_id}, found another one"
                     f" ({table.caption[:60]!r}); the rule's pattern is too loose"
                 )
-            try:
-                title_years = years_in(table.title)
-            except ValueError as err:
-                raise ExtractionError(f"{where}: expected the title of {table_id} to be readable, found {err}") \
-                    from None
-            title_year = title_years.pop() if len(title_years) == 1 else None
-            if rule.one_per_year and (title_year is None or title_year in years_before):
-                raise ExtractionError(
-                    f"{where}: expected {table_id} tables each titled with a distinct year,"
-                    f" found {table.title!r}"
-                )
+            title_year = None
+            if rule.one_per_year:
+                try:
+                    title_years = years_in(table.title)
+                except ValueError as err:
+                    raise ExtractionError(f"{where}: expected the title of {table_id} to name its year, found {err}") \
+                        from None
+                title_year = title_years.pop() if len(title_years) == 1 else None
+                if title_year is None or title_year in years_before:
+                    raise ExtractionError(
+                        f"{where}: expected {table_id} tables each titled with a distinct year,"
+                        f" found {table.title!r}"
+                    )
             years_before.append(title_year)
+        _check_table_is_read(table, rule, table_id, where=where)
         table_cells: list[dict] = []
         by_cell: dict[int, list[dict]] = {}
         for entry in table.entries:
             value: PrintedValue = entry["printed"]
             cell_where = f"{_where(source, entry['page'])}: {table_id}"
+            if rule is not None and rule.columns is not None and \
+                    not rule.columns.fullmatch(entry["column_label"] or ""):
+                raise ExtractionError(
+                    f"{cell_where}, row {entry['row_label']!r}: expected every column label of {table_id} to"
+                    f" match the pattern {rule.columns.pattern} (the rule's columns in ojjdp_tables.csv), found"
+                    f" {entry['column_label']!r} over {value.text}: a column the rule does not know may"
+                    f" count something else than {rule.default_measure}"
+                )
             year = year_of(entry, table.title, rule, where=cell_where)
             measure, note = measure_of(value, entry["column_label"], rule,
                                        where=f"{cell_where}, row {entry['row_label']!r},"
@@ -925,18 +1157,22 @@ def extract_ojjdp(pdf_path, *, edition: int, with_page_texts: bool = False) -> O
     source = Path(pdf_path).name
     grids: list[Grid] = []
     page_texts: list[str] = []
+    lines_by_page: dict[int, list[TextLine]] = {}
     with pdfplumber.open(pdf_path) as pdf:
         page_count = len(pdf.pages)
         for number, page in enumerate(pdf.pages, start=1):
             if _shapes_drawn(page) >= MIN_SHAPES_FOR_A_TABLE:
-                groups = group_rules(rules_from_shapes(page.rects + page.lines))
+                groups = group_rules(rules_from_shapes(page.rects + page.lines + shapes_from_curves(page.curves)))
                 if groups:
                     words = _sized_words(page)
+                    lines_by_page[number] = group_lines(words)
                     grids.extend(build_grid(group, words, page=number, source=source) for group in groups)
             if with_page_texts:
                 page_texts.append(page.extract_text() or "")
             page.close()
-    read = [read_table(grids_of_table, source=source) for grids_of_table in continue_across_pages(grids)]
+    grids = text_above_first_grids(grids, lines_by_page)
+    read = [read_table(grids_of_table, source=source)
+            for grids_of_table in continue_across_pages(grids, source=source)]
     if not read:
         raise ExtractionError(f"{source}: expected ruled tables, found none on any page")
     result = tables_to_cells(read, load_table_rules(), edition=edition, source=source)

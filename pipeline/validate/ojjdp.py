@@ -8,7 +8,9 @@ in_source=True` with both numbers, a finding for auditors, not a pipeline failur
 
 A relation that cannot be evaluated because a cell it needs is missing means the extractor
 (or a relabelled table) broke: that is a failed blocking check. A relation that finds no total
-at all fails the same way, so a renamed total row can never pass by comparing nothing.
+at all fails the same way, so a renamed total row can never pass by comparing nothing. So does a
+table the rules file expects in the edition (its `editions` column) and the extractor did not
+read: a table drawn without borders is invisible to it, and most tables are in no relation.
 """
 
 from __future__ import annotations
@@ -17,8 +19,12 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
 
 from pipeline.validate import CheckResult
+
+if TYPE_CHECKING:
+    from pipeline.extract.ojjdp import TableRule
 
 # Fields that, with table_id, identify a cell within an edition.
 CELL_FIELDS = ("row_label", "column_label", "year", "measure")
@@ -286,13 +292,28 @@ def check_percents(cells: list[dict], *, source_file: str) -> list[CheckResult]:
         return []
     decimals = max(-c["percent"].as_tuple().exponent for c in percents)
     places = Decimal(1).scaleb(-decimals)
-    counts = {(c["row_label"], c["year"]): c for c in table if c["measure"] != "percent"}
-    totals = {c["year"]: c for c in table if c["measure"] != "percent"
-              and re.fullmatch(r"Total", c["row_label"] or "", re.IGNORECASE)}
+    counts: dict[tuple, list[dict]] = defaultdict(list)
+    totals: dict[int, list[dict]] = defaultdict(list)
+    for c in table:
+        if c["measure"] != "percent":
+            counts[(c["row_label"], c["year"])].append(c)
+            if re.fullmatch(r"Total", c["row_label"] or "", re.IGNORECASE):
+                totals[c["year"]].append(c)
     name = "ojjdp_percent_of_total:reports_by_user_location"
     results = []
     for percent in percents:
-        count, total = counts.get((percent["row_label"], percent["year"])), totals.get(percent["year"])
+        found, of_total = counts.get((percent["row_label"], percent["year"]), []), totals.get(percent["year"], [])
+        several = [cells for cells in (found, of_total) if len(cells) > 1]
+        if several:
+            # Two count columns for one year (a new sub-column): which count a percent is of, and
+            # which total it is over, cannot be told from row and year.
+            results.append(CheckResult(
+                source_file, name, True, False, "1", str(len(several[0])),
+                f"{source_file}: {_where(percent)}: expected one count and one total beside the printed"
+                f" percent, found {len(several[0])}: {'; '.join(_where(c) for c in several[0])}",
+                page=percent["page"]))
+            continue
+        count, total = (found or [None])[0], (of_total or [None])[0]
         if count is None or total is None or count["value"] is None or total["value"] in (None, 0):
             results.append(CheckResult(
                 source_file, name, True, False, None, None,
@@ -320,11 +341,18 @@ def check_percents(cells: list[dict], *, source_file: str) -> list[CheckResult]:
 
 def check_unique_within_total(cells: list[dict], *, source_file: str) -> list[CheckResult]:
     """Unique files (by MD5) in a CVIP row cannot exceed that row's files in all."""
-    pairs = defaultdict(dict)
+    pairs: dict[tuple, dict[str, dict]] = defaultdict(dict)
+    results = []
     for c in cells:
         if c["table_id"].startswith("cvip_") and c["measure"] in ("unique", "total") and c["value"] is not None:
-            pairs[(c["table_id"], c["row_label"], c["year"])][c["measure"]] = c
-    results = []
+            pair = pairs[(c["table_id"], c["row_label"], c["year"])]
+            if c["measure"] in pair:  # two unique (or total) columns for one year: which pairs up?
+                results.append(CheckResult(
+                    source_file, "ojjdp_unique_within_total", True, False, "1", "2",
+                    f"{source_file}: {_where(c)}: expected one {c['measure']} count per row and year to compare,"
+                    f" found another in column {pair[c['measure']]['column_label']!r}", page=c["page"]))
+                continue
+            pair[c["measure"]] = c
     for key in sorted(pairs, key=lambda k: (k[0], str(k[1]), k[2] or 0)):
         pair = pairs[key]
         if set(pair) != {"unique", "total"}:
@@ -371,10 +399,56 @@ def check_external_totals(cells: list[dict], printed: dict[int, int], *, row_pat
     return results
 
 
+def check_tables_expected(cells: list[dict], *, edition: int, source_file: str,
+                          page_texts: list[str] | None = None, rules: list[TableRule] | None = None) \
+        -> list[CheckResult]:
+    """Blocking: every table the rules file expects in this edition (its `editions` range) has
+    numbers among the cells. A table drawn without borders (or with horizontal rules only) is
+    not found by the extractor and would be missing without an error; with the edition's
+    `page_texts` the message names the page whose text matches the table's caption pattern."""
+    from pipeline.extract.ojjdp import load_table_rules
+
+    read = {c["table_id"] for c in cells}
+    results = []
+    for rule in rules if rules is not None else load_table_rules():
+        if not rule.expected_in(edition):
+            continue
+        name = f"ojjdp_table_found:{rule.table_id}"
+        if rule.table_id in read:
+            results.append(CheckResult(source_file, name, True, True, "found", "found",
+                                       f"{source_file}: {rule.table_id} read"))
+            continue
+        pages = caption_pages(rule.pattern, page_texts or [])
+        seen = (f" its caption pattern {rule.pattern.pattern!r} appears in the text of page {pages[0]}, but no"
+                f" ruled table was read there (drawn without borders, or as an image?);" if pages else "")
+        closed = (f"to {rule.first_edition}-{edition - 1}" if edition > rule.first_edition
+                  else "by removing the rule, which names this edition its first")
+        results.append(CheckResult(
+            source_file, name, True, False, "found", "missing",
+            f"{source_file}: expected the table {rule.table_id} ({rule.description[:80]}) in the CY {edition}"
+            f" edition, since pipeline/data/ojjdp_tables.csv says editions {rule.editions_text} print it;"
+            f" found none of its numbers;{seen} if NCMEC dropped the table, close the rule's editions range"
+            f" ({closed})", page=pages[0] if pages else None))
+    return results
+
+
+def caption_pages(pattern: re.Pattern, page_texts: list[str]) -> list[int]:
+    """Pages (from 1) whose text, whitespace normalised, matches a table's caption pattern."""
+    return [number for number, text in enumerate(page_texts, start=1) if pattern.search(" ".join(text.split()))]
+
+
 def check_ojjdp(cells: list[dict], *, source_file: str, esp_totals: dict[int, int],
-                country_totals: dict[int, int]) -> list[CheckResult]:
-    """Every check for one edition's cells, in a fixed order."""
+                country_totals: dict[int, int], edition: int | None = None,
+                page_texts: list[str] | None = None) -> list[CheckResult]:
+    """Every check for one edition's cells, in a fixed order. The expected-tables check runs when
+    the edition is known (given, or the one the cells carry)."""
     results: list[CheckResult] = []
+    editions = {c["edition"] for c in cells}
+    if edition is None and len(editions) == 1:
+        edition = editions.pop()
+    if edition is not None:
+        results.extend(check_tables_expected(cells, edition=edition, source_file=source_file,
+                                             page_texts=page_texts))
     for rule in SUM_RULES:
         results.extend(check_sum_rule(cells, rule, source_file=source_file))
     for rule in SAME_FIGURE_RULES:
