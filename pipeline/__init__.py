@@ -4,7 +4,7 @@ Stages, each in its own module: fetch -> extract (one module per document family
 shared layout toolkit) -> normalize -> validate -> store. `cli` wires them to the command line.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 
 def __getattr__(name):
