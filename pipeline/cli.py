@@ -78,9 +78,13 @@ def data_options(func):
             unknown = sorted(set(only) - {d.doc_id for d in documents})
             if unknown:
                 raise click.BadParameter(f"not in the manifest: {', '.join(unknown)}", param_hint="--only")
-            documents = [d for d in documents if d.doc_id in only]
-        return func(*args, paths=DataPaths(data_dir), documents=documents, **kwargs)
+        return func(*args, paths=DataPaths(data_dir), documents=documents, only=set(only) or None, **kwargs)
     return wrapper
+
+
+def selected(documents, only):
+    """The documents --only names (all without it)."""
+    return [d for d in documents if only is None or d.doc_id in only]
 
 
 mirror_option = click.option(
@@ -137,29 +141,37 @@ def main():
 @jobs_option
 @time_limit_option
 @click.option("--dry-run", is_flag=True, help="Show what would be fetched and rebuilt; change nothing.")
-def run(paths, documents, mirror, jobs, time_limit, dry_run):
-    """Fetch, extract, validate and store every manifest document."""
+def run(paths, documents, only, mirror, jobs, time_limit, dry_run):
+    """Fetch, extract, validate and store every manifest document.
+
+    With --only, just those documents are fetched and extracted; the outputs keep every other
+    document as earlier runs left it, and the exit code speaks for the selected ones."""
     if dry_run:
-        for step in plan_run(documents, paths, mirror):
+        for step in plan_run(selected(documents, only), paths, mirror):
             click.echo(f"{step['doc_id']:<14} {step['fetch']}; {step['extract']}")
         _exit(0)
     report = with_lock(paths, lambda: run_pipeline(documents, paths, mirror=mirror, jobs=jobs, time_limit=time_limit,
-                                                   progress=terminal_progress))
-    print_documents(report.documents)
-    blocking = [c for c in report.checks if c.blocking and not c.passed]
-    findings = [c for c in report.checks if c.in_source and not c.passed]
-    click.echo(f"{sum(d['status'] == 'ok' for d in report.documents)}/{len(report.documents)} documents ok; "
+                                                   progress=terminal_progress, only=only))
+    shown = [d for d in report.documents if only is None or d["doc_id"] in only]
+    print_documents(shown)
+    files = {d["source_file"] for d in shown}
+    blocking = [c for c in report.checks if c.blocking and not c.passed and c.source_file in files]
+    findings = [c for c in report.checks if c.in_source and not c.passed and c.source_file in files]
+    others = len(report.documents) - len(shown)
+    click.echo(f"{sum(d['status'] == 'ok' for d in shown)}/{len(shown)} documents ok; "
                f"{len(blocking)} blocking check failure(s); {len(findings)} finding(s) in NCMEC's own figures; "
-               f"{report.timings['total']:.1f}s")
+               f"{report.timings['total']:.1f}s"
+               + (f" ({others} other documents kept as earlier runs left them)" if others else ""))
     _exit(report.exit_code)
 
 
 @main.command()
 @data_options
 @mirror_option
-def fetch(paths, documents, mirror):
+def fetch(paths, documents, only, mirror):
     """Download (or copy from --mirror) every manifest document into data/raw/."""
-    results = with_lock(paths, lambda: fetch_all(documents, paths, mirror))
+    documents = selected(documents, only)
+    results = with_lock(paths, lambda: fetch_all(documents, paths, mirror, keep=load_fetched(paths)))
     for doc in documents:
         r = results[doc.doc_id]
         click.echo(f"{r.status:<8} {doc.doc_id:<14} {r.bytes or '':>9} {(r.sha256 or '')[:12]} {r.message}")
@@ -171,8 +183,10 @@ def fetch(paths, documents, mirror):
 @data_options
 @jobs_option
 @time_limit_option
-def extract(paths, documents, jobs, time_limit):
+def extract(paths, documents, only, jobs, time_limit):
     """Extract every fetched document (cached by sha256) into data/cache/."""
+    documents = selected(documents, only)
+
     def action():
         fetched = load_fetched(paths)
         return fetched, extract_all(documents, fetched, paths, jobs=jobs, time_limit=time_limit)
@@ -199,27 +213,32 @@ def _build(paths, documents):
 
 @main.command()
 @data_options
-def validate(paths, documents):
+def validate(paths, documents, only):
     """Normalize and validate the extracted documents; print every check (writes nothing)."""
     out, _ = with_lock(paths, lambda: _build(paths, documents))
+    files = {d.file for d in selected(documents, only)}
     for check in out.checks:
-        mark = "PASS" if check.passed else ("FAIL" if check.blocking else "NOTE")
-        click.echo(f"{mark} {check.source_file} {check.check}: {check.message}")
-    print_documents(out.documents)
-    _exit(exit_code_for(out.documents))
+        if check.source_file in files:
+            mark = "PASS" if check.passed else ("FAIL" if check.blocking else "NOTE")
+            click.echo(f"{mark} {check.source_file} {check.check}: {check.message}")
+    shown = [d for d in out.documents if only is None or d["doc_id"] in only]
+    print_documents(shown)
+    _exit(exit_code_for(shown))
 
 
 @main.command()
 @data_options
-def store(paths, documents):
-    """Write the Parquet outputs from the extracted documents."""
+def store(paths, documents, only):
+    """Write the Parquet outputs from the extracted documents (every document: --only selects
+    what is printed and what the exit code speaks for, never what the outputs hold)."""
     def action():
         out, new_last_good = _build(paths, documents)
         store_outputs(out, paths)
         return out
     out = with_lock(paths, action)
-    print_documents(out.documents)
-    _exit(exit_code_for(out.documents))
+    shown = [d for d in out.documents if only is None or d["doc_id"] in only]
+    print_documents(shown)
+    _exit(exit_code_for(shown))
 
 
 # --- reading the outputs: report, datasets ----------------------------------------------------

@@ -115,6 +115,16 @@ def _keyed_side_by_side(a: Mapping[tuple, dict], b: Mapping[tuple, dict], descri
     }
 
 
+def _compared(years: tuple[int, int], a: Mapping[tuple, dict], b: Mapping[tuple, dict], describe) -> dict:
+    """`_keyed_side_by_side`, unless a year has no rows in the table at all: its document is
+    missing or failed (or no edition prints the year), and every row of the other year would
+    otherwise be reported as appeared or disappeared. `unavailable` names such years."""
+    unavailable = [year for year, rows in zip(years, (a, b)) if not rows]
+    if unavailable:
+        return {"compared": [], "changed": [], "only_a": [], "only_b": [], "unavailable": unavailable}
+    return {**_keyed_side_by_side(a, b, describe), "unavailable": []}
+
+
 def _esp_rows(rows: Iterable[dict], year: int) -> dict[tuple, dict]:
     return {(r["esp_key"],): {**r, "value": r["reports"]} for r in rows if r["year"] == year}
 
@@ -155,12 +165,13 @@ def year_diff(presence: Sequence[dict], cells: Sequence[dict], esp: Sequence[dic
         fields.append(entry)
     edition_a, cells_a = _latest_edition_cells(cells, year_a)
     edition_b, cells_b = _latest_edition_cells(cells, year_b)
-    ojjdp = _keyed_side_by_side(cells_a, cells_b, lambda k, c: {
+    years = (year_a, year_b)
+    ojjdp = _compared(years, cells_a, cells_b, lambda k, c: {
         "table_id": k[0], "row_label": c["row_label"], "column": k[2], "measure": k[3]})
-    esps = _keyed_side_by_side(_esp_rows(esp, year_a), _esp_rows(esp, year_b),
-                               lambda k, r: {"esp_key": k[0], "esp": r["esp"]})
-    country = _keyed_side_by_side(_country_rows(countries, year_a), _country_rows(countries, year_b),
-                                  lambda k, r: {"key": k[0], "country": r["country"]})
+    esps = _compared(years, _esp_rows(esp, year_a), _esp_rows(esp, year_b),
+                     lambda k, r: {"esp_key": k[0], "esp": r["esp"]})
+    country = _compared(years, _country_rows(countries, year_a), _country_rows(countries, year_b),
+                        lambda k, r: {"key": k[0], "country": r["country"]})
     status_changed = [f for f in fields if f["status_a"] != f["status_b"]]
     field_changes = [f for f in fields if f["status_a"] != f["status_b"] or f["a"] != f["b"]
                      or f["values_a"] != f["values_b"]]
@@ -403,11 +414,15 @@ def _years_lines(r: dict, markdown: bool) -> list[str]:
     out += [f"  {f['field_id']}: {f['status_a']} → {f['status_b']}" for f in r["status_changed"]] or ["  (none)"]
     out.append("")
     t = r["tables"]["ojjdp_cells"]
-    out += _heading(f"OJJDP tables ({a} from the {t['edition_a']} edition, {b} from the {t['edition_b']} edition): "
-                    f"{len(t['compared'])} numbers compared, {len(t['changed'])} changed", markdown)
-    rows = _biggest(t["changed"])[:SHOWN]
-    out += _table([(c["table_id"], c["row_label"] or "", c["column"], _n(c["a"]), _n(c["b"]), _delta(c)) for c in rows],
-                  ("table", "row", "column", str(a), str(b), "change"), markdown)
+    if t["unavailable"]:
+        out += _heading("OJJDP tables: not compared", markdown)
+        out += [f"  {_unavailable(t['unavailable'], 'OJJDP edition')}", ""]
+    else:
+        out += _heading(f"OJJDP tables ({a} from the {t['edition_a']} edition, {b} from the {t['edition_b']}"
+                        f" edition): {len(t['compared'])} numbers compared, {len(t['changed'])} changed", markdown)
+        rows = _biggest(t["changed"])[:SHOWN]
+        out += _table([(c["table_id"], c["row_label"] or "", c["column"], _n(c["a"]), _n(c["b"]), _delta(c))
+                       for c in rows], ("table", "row", "column", str(a), str(b), "change"), markdown)
     if _more(t["changed"]):
         out += [f"  {_more(t['changed'])}", ""]
     for only, year in (("only_a", a), ("only_b", b)):
@@ -417,6 +432,10 @@ def _years_lines(r: dict, markdown: bool) -> list[str]:
                 f" {_more(t[only])}" if _more(t[only]) else ""))
     for name, label, what in (("esp_reports", "esp", "ESPs"), ("country_reports", "country", "Countries")):
         t = r["tables"][name]
+        if t["unavailable"]:
+            out += _heading(f"{what}: not compared", markdown)
+            out += [f"  {_unavailable(t['unavailable'], f'{name} rows')}", ""]
+            continue
         out += _heading(f"{what}: {len(t['only_b'])} appeared, {len(t['only_a'])} disappeared, "
                         f"{len(t['changed'])} changed", markdown)
         out.append(f"  appeared in {b}: " + (", ".join(f"{x[label]} ({_n(x['b'])})" for x in t["only_b"]) or "(none)"))
@@ -462,6 +481,11 @@ def _edition_lines(r: dict, markdown: bool) -> list[str]:
                     out.append(f"    {_more(items)}")
                 out.append("")
     return out
+
+
+def _unavailable(years: Sequence[int], what: str) -> str:
+    return (f"no {what} for {' or '.join(map(str, years))} in these outputs: the document is missing or"
+            " failed, or none covers the year (see documents.parquet, or `fields`)")
 
 
 def _key_text(key: dict) -> str:

@@ -24,6 +24,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from pipeline.manifest import Document
+from pipeline.store import public_mode
 
 PDF_MAGIC = b"%PDF-"
 MAX_BYTES = 200 * 1024 * 1024
@@ -117,6 +118,7 @@ def quarantine(path: Path, quarantine_dir: Path, doc_id: str, reason: str) -> Pa
 def _install(tmp: Path, target: Path) -> tuple[str, int]:
     """Move a checked temporary file into place atomically; return its sha256 and size."""
     digest, size = sha256_of(tmp), tmp.stat().st_size
+    os.chmod(tmp, public_mode())  # mkstemp makes it private
     os.replace(tmp, target)
     return digest, size
 
@@ -124,7 +126,14 @@ def _install(tmp: Path, target: Path) -> tuple[str, int]:
 def fetch_from_mirror(doc: Document, mirror: Path, raw_dir: Path, quarantine_dir: Path | None = None) -> FetchResult:
     source = Path(mirror) / doc.file
     if not source.is_file():
-        return FetchResult(doc.doc_id, "missing", message=f"{doc.file} is not in the mirror {mirror}")
+        # The message names no folder: the same files through another mirror path make the same
+        # outputs. Like an unreachable URL, a file the mirror no longer holds keeps the copy
+        # fetched earlier (and so its published rows).
+        target = raw_dir / doc.file
+        if target.is_file():
+            return FetchResult(doc.doc_id, "ok", str(target), sha256_of(target), target.stat().st_size, "cached",
+                               f"{doc.file} is not in the mirror; using the copy fetched earlier")
+        return FetchResult(doc.doc_id, "missing", message=f"{doc.file} is not in the mirror")
     target = raw_dir / doc.file
     size = source.stat().st_size
     if target.is_file() and target.stat().st_size == size:

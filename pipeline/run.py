@@ -100,7 +100,10 @@ def _write_json_atomic(path: Path, payload) -> None:
 
 # --- fetch -----------------------------------------------------------------------------------
 
-def fetch_all(documents: list[Document], paths: DataPaths, mirror: Path | None) -> dict[str, FetchResult]:
+def fetch_all(documents: list[Document], paths: DataPaths, mirror: Path | None,
+              keep: dict[str, FetchResult] | None = None) -> dict[str, FetchResult]:
+    """Fetch `documents`; the state file then records them and, from `keep`, the documents this
+    fetch left alone (`run --only`)."""
     state_path = paths.state / "fetch.json"
     previous = load_fetch_state(state_path)
     hosts = allowed_hosts(documents)
@@ -113,10 +116,14 @@ def fetch_all(documents: list[Document], paths: DataPaths, mirror: Path | None) 
         if result.status == "ok" and doc.sha256 and result.sha256 != doc.sha256:
             result = FetchResult(**{**asdict(result), "message": (result.message + "; " if result.message else "")
                                     + f"sha256 differs from the manifest's {doc.sha256[:12]}… (a revised edition?)"})
-        log.info("fetch %s: %s %s", doc.doc_id, result.status, result.message,
-                 extra={"stage": "fetch", "doc_id": doc.doc_id, "status": result.status, "sha256": result.sha256})
+        log.log(logging.INFO if result.status == "ok" else logging.WARNING, "fetch %s: %s%s", doc.doc_id,
+                result.status, f" ({result.message})" if result.message else "",
+                extra={"stage": "fetch", "doc_id": doc.doc_id, "status": result.status, "sha256": result.sha256})
+        log.debug("fetch %s: %s from %s, sha256 %s", doc.doc_id, result.path, result.origin, result.sha256)
         results[doc.doc_id] = result
-    _write_json_atomic(state_path, {k: asdict(v) for k, v in results.items()})
+    state = {k: asdict(v) for k, v in (keep or {}).items() if k not in results}
+    state.update({k: asdict(v) for k, v in results.items()})
+    _write_json_atomic(state_path, dict(sorted(state.items())))
     return results
 
 
@@ -153,6 +160,18 @@ def extract_document(family: str, pdf_path: str, source_file: str, year: int) ->
         return {"error": f"{source_file}: could not read the PDF: {type(err).__name__}: {err}"}
 
 
+def cached_extractions(documents: list[Document], fetched: dict[str, FetchResult], paths: DataPaths) -> dict[str, dict]:
+    """The cached extractions of fetched documents; nothing is extracted (`run --only` leaves the
+    other documents as earlier runs made them)."""
+    extractions = {}
+    for doc in documents:
+        result = fetched.get(doc.doc_id)
+        cached = cache_path(paths, result.sha256) if result and result.status == "ok" and result.sha256 else None
+        if cached is not None and cached.is_file():
+            extractions[doc.doc_id] = json.loads(cached.read_text(encoding="utf-8"))
+    return extractions
+
+
 def cache_path(paths: DataPaths, sha256: str) -> Path:
     return paths.cache / f"{sha256}-v{EXTRACTOR_VERSION}.json"
 
@@ -169,6 +188,7 @@ def extract_all(documents: list[Document], fetched: dict[str, FetchResult], path
         cached = cache_path(paths, result.sha256)
         if cached.is_file():
             extractions[doc.doc_id] = json.loads(cached.read_text(encoding="utf-8"))
+            log.debug("extract %s: from the cache %s", doc.doc_id, cached.name)
             continue
         todo.append((doc, result))
     # Longest first (the OJJDP editions take several times a list's time), so the last worker
@@ -186,9 +206,10 @@ def extract_all(documents: list[Document], fetched: dict[str, FetchResult], path
             kept = quarantine(Path(result.path), paths.quarantine, doc.doc_id, output["error"])
             output["error"] += f"; quarantined as {kept.name}"
         extractions[doc.doc_id] = {**output, "fresh": True}
-        log.info("extract %s: %s (%.2fs)", doc.doc_id, output.get("error", "ok"), output.get("seconds", 0),
-                 extra={"stage": "extract", "doc_id": doc.doc_id, "status": "failed" if "error" in output else "ok",
-                        "seconds": output.get("seconds")})
+        log.log(logging.WARNING if "error" in output else logging.INFO, "extract %s: %s (%.2fs)", doc.doc_id,
+                output.get("error", "ok"), output.get("seconds", 0),
+                extra={"stage": "extract", "doc_id": doc.doc_id, "status": "failed" if "error" in output else "ok",
+                       "seconds": output.get("seconds")})
     return extractions
 
 
@@ -433,14 +454,23 @@ class RunReport:
 
 
 def run_pipeline(documents: list[Document], paths: DataPaths, *, mirror: Path | None, jobs: int = 1,
-                 do_fetch: bool = True, progress=None, time_limit: float = DOCUMENT_TIME_LIMIT) -> RunReport:
+                 do_fetch: bool = True, progress=None, time_limit: float = DOCUMENT_TIME_LIMIT,
+                 only: set[str] | None = None) -> RunReport:
+    """Fetch, extract, validate and store. With `only` (doc ids), just those documents are
+    fetched and extracted; the others keep what earlier runs fetched and extracted, so the
+    outputs still hold every document (a run for one document never empties the others'
+    tables). The exit code then speaks for the selected documents."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
     recover(paths.processed)  # finish a set of renames a killed run had committed
-    fetched = fetch_all(documents, paths, mirror) if do_fetch else load_fetched(paths)
+    selected = [d for d in documents if only is None or d.doc_id in only]
+    fetched = load_fetched(paths) if only is not None or not do_fetch else {}
+    if do_fetch:
+        fetched.update(fetch_all(selected, paths, mirror, keep=fetched))
     timings["fetch"] = time.perf_counter() - started
     t = time.perf_counter()
-    extractions = extract_all(documents, fetched, paths, jobs=jobs, progress=progress, time_limit=time_limit)
+    extractions = extract_all(selected, fetched, paths, jobs=jobs, progress=progress, time_limit=time_limit)
+    extractions.update(cached_extractions([d for d in documents if d not in selected], fetched, paths))
     timings["extract"] = time.perf_counter() - t
     t = time.perf_counter()
     last_good_path = paths.state / "last_good.json"
@@ -458,7 +488,7 @@ def run_pipeline(documents: list[Document], paths: DataPaths, *, mirror: Path | 
     out, new_last_good = build_outputs(documents, fetched, extractions, last_good, paths)
     timings["validate"] = time.perf_counter() - t
     t = time.perf_counter()
-    exit_code = exit_code_for(out.documents)
+    exit_code = exit_code_for([d for d in out.documents if only is None or d["doc_id"] in only])
     written: list[Path] = []
     if exit_code != EXIT_FAILED:
         # A run in which no document could be published leaves the last outputs as they are;

@@ -172,16 +172,35 @@ def write_atomic(table: pa.Table, path: Path) -> None:
     """Write `table` to `path` so that readers see the old file or the new one, never a part."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp_name = _stage(table, path.parent, path.name)
+    try:
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
+def _stage(table: pa.Table, directory: Path, name: str) -> str:
+    """Write `table` under a temporary name in `directory`, fsynced, readable like any file the
+    user creates (mkstemp makes it private: analysts on other accounts could not read it)."""
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as handle:
             pq.write_table(table, handle, compression="zstd", write_statistics=True)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
+        os.chmod(tmp_name, public_mode())
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
+    return tmp_name
+
+
+def public_mode() -> int:
+    """0o666 less the process umask: the mode `open()` would give a new file."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 JOURNAL = ".commit.json"
@@ -201,12 +220,7 @@ def write_tables(tables: dict[str, pa.Table], directory: Path) -> list[Path]:
     staged: dict[str, str] = {}
     try:
         for name, table in tables.items():
-            fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
-            with os.fdopen(fd, "wb") as handle:
-                pq.write_table(table, handle, compression="zstd", write_statistics=True)
-                handle.flush()
-                os.fsync(handle.fileno())
-            staged[Path(tmp_name).name] = f"{name}.parquet"
+            staged[Path(_stage(table, directory, name)).name] = f"{name}.parquet"
     except BaseException:
         for tmp in staged:
             (directory / tmp).unlink(missing_ok=True)

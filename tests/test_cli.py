@@ -77,3 +77,23 @@ def test_json_logs_carry_the_stage_and_document():
     entry = json.loads(JsonFormatter().format(record))
     assert entry == {"level": "info", "logger": "pipeline", "message": "extract esp-2020: ok",
                      "stage": "extract", "doc_id": "esp-2020", "status": "ok"}
+
+
+def test_quiet_still_warns_of_missing_documents_and_verbose_says_where_files_came_from(corpus_dir, tmp_path):
+    """--quiet hid missing documents (logged at INFO), and --verbose printed nothing more than the
+    default."""
+    import subprocess
+    import sys
+
+    def run(*flags):
+        command = [sys.executable, "-m", "pipeline.cli", "run", "--data-dir", str(tmp_path), "--mirror",
+                   str(corpus_dir), "--only", "esp-2022", "--only", "esp-2024", *flags]
+        return subprocess.run(command, capture_output=True, text=True, timeout=300)
+
+    quiet = run("-q")
+    assert quiet.returncode == 3
+    assert "WARNING fetch esp-2024: missing (2024-reports-by-esp.pdf is not in the mirror)" in quiet.stderr
+    assert "INFO" not in quiet.stderr
+    verbose = run("-v")
+    assert "DEBUG extract esp-2022: from the cache" in verbose.stderr
+    assert "DEBUG fetch esp-2022:" in verbose.stderr and "from mirror" in verbose.stderr

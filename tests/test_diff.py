@@ -88,6 +88,23 @@ def test_year_diff_side_by_side_with_appearing_and_disappearing_rows():
     assert "appeared in 2023: New (1)" in text and "disappeared in 2023: Gone (5)" in text
 
 
+def test_year_diff_does_not_call_a_missing_documents_rows_disappeared():
+    """With the 2024 PDFs missing, `diff --years 2023 2024` reported every ESP and country as
+    disappeared, and the OJJDP numbers as coming "from the None edition"."""
+    result = d.year_diff(
+        presence=[presence("total_reports", 2023, "present", 130), presence("total_reports", 2024, "not_covered")],
+        cells=[ocell(2023, "reports_by_submitter", "Total CyberTipline Reports", 2023, 130)],
+        esp=[esp(2023, "kept", 12)], countries=[country(2023, "France", "FRA", 3)],
+        year_a=2023, year_b=2024)
+    for name in ("ojjdp_cells", "esp_reports", "country_reports"):
+        table = result["tables"][name]
+        assert table["unavailable"] == [2024] and not table["only_a"] and not table["only_b"]
+    assert result["differences"] == 1                                 # the field's status only
+    text = d.render(result)
+    assert "ESPs: not compared" in text and "no esp_reports rows for 2024" in text
+    assert "None edition" not in text and "disappeared" not in text
+
+
 def test_year_diff_refuses_a_year_no_document_covers():
     with pytest.raises(d.DiffError, match="expected year 2031 among the covered years 2022"):
         d.year_diff([presence("total_reports", 2022, "present", 1)], [], [], [], 2022, 2031)

@@ -340,3 +340,58 @@ def test_sigkill_at_any_moment_leaves_processed_as_a_completed_run_left_it(corpu
     recover(data / "processed")  # what the next run does first
     state = snapshot(data / "processed")
     assert state in (old_state, new_state), f"killed after {delay}s: a mix of two runs"
+
+
+def _rows(paths: DataPaths, name: str) -> int:
+    import pyarrow.parquet as pq
+
+    return pq.read_metadata(paths.processed / f"{name}.parquet").num_rows
+
+
+def _two_from_manifest():
+    from pipeline.manifest import load_manifest
+
+    return [d for d in load_manifest() if d.doc_id in ("esp-2022", "country-2022")]
+
+
+def test_run_for_one_document_keeps_every_other_documents_rows(corpus_dir, tmp_path):
+    """`run --only esp-2022` rewrote every table from that one document: country_reports,
+    the OJJDP tables and field_presence came out empty, with exit 0."""
+    documents, paths = _two_from_manifest(), DataPaths(tmp_path)
+    run_pipeline(documents, paths, mirror=corpus_dir)
+    countries = _rows(paths, "country_reports")
+    report = run_pipeline(documents, paths, mirror=corpus_dir, only={"esp-2022"})
+    assert report.exit_code == EXIT_OK
+    assert _rows(paths, "country_reports") == countries == 247
+    assert _rows(paths, "esp_reports") == 236
+    assert {d["doc_id"]: d["status"] for d in report.documents} == {"esp-2022": "ok", "country-2022": "ok"}
+
+
+def test_file_gone_from_the_mirror_keeps_the_copy_fetched_earlier(corpus_dir, tmp_path):
+    """A file the mirror no longer holds became `missing` and its published rows vanished, while
+    an unreachable URL keeps the copy fetched earlier; the mirror now does the same."""
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    for doc in _two_from_manifest():
+        (mirror / doc.file).write_bytes((corpus_dir / doc.file).read_bytes())
+    paths = DataPaths(tmp_path / "data")
+    run_pipeline(_two_from_manifest(), paths, mirror=mirror)
+    (mirror / "2022-reports-by-esp.pdf").unlink()
+    report = run_pipeline(_two_from_manifest(), paths, mirror=mirror)
+    esp = next(d for d in report.documents if d["doc_id"] == "esp-2022")
+    assert esp["status"] == "ok" and "using the copy fetched earlier" in esp["message"]
+    assert _rows(paths, "esp_reports") == 236
+
+
+def test_outputs_are_readable_by_other_accounts(corpus_dir, tmp_path):
+    """The Parquet files came out 0600 (tempfile.mkstemp's mode): analysts on another account
+    could not read the public outputs."""
+    old = os.umask(0o022)
+    try:
+        paths = DataPaths(tmp_path)
+        run_pipeline(_two_from_manifest(), paths, mirror=corpus_dir)
+    finally:
+        os.umask(old)
+    modes = {p.name: p.stat().st_mode & 0o777 for p in paths.processed.glob("*.parquet")}
+    assert modes and set(modes.values()) == {0o644}, modes
+    assert {p.stat().st_mode & 0o777 for p in paths.raw.glob("*.pdf")} == {0o644}

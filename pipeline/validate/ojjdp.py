@@ -376,7 +376,7 @@ def check_external_totals(cells: list[dict], printed: dict[int, int], *, row_pat
     year. Years the other document does not cover (absent from `printed`) get no check."""
     rows = [c for c in _counts(cells) if c["table_id"] == "reports_by_submitter"]
     years = sorted({c["year"] for c in rows if c["year"] is not None})
-    name = f"ojjdp_matches_{document.replace(' ', '_')}"
+    name = f"ojjdp_matches_{document.replace(' ', '_').lower()}"
     results = []
     for year in years:
         if year not in printed:
