@@ -305,6 +305,15 @@ def test_missing_expected_table_is_a_blocking_failure_naming_its_caption_page():
     assert found.check == "ojjdp_table_found:reports_by_submitter"
 
 
+def test_missing_table_names_the_unrecognised_tables_read():
+    """A reworded title makes the table unknown_*: the message offered only closing the editions
+    range, not the rule's pattern, which is where the fix lies."""
+    cells = [cell("unknown_p10_1", "Local Law Enforcement", "CY 2023", 2023, "count", 51, page=10)]
+    [missing] = blocking_failures(check_tables_expected(cells, edition=2023, source_file=SOURCE, rules=RULES[1:]))
+    assert "tables no rule recognises were read: unknown_p10_1 (page 10)" in missing.message
+    assert "widen the rule's pattern" in missing.message
+
+
 def test_missing_table_without_page_texts_still_fails():
     [missing] = blocking_failures(check_tables_expected([], edition=2023, source_file=SOURCE, rules=RULES[1:]))
     assert "found none of its numbers" in missing.message and missing.page is None

@@ -28,7 +28,7 @@ VICTIMS = "Identified Victims Added to NCMEC's CVIP Database of Victims Separate
 SUBMISSIONS = "Image/Video Reviews Submitted by Law Enforcement Agencies"
 
 
-MARKER = r"\^[\d,*]+"  # "^9", "^3,4", "^*" in a cell text: a raised footnote marker
+MARKER = r"\^[\da-z,*]+"  # "^9", "^3,4", "^*", "^a" in a cell text: a raised footnote marker
 
 
 class Page:
@@ -71,10 +71,11 @@ class Page:
 
     def table(self, x: float, y: float, widths: list[float], rows: list[list], *,
               merges: tuple[tuple[int, int, int, int], ...] = (), header_rows: int = 1,
-              one_path: bool = False) -> float:
+              one_path: bool = False, bottom_border: float | None = BORDER) -> float:
         """Rows of cell texts ("\\n" between lines; None under a merge); `merges` are
         (row, col, rowspan, colspan). With `one_path` every border is one stroked path (which
-        pdfplumber reports as a curve) instead of Word's rectangles. Returns the y below the table."""
+        pdfplumber reports as a curve) instead of Word's rectangles. `bottom_border` is the
+        thickness of the table's bottom border (None: not drawn). Returns the y below the table."""
         pdf = self.pdf
         lines = [[self._wrap(cell or "", widths[c] - 8) for c, cell in enumerate(row)] for row in rows]
         heights = [max(len(c) for c in row) * 13.5 + 5 for row in lines]
@@ -108,10 +109,14 @@ class Page:
             if one_path:
                 continue
             half = BORDER / 2
-            for (a, b) in ((x0, top), (x1, top), (x0, bottom), (x1, bottom)):  # corner squares
+            for (a, b) in ((x0, top), (x1, top)):  # corner squares
                 pdf.rect(a - half, b - half, BORDER, BORDER, style="F")
             pdf.rect(x0 + half, top - half, x1 - x0 - BORDER, BORDER, style="F")
-            pdf.rect(x0 + half, bottom - half, x1 - x0 - BORDER, BORDER, style="F")
+            low = bottom_border if bottom == ys[-1] else BORDER
+            if low is not None:
+                for a in (x0, x1):
+                    pdf.rect(a - low / 2, bottom - low / 2, low, low, style="F")
+                pdf.rect(x0 + low / 2, bottom - low / 2, x1 - x0 - low, low, style="F")
             pdf.rect(x0 - half, top + half, BORDER, bottom - top - BORDER, style="F")
             pdf.rect(x1 - half, top + half, BORDER, bottom - top - BORDER, style="F")
         if one_path:
@@ -686,3 +691,61 @@ def test_subcolumn_counting_another_quantity_is_refused(tmp_path):
                                                merges=((0, 0, 1, 5), (1, 1, 1, 2), (1, 3, 1, 2), (1, 0, 2, 1)),
                                                header_rows=3))
     refused(path, "page 1", "le_feedback_instances", "'CY 2023 | Instances'", r"(?:CY ?|Calendar Year )?\d{4}")
+
+
+# --- Second review round: a CY 2024 edition drawn with heavier borders or other marker styles ----
+
+def _feedback(page: Page, **table):
+    body = [[FEEDBACK, None, None, None], [""] + YEARS] + FEEDBACK_ROWS
+    return page.table(72, 100, WIDE, body, merges=((0, 0, 1, 4),), header_rows=2, **table)
+
+
+def _values(path, row):
+    return [c["value_text"] for c in extract_ojjdp(path, edition=2024).cells if c["row_label"] == row]
+
+
+@pytest.mark.parametrize("thickness", [2.25, 3.0, 4.5, 6.0])
+def test_heavy_bottom_border_closes_the_last_row(tmp_path, thickness):
+    """A bottom border heavier than 2 pt (Word offers 2 1/4 to 6 pt) was taken for cell shading:
+    the last row, 'International Law Enforcement', vanished with every check passing."""
+    path = edition(tmp_path, lambda p: _feedback(p, bottom_border=thickness))
+    assert _values(path, "International Law Enforcement") == ["56,689", "76,683", "80,000"]
+
+
+def test_table_without_a_bottom_border_is_refused_not_shortened(tmp_path):
+    """With no bottom border the last row lies outside every cell and was dropped silently."""
+    path = edition(tmp_path, lambda p: _feedback(p, bottom_border=None))
+    refused(path, "page 1", "outside the cells", "a border not drawn")
+
+
+def test_count_merged_into_a_row_label_is_refused(tmp_path):
+    """A column border that is not read merges the label column with the first year: the row
+    label came out 'Local Law Enforcement 51' with CY 2022 missing."""
+    body = [[FEEDBACK, None, None], ["", "CY 2023", "CY 2024"], ["Local Law Enforcement 51", "27", "30"]]
+    path = edition(tmp_path, lambda p: p.table(72, 100, [310, 110, 110], body, merges=((0, 0, 1, 3),),
+                                               header_rows=2))
+    refused(path, "page 1", "expected a row label of words, found '51'")
+
+
+def test_digit_run_into_a_row_label_is_refused(tmp_path):
+    """A footnote digit printed at the text size ('Local Law Enforcement3') stayed in the label."""
+    rows = [FEEDBACK_ROWS[0], ["Local Law Enforcement3", "51", "27", "30"]] + FEEDBACK_ROWS[2:]
+    path = edition(tmp_path, lambda p: feedback_table(p, 100, rows))
+    refused(path, "page 1", "'Enforcement3'")
+
+
+def test_raised_small_letter_is_refused_as_an_unknown_marker(tmp_path):
+    """A superscript letter ('Local Law Enforcement' + raised small 'a') was glued onto the label."""
+    rows = [FEEDBACK_ROWS[0], ["Local Law Enforcement^a", "51", "27", "30"]] + FEEDBACK_ROWS[2:]
+    path = edition(tmp_path, lambda p: feedback_table(p, 100, rows))
+    refused(path, "page 1", "found 'a' printed small and raised")
+
+
+def test_new_table_with_a_small_number_in_its_header_is_published_as_unknown(tmp_path):
+    """A header holding a number was taken for an unreadable band of numbers and sank the whole
+    edition; in a table no rule knows, "Top 5 ESPs" is words."""
+    body = [["CyberTipline Reports Submitted by the Top 5 ESPs", "CY 2023", "CY 2024"], ["Meta", "100", "200"]]
+    path = edition(tmp_path, lambda p: p.table(72, 100, [310, 110, 110], body))
+    cells = extract_ojjdp(path, edition=2024).cells
+    assert [(c["table_id"], c["row_label"], c["year"], c["value"]) for c in cells] == [
+        ("unknown_p1_1", "Meta", 2023, 100), ("unknown_p1_1", "Meta", 2024, 200)]

@@ -100,6 +100,8 @@ CELL_KEYS = ("edition", "table_id", "row_label", "footnote", "column_label", "ye
 # Word (2022 and 2023 editions) draws borders as filled rectangles 0.48 pt thick; shaded cell
 # backgrounds are rectangles too, but many points thick, so thickness tells them apart.
 MAX_RULE_THICKNESS = 2.0
+# Word's heaviest border is 6 pt; a rectangle up to this thick and long enough is a border too.
+MAX_HEAVY_RULE_THICKNESS = 6.5
 # Borders of one cell are drawn as separate pieces with small gaps at the corners.
 TOUCH_TOLERANCE = 2.0
 # Superscript footnote markers are printed at 6.48 pt beside 11.04 pt text (both editions).
@@ -133,6 +135,8 @@ FOOTNOTE_SYMBOLS = "*\u2020\u2021\u00a7"  # * † ‡ §
 MARKER_TEXT = re.compile(rf"(?:\d+|[{FOOTNOTE_SYMBOLS}]+)(?:,\d{{1,2}}|,?[{FOOTNOTE_SYMBOLS}]+)*")
 # At the text size only * † ‡ ending a word ("CY 2024*", "51*") or standing alone are markers;
 # a digit there cannot be told from the number ("CY 20229"), a "§" may be a citation.
+SUPERSCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
+TRAILING_SUPERSCRIPT = re.compile(r"(.*?)([⁰¹²³⁴⁵⁶⁷⁸⁹]+)")
 TRAILING_SYMBOLS = re.compile(r"(.*?)([*\u2020\u2021]+)")
 # A word in a header that looks like a number ("0.3", "51", "4.1%"): header cells hold labels.
 NUMBER_LIKE = re.compile(r"[\d,.%]*\d[\d,.%]*")
@@ -155,6 +159,7 @@ class Rule:
     at: float
     start: float
     end: float
+    thickness: float = 0.0  # a heavy border meets the rules beside it at its edge, not its middle
 
 
 @dataclass(frozen=True)
@@ -196,6 +201,8 @@ class CellText:
     text: str
     footnotes: tuple[str, ...]
     tokens: tuple[str, ...]  # the words in reading order, markers left out
+    # words printed smaller and raised that are no footnote marker the reader knows ("a")
+    unknown_marks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -330,6 +337,16 @@ def load_table_rules() -> list[TableRule]:
 
 # --- page -> rules -> grids ---------------------------------------------------------------------
 
+def _is_border(thickness: float, length: float) -> bool:
+    """A rectangle this thick and this long is a border piece (or a corner square): thin (Word's
+    0.48 and 1.5 pt), or heavy (Word's 2 1/4 to 6 pt) and long or square; not a cell's shading,
+    which is a cell's height thick. A heavy border read as shading loses the row or column it
+    closes (a table's last row, its newest year)."""
+    if thickness <= MAX_RULE_THICKNESS:
+        return length >= thickness
+    return thickness <= MAX_HEAVY_RULE_THICKNESS and (length >= 8 * thickness or abs(length - thickness) <= 0.5)
+
+
 def rules_from_shapes(shapes: list[dict]) -> list[Rule]:
     """Thin rectangles and lines as border segments, collinear touching pieces joined.
 
@@ -340,10 +357,10 @@ def rules_from_shapes(shapes: list[dict]) -> list[Rule]:
     pieces = []
     for s in shapes:
         width, height = s["x1"] - s["x0"], s["bottom"] - s["top"]
-        if height <= MAX_RULE_THICKNESS and width >= height:
-            pieces.append(Rule(True, (s["top"] + s["bottom"]) / 2, s["x0"], s["x1"]))
-        if width <= MAX_RULE_THICKNESS and height >= width:
-            pieces.append(Rule(False, (s["x0"] + s["x1"]) / 2, s["top"], s["bottom"]))
+        if _is_border(height, width):
+            pieces.append(Rule(True, (s["top"] + s["bottom"]) / 2, s["x0"], s["x1"], height))
+        if _is_border(width, height):
+            pieces.append(Rule(False, (s["x0"] + s["x1"]) / 2, s["top"], s["bottom"], width))
     joined: list[Rule] = []
     for horizontal in (True, False):
         same_way = sorted((p for p in pieces if p.horizontal == horizontal), key=lambda p: p.at)
@@ -361,7 +378,8 @@ def rules_from_shapes(shapes: list[dict]) -> list[Rule]:
                     spans[-1][1] = max(spans[-1][1], piece.end)
                 else:
                     spans.append([piece.start, piece.end])
-            joined.extend(Rule(horizontal, at, a, b) for a, b in spans)
+            thickness = max(p.thickness for p in line)
+            joined.extend(Rule(horizontal, at, a, b, thickness) for a, b in spans)
     return joined
 
 
@@ -385,8 +403,8 @@ def shapes_from_curves(curves: list[dict]) -> list[dict]:
 
 
 def _touch(h: Rule, v: Rule) -> bool:
-    t = TOUCH_TOLERANCE
-    return h.start - t <= v.at <= h.end + t and v.start - t <= h.at <= v.end + t
+    th, tv = TOUCH_TOLERANCE + v.thickness / 2, TOUCH_TOLERANCE + h.thickness / 2
+    return h.start - th <= v.at <= h.end + th and v.start - tv <= h.at <= v.end + tv
 
 
 def group_rules(rules: list[Rule]) -> list[list[Rule]]:
@@ -477,7 +495,30 @@ def build_grid(rules: list[Rule], words: list[SizedWord], *, page: int, source: 
     bands = tuple(
         tuple(sorted((c for c in cells if c.row0 <= i <= c.row1), key=lambda c: c.x0)) for i in range(n_rows)
     )
+    _refuse_text_outside_the_cells(rules, words, (xs[0], ys[0], xs[-1], ys[-1]), page=page, source=source)
     return Grid(page, xs[0], ys[0], xs[-1], ys[-1], bands)
+
+
+def _refuse_text_outside_the_cells(rules: list[Rule], words: list[SizedWord], cells: tuple[float, ...], *,
+                                   page: int, source: str) -> None:
+    """Text within a table's drawn lines but outside its cells: the vertical borders run on below
+    the last row rule (a bottom border not drawn, or too heavy to read), or the row rules past
+    the last column border. That row or column would be dropped without a word."""
+    x0, top, x1, bottom = cells
+    reach_x0 = min(r.start for r in rules if r.horizontal)
+    reach_x1 = max(r.end for r in rules if r.horizontal)
+    reach_top = min(r.start for r in rules if not r.horizontal)
+    reach_bottom = max(r.end for r in rules if not r.horizontal)
+    for word in words:
+        x, y = (word.x0 + word.x1) / 2, _ink_middle(word)
+        within_lines = reach_x0 < x < reach_x1 and reach_top < y < reach_bottom
+        in_cells = x0 < x < x1 and top < y < bottom
+        if within_lines and not in_cells:
+            raise ExtractionError(
+                f"{source}, page {page}: expected every word within a table's lines inside one of its cells,"
+                f" found {word.text!r} at x={word.x0:.0f}, y={word.top:.0f} outside the cells (x {x0:.0f}-{x1:.0f},"
+                f" y {top:.0f}-{bottom:.0f}): a border not drawn, or drawn in a way the reader does not know"
+            )
 
 
 def _ink_middle(word: Word) -> float:
@@ -613,10 +654,20 @@ def read_text(cell: Cell) -> CellText:
     body_size = max(w.size for w in cell.words)
     body: list[SizedWord] = []
     footnotes: list[str] = []
+    unknown: list[str] = []
     for word in cell.words:
         if is_footnote_marker(word, cell.words, body_size):
             footnotes.append(word.text)
             continue
+        if _raised_small(word, cell.words, body_size):
+            unknown.append(word.text)
+            continue
+        superscript = TRAILING_SUPERSCRIPT.fullmatch(word.text)
+        if superscript:  # "Generative AI¹": superscript digits as characters of the font
+            footnotes.append(superscript.group(2).translate(SUPERSCRIPT_DIGITS))
+            if not superscript.group(1):
+                continue
+            word = replace(word, text=superscript.group(1))
         symbols = TRAILING_SYMBOLS.fullmatch(word.text)
         if symbols:
             footnotes.append(symbols.group(2))
@@ -626,7 +677,21 @@ def read_text(cell: Cell) -> CellText:
         body.append(word)
     lines: list[TextLine] = group_lines(body)
     tokens = tuple(w.text for line in lines for w in line.words)
-    return CellText(_join_lines([line.text for line in lines]), tuple(footnotes), tokens)
+    return CellText(_join_lines([line.text for line in lines]), tuple(footnotes), tokens, tuple(unknown))
+
+
+def _raised_small(word: SizedWord, words: tuple[SizedWord, ...], body_size: float) -> bool:
+    """A word printed smaller than the cell's text and raised above the baseline of the word
+    beside it: a superscript, whatever it says."""
+    if not word.size or word.size >= RAISED_FOOTNOTE_SIZE_RATIO * body_size:
+        return False
+    beside = [w for w in words if w.size >= RAISED_FOOTNOTE_SIZE_RATIO * body_size
+              and w.top < word.bottom and word.top < w.bottom
+              and min(abs(word.x0 - w.x1), abs(w.x0 - word.x1)) <= body_size]
+    if not beside:
+        return False
+    nearest = min(beside, key=lambda w: min(abs(word.x0 - w.x1), abs(w.x0 - word.x1)))
+    return word.bottom < nearest.bottom - RAISED_BY * nearest.size
 
 
 def is_footnote_marker(word: SizedWord, words: tuple[SizedWord, ...], body_size: float) -> bool:
@@ -636,18 +701,7 @@ def is_footnote_marker(word: SizedWord, words: tuple[SizedWord, ...], body_size:
     be a number in a smaller font, and is left to the number rules)."""
     if not word.size or not MARKER_TEXT.fullmatch(word.text):
         return False
-    ratio = word.size / body_size
-    if ratio < FOOTNOTE_SIZE_RATIO:
-        return True
-    if ratio >= RAISED_FOOTNOTE_SIZE_RATIO:
-        return False
-    beside = [w for w in words if w.size >= RAISED_FOOTNOTE_SIZE_RATIO * body_size
-              and w.top < word.bottom and word.top < w.bottom
-              and min(abs(word.x0 - w.x1), abs(w.x0 - word.x1)) <= body_size]
-    if not beside:
-        return False
-    nearest = min(beside, key=lambda w: min(abs(word.x0 - w.x1), abs(w.x0 - word.x1)))
-    return word.bottom < nearest.bottom - RAISED_BY * nearest.size
+    return word.size < FOOTNOTE_SIZE_RATIO * body_size or _raised_small(word, words, body_size)
 
 
 def read_values(cell: CellText) -> list[PrintedValue] | None:
@@ -731,6 +785,13 @@ def read_table(grids: list[Grid], *, source: str) -> ReadTable:
     """Header, row labels and numbers of one table (one grid, or several across pages)."""
     first = grids[0]
     texts = {c: read_text(c) for g in grids for band in g.bands for c in band}
+    for grid in grids:
+        for cell in _unique(c for band in grid.bands for c in band):
+            if texts[cell].unknown_marks:
+                raise ExtractionError(
+                    f"{_where(source, grid.page)}: expected footnote markers of digits or * \u2020 \u2021 \u00a7,"
+                    f" found {texts[cell].unknown_marks[0]!r} printed small and raised in {texts[cell].text!r}"
+                )
     width = first.x1 - first.x0
 
     data_start = _data_start(first)
@@ -760,7 +821,9 @@ def read_table(grids: list[Grid], *, source: str) -> ReadTable:
                                                               if c not in stub_cells] if t)
     caption = title or stub_header or header_text
     column_bands = [[c for c in band if c not in stub_cells] for band in header_bands]
-    header_numbers = tuple((texts[c].text, token) for c in _unique(c for band in first.bands[:data_start] for c in band)
+    # A number in a title is words ("Top 5 ESPs"); one in a column header is a band of numbers
+    # the reader could not read, taken for header (see `_check_table_is_read`).
+    header_numbers = tuple((texts[c].text, token) for c in header_cells
                            for token in texts[c].tokens if _is_number_like(token))
 
     entries = []
@@ -781,6 +844,7 @@ def read_table(grids: list[Grid], *, source: str) -> ReadTable:
                     f" {stub_text.text!r} there"
                 )
             label, label_notes = stub_text.text or None, stub_text.footnotes
+            _refuse_number_in_label(stub_text, where)
             cells = cells[1:]
             if label is not None and not any(_safe_values(texts[c]) is not None or texts[c].text for c in cells):
                 # Word breaks a row across pages with "Allow row to break across pages" (its
@@ -851,6 +915,24 @@ def _is_number_like(token: str) -> bool:
     """A word that reads as a number and is not a year: "0.3", "51", "4.1%" (not "2022", "MD5")."""
     bare = token.strip("()[]:;,.")
     return bool(NUMBER_LIKE.fullmatch(bare)) and not BARE_YEAR.fullmatch(bare)
+
+
+# A count inside a row label ("Local Law Enforcement 91": a column border too heavy or not drawn
+# merged the label with the first number), or a digit run into a label's word ("Sextortion4", a
+# footnote marker printed at the text size). Neither edition prints either; "MD5" and Appendix
+# A's "CY1998 (1/1/98-12/31/98)" are neither.
+COUNT_IN_LABEL = re.compile(r"\d{1,3}(?:,\d{3})+|\d{2,}")
+DIGIT_RUN_INTO_WORD = re.compile(r"[A-Za-z]{3,}\d+")
+
+
+def _refuse_number_in_label(label: CellText, where: str) -> None:
+    for token in label.tokens:
+        bare = token.strip(".,;:")
+        if (COUNT_IN_LABEL.fullmatch(bare) and not BARE_YEAR.fullmatch(bare)) or DIGIT_RUN_INTO_WORD.fullmatch(bare):
+            raise ExtractionError(
+                f"{where}: expected a row label of words, found {token!r} in {label.text!r} (a number merged"
+                " into the label by a border not read, or a footnote marker printed at the text size?)"
+            )
 
 
 def _safe_values(text: CellText) -> list[PrintedValue] | None:
@@ -1001,13 +1083,26 @@ def _check_misprint_adds_up(cell_values: list[dict], note_cell: dict, *, where: 
         )
 
 
+def _reads_like_counts(text: str) -> bool:
+    """Header text holding what can only be counts: a number with a thousands comma or a decimal
+    point ("36,948", "0.3 million"), or two numbers in a row ("51 27 30"). A new table's header
+    may hold small numbers as words ("Top 5 ESPs", "Ages 12 to 17"): in a table no rule knows,
+    those are published, not refused (a rule's table is held to years only)."""
+    tokens = [t.strip("()[]:;") for t in text.split()]
+    numbers = [_is_number_like(t) for t in tokens]
+    return (any(n and ("," in t.strip(",.") or "." in t.strip(",.")) for n, t in zip(numbers, tokens))
+            or any(a and b for a, b in zip(numbers, numbers[1:])))
+
+
 def _check_table_is_read(table: ReadTable, rule: TableRule | None, table_id: str, *, where: str) -> None:
     """A number-like word in a header means a band of numbers the reader could not read was
     taken for header (its "0.3 million" became a column label); a recognised table with no
     number is one whose every band was. An unrecognised table with no number band is left
     alone: a bordered text box whose prose holds numbers is no table of counts."""
-    if table.header_numbers and (rule is not None or table.entries):
-        text, token = table.header_numbers[0]
+    suspicious = table.header_numbers if rule is not None else [
+        (text, token) for text, token in table.header_numbers if _reads_like_counts(text)]
+    if suspicious and (rule is not None or table.entries):
+        text, token = suspicious[0]
         raise ExtractionError(
             f"{where}: expected the header of {table_id} ({table.caption[:60]!r}) to hold labels and years,"
             f" found the number {token!r} in the header cell {text!r} (a band of numbers the reader cannot"

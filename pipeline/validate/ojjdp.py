@@ -409,6 +409,9 @@ def check_tables_expected(cells: list[dict], *, edition: int, source_file: str,
     from pipeline.extract.ojjdp import load_table_rules
 
     read = {c["table_id"] for c in cells}
+    unknown = sorted({(c["page"], c["table_id"]) for c in cells if c["table_id"].startswith("unknown_")})
+    unrecognised = (" tables no rule recognises were read: " + ", ".join(f"{t} (page {p})" for p, t in unknown)
+                    + " (if one of them is it, NCMEC reworded its title: widen the rule's pattern);") if unknown else ""
     results = []
     for rule in rules if rules is not None else load_table_rules():
         if not rule.expected_in(edition):
@@ -427,7 +430,7 @@ def check_tables_expected(cells: list[dict], *, edition: int, source_file: str,
             source_file, name, True, False, "found", "missing",
             f"{source_file}: expected the table {rule.table_id} ({rule.description[:80]}) in the CY {edition}"
             f" edition, since pipeline/data/ojjdp_tables.csv says editions {rule.editions_text} print it;"
-            f" found none of its numbers;{seen} if NCMEC dropped the table, close the rule's editions range"
+            f" found none of its numbers;{seen}{unrecognised} if NCMEC dropped the table, close the rule's editions range"
             f" ({closed})", page=pages[0] if pages else None))
     return results
 
