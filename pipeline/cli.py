@@ -161,7 +161,8 @@ def run(paths, documents, only, mirror, jobs, time_limit, dry_run):
     click.echo(f"{sum(d['status'] == 'ok' for d in shown)}/{len(shown)} documents ok; "
                f"{len(blocking)} blocking check failure(s); {len(findings)} finding(s) in NCMEC's own figures; "
                f"{report.timings['total']:.1f}s"
-               + (f" ({others} other documents kept as earlier runs left them)" if others else ""))
+               + (f" ({others} other documents not re-run: as earlier runs left them, see documents.parquet)"
+                  if others else ""))
     _exit(report.exit_code)
 
 

@@ -116,10 +116,12 @@ def fetch_all(documents: list[Document], paths: DataPaths, mirror: Path | None,
         if result.status == "ok" and doc.sha256 and result.sha256 != doc.sha256:
             result = FetchResult(**{**asdict(result), "message": (result.message + "; " if result.message else "")
                                     + f"sha256 differs from the manifest's {doc.sha256[:12]}… (a revised edition?)"})
-        log.log(logging.INFO if result.status == "ok" else logging.WARNING, "fetch %s: %s%s", doc.doc_id,
-                result.status, f" ({result.message})" if result.message else "",
+        # An earlier copy used in place of the file is a warning too: the source did not answer.
+        level = logging.INFO if result.status == "ok" and result.origin != "cached" else logging.WARNING
+        log.log(level, "fetch %s: %s%s", doc.doc_id, result.status, f" ({result.message})" if result.message else "",
                 extra={"stage": "fetch", "doc_id": doc.doc_id, "status": result.status, "sha256": result.sha256})
-        log.debug("fetch %s: %s from %s, sha256 %s", doc.doc_id, result.path, result.origin, result.sha256)
+        if result.path:
+            log.debug("fetch %s: %s from %s, sha256 %s", doc.doc_id, result.path, result.origin, result.sha256)
         results[doc.doc_id] = result
     state = {k: asdict(v) for k, v in (keep or {}).items() if k not in results}
     state.update({k: asdict(v) for k, v in results.items()})
@@ -482,7 +484,8 @@ def run_pipeline(documents: list[Document], paths: DataPaths, *, mirror: Path | 
         # byte for byte, so the run stops here (the nightly no-change case).
         timings.update(validate=0.0, store=0.0, total=time.perf_counter() - started)
         checks = [CheckResult(**c) for c in unchanged["checks"]]
-        report = RunReport(unchanged["exit_code"], unchanged["documents"], checks, timings, [], {})
+        exit_code = exit_code_for([d for d in unchanged["documents"] if only is None or d["doc_id"] in only])
+        report = RunReport(exit_code, unchanged["documents"], checks, timings, [], {})
         _write_run_manifest(paths, report, note="inputs unchanged since the last run: outputs kept as they are")
         return report
     out, new_last_good = build_outputs(documents, fetched, extractions, last_good, paths)
@@ -497,7 +500,7 @@ def run_pipeline(documents: list[Document], paths: DataPaths, *, mirror: Path | 
         _write_json_atomic(last_good_path, new_last_good)
         _write_json_atomic(paths.state / "outputs.json", {
             "fingerprint": inputs_fingerprint(documents, fetched, new_last_good),
-            "exit_code": exit_code, "files": sorted(p.name for p in written),
+            "exit_code": exit_code_for(out.documents), "files": sorted(p.name for p in written),
             "documents": out.documents, "checks": [asdict(c) for c in out.checks]})
     timings["store"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - started
@@ -571,8 +574,12 @@ def plan_run(documents: list[Document], paths: DataPaths, mirror: Path | None) -
         raw = paths.raw / doc.file
         if mirror is not None:
             source = Path(mirror) / doc.file
-            fetch = f"copy {source}" if source.is_file() else f"missing: {doc.file} is not in the mirror"
-            sha = sha256_of(source) if source.is_file() else None
+            if source.is_file():
+                fetch, sha = f"copy {source}", sha256_of(source)
+            elif raw.is_file():  # as `fetch_from_mirror` does: the copy fetched earlier stays
+                fetch, sha = f"{doc.file} is not in the mirror: use the copy fetched earlier", sha256_of(raw)
+            else:
+                fetch, sha = f"missing: {doc.file} is not in the mirror", None
         else:
             fetch = f"GET {doc.url}" + (" (conditional)" if raw.is_file() and doc.doc_id in previous else "")
             sha = previous[doc.doc_id].sha256 if doc.doc_id in previous else None

@@ -367,6 +367,19 @@ def test_run_for_one_document_keeps_every_other_documents_rows(corpus_dir, tmp_p
     assert {d["doc_id"]: d["status"] for d in report.documents} == {"esp-2022": "ok", "country-2022": "ok"}
 
 
+def test_exit_code_of_a_no_change_run_speaks_for_the_documents_it_was_asked_for(corpus_dir, tmp_path):
+    """A run whose inputs had not changed returned the exit code stored by the last writing run:
+    `run --only esp-2022` exited 3 (another document missing), `--only esp-2024` (missing) 0."""
+    from pipeline.manifest import load_manifest
+
+    documents = [d for d in load_manifest() if d.doc_id in ("esp-2022", "country-2022", "esp-2024")]
+    paths = DataPaths(tmp_path)
+    assert run_pipeline(documents, paths, mirror=corpus_dir).exit_code == EXIT_PARTIAL
+    assert run_pipeline(documents, paths, mirror=corpus_dir, only={"esp-2022"}).exit_code == EXIT_OK
+    assert run_pipeline(documents, paths, mirror=corpus_dir, only={"esp-2024"}).exit_code == EXIT_FAILED
+    assert run_pipeline(documents, paths, mirror=corpus_dir).exit_code == EXIT_PARTIAL
+
+
 def test_file_gone_from_the_mirror_keeps_the_copy_fetched_earlier(corpus_dir, tmp_path):
     """A file the mirror no longer holds became `missing` and its published rows vanished, while
     an unreachable URL keeps the copy fetched earlier; the mirror now does the same."""
@@ -381,6 +394,11 @@ def test_file_gone_from_the_mirror_keeps_the_copy_fetched_earlier(corpus_dir, tm
     esp = next(d for d in report.documents if d["doc_id"] == "esp-2022")
     assert esp["status"] == "ok" and "using the copy fetched earlier" in esp["message"]
     assert _rows(paths, "esp_reports") == 236
+    from pipeline.run import plan_run
+
+    plan = {step["doc_id"]: step for step in plan_run(_two_from_manifest(), paths, mirror)}
+    assert plan["esp-2022"]["fetch"].endswith("use the copy fetched earlier")
+    assert plan["esp-2022"]["extract"].startswith("cached")
 
 
 def test_outputs_are_readable_by_other_accounts(corpus_dir, tmp_path):
