@@ -71,9 +71,10 @@ def words_from_page(page) -> list[Word]:
 
 
 def font_and_marks(chars: list[dict]) -> dict[str, str]:
-    """A word's font ("<fontname> <size>" of most of its characters) and its marks: characters
-    printed smaller than the rest, or raised above the rest's baseline (a superscript drawn at
-    full size with a text rise)."""
+    """A word's font ("<fontname> <size>" of its largest characters) and its marks: characters
+    raised above the rest's baseline (a superscript, at any size), or digits and symbols printed
+    smaller than the rest. Smaller letters on the baseline are small capitals ('TOTAL' drawn
+    as T + small OTAL), not marks."""
     if not chars:
         return {}
     # The text is the largest type in the word (a mark may have more characters than the word it
@@ -83,7 +84,8 @@ def font_and_marks(chars: list[dict]) -> dict[str, str]:
     font = Counter(c["fontname"] for c in body).most_common(1)[0][0]
     baseline = max(float(c["bottom"]) for c in body)
     marks = "".join(c["text"] for c in chars
-                    if float(c["size"]) < size - 0.5 or float(c["bottom"]) < baseline - 0.15 * size)
+                    if float(c["bottom"]) < baseline - 0.15 * size
+                    or (float(c["size"]) < size - 0.5 and not c["text"].isalpha()))
     return {"font": f"{font} {size:.1f}", "marks": marks}
 
 

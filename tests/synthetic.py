@@ -49,6 +49,7 @@ class ListSpec:
     rules_as_paths: bool = False        # each rule one path of cell segments (not separate lines)
     dy: float = 0.0                     # drawn this much lower than the page's other lists
     header_count_align: str = "right"   # where the count header sits in its column: "right" or "left"
+    header_rules: bool = True           # ruled: draw the rules above and under the header
 
     @property
     def right(self) -> float:
@@ -126,11 +127,11 @@ def _draw_list(pdf: FPDF, spec: ListSpec, top: float) -> float:
     right = spec.right
     count_right = spec.x + spec.name_width + spec.count_width
     y = top
-    if spec.ruled:
+    if spec.ruled and spec.header_rules:
         _rule(pdf, spec, y)
     _draw_header(pdf, spec, y)
     y += 2 * PAD + LINE
-    if spec.ruled:
+    if spec.ruled and spec.header_rules:
         _rule(pdf, spec, y)
     for index, r in enumerate(spec.rows):
         if index in spec.header_again_before:

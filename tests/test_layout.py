@@ -91,3 +91,11 @@ def test_font_and_marks_a_raised_mark_after_a_one_character_word():
     chars = [{"text": "X", "fontname": "Avenir-Book", "size": 10.0, "bottom": 100.0},
              {"text": "1", "fontname": "Avenir-Book", "size": 10.0, "bottom": 98.0}]
     assert font_and_marks(chars)["marks"] == "1"
+
+
+def test_font_and_marks_small_capitals_are_no_marks():
+    """'TOTAL' set as a capital T and smaller capitals OTAL on the same baseline (faux small caps)
+    was read as 'T' with the marks 'OTAL', and the total row refused."""
+    chars = [{"text": "T", "fontname": "Avenir-Book", "size": 10.0, "bottom": 100.0}]
+    chars += [{"text": t, "fontname": "Avenir-Book", "size": 8.0, "bottom": 100.0} for t in "OTAL"]
+    assert font_and_marks(chars)["marks"] == ""

@@ -712,3 +712,45 @@ def test_row_under_the_last_rule_with_its_count_on_a_line_of_its_own_is_refused(
     ])
     with pytest.raises(ExtractionError, match=r"page 1: found '-' at y=\d+ right under the last row of the list"):
         extract_list(pdf, COUNTRY)
+
+
+# --- Third review round ------------------------------------------------------------------------------
+
+def test_first_row_under_a_header_without_a_rule_is_read(tmp_path):
+    """Rules under every row but none under the header (a filled header band without its edges):
+    the first row lay outside every ruled band and the list was refused."""
+    pdf = tmp_path / "no_header_rule.pdf"
+    write_list_pdf(pdf, _page(row("Chad", "3"), row(THREE_LINES, "2", 1), row("Total", "5"), header_rules=False))
+    assert names_and_counts(extract_list(pdf, COUNTRY)) == [
+        ("Chad", "3"), ("Saint Helena, Ascension and Tristan da Cunha", "2")]
+
+
+def test_caption_under_a_header_without_a_rule_is_refused(tmp_path):
+    """With the header closing the first band, a caption in the row font under it was glued to the
+    first row: ('(continued) Chad', 3)."""
+    pdf = tmp_path / "caption_no_header_rule.pdf"
+    spec = ListSpec([row("Chad", "3"), row("Egypt", "5"), row("Total", "8")], header_rules=False, pad=12)
+    write_list_pdf(pdf, [PageSpec([spec], texts=[Text(110, 123, "(continued)")])])
+    with pytest.raises(ExtractionError, match=r"page 1: the line '\(continued\)' at y=\d+ could start the row 'Chad'"):
+        extract_list(pdf, COUNTRY)
+
+
+def test_unruled_list_with_a_rule_above_its_total_only_is_read(tmp_path):
+    """A single sum rule above the total made the header close a band holding every row, and the
+    total under the rule was refused as a row outside the list."""
+    pdf = tmp_path / "sum_rule.pdf"
+    write_list_pdf(pdf, _page(row("Chad", "3"), row("Egypt", "5"), row("Fiji", "-"), row("Total", "8"),
+                              header_rules=False, rule_after={2}, pad=3))
+    assert names_and_counts(extract_list(pdf, COUNTRY)) == [("Chad", "3"), ("Egypt", "5"), ("Fiji", "-")]
+
+
+@pytest.mark.parametrize("note", [Text(COUNT_RIGHT - 25, 14, "2", align="right"), Text(240, 14, "- 2 -"),
+                                  Text(110, 14, "*Figures as of December 31, 2023")],
+                         ids=["page_number_right", "page_number_centred", "note_ending_in_a_year"])
+def test_page_number_or_note_right_under_a_short_last_page_is_no_row(tmp_path, note):
+    """A page number or a note ending in a year close under the last rule was refused as a count
+    right under the last row."""
+    pdf = tmp_path / "short_last_page.pdf"
+    write_list_pdf(pdf, [PageSpec([ListSpec([row("Chad", "3"), row("Egypt", "5"), row("Total", "8")])],
+                                  notes_below=[note])])
+    assert names_and_counts(extract_list(pdf, COUNTRY)) == [("Chad", "3"), ("Egypt", "5")]

@@ -89,6 +89,10 @@ class ListHeader:
 
 # Points between a name and a count printed as a column beside it: far more than a word space.
 COLUMN_GAP = 12.0
+# Points a name may be indented from its column header (names set in from the header's edge).
+NAME_INDENT = 20.0
+# Points a list on a page with no recognised header may sit off the columns of the lists read.
+NEAR_COLUMNS = 40.0
 
 # Points a name may start left of its column header and still be read as part of the list;
 # text further left on a row's line is refused as text beside the list.
@@ -192,9 +196,19 @@ def _count_column_start(header: ListHeader, words: list[Word]) -> float | None:
     lines = group_lines([w for w in words if w.top > header.bottom])
     last_words = [line.words[-1] for line in lines
                   if (len(line.words) > 1 and line.words[-1].x0 - line.words[-2].x1 > COLUMN_GAP)
-                  or (len(line.words) == 1 and line.words[-1].x0 > header.name_x1)]
+                  or (len(line.words) == 1 and line.words[-1].x0 > header.name_x1
+                      and _beside_a_name(line, lines, header))]
     counts = [w.x0 for w in last_words if is_count_text(w.text) and w.x0 > header.name_x1]
     return min(counts, default=None)
+
+
+def _beside_a_name(line: TextLine, lines: list[TextLine], header: ListHeader) -> bool:
+    """Whether a line holding only a count has a name line next to it (within a line and a half):
+    the count of a row whose name wraps around it, not a page number under the list."""
+    reach = 1.5 * (line.bottom - line.top)
+    return any(other is not line and abs(other.middle - line.middle) <= reach
+               and abs(other.words[0].x0 - header.name_x0) <= NAME_INDENT and other.words[0].x0 < header.name_x1
+               for other in lines)
 
 
 def _where(source: str, page: int) -> str:
@@ -484,12 +498,16 @@ def _read_list_rows(words: list[Word], segments, edges, region: ListRegion, layo
     divider = count_divider(header, edges, in_list)
     rules = [y for y in rules_across(segments, header.name_x0, header.count_x1)
              if header.bottom - 1 <= y < region.bottom]
-    if rules and any(header.bottom < w.middle < rules[0] for w in in_list):
-        # Rules under every row but none under the header: the header closes the first band.
+    open_top = bool(rules) and len(_count_lines(words_between(in_list, header.bottom, rules[0]), divider)) == 1
+    if open_top:
+        # Rules under every row but none under the header: the header closes the first band. Only
+        # for one row there: a second header line or a caption holds no count, and a sum rule
+        # above the total of an unruled list has every row above it.
         rules = [header.bottom, *rules]
     rows: list[RawRow] = []
     if len(rules) >= 2:
-        rows, end = _rows_between_rules(in_list, rules, divider, layout, page=page, source=source)
+        rows, end = _rows_between_rules(in_list, rules, divider, layout, page=page, source=source,
+                                        open_top=open_top)
     if rows:
         top, bottom = rules[0], end
         outside = [w for w in in_list if not top < w.middle < bottom]
@@ -555,18 +573,33 @@ def _refuse_count_under_the_rows(under: list[Word], bottom: float, header: ListH
     and wherever its name sits: read nothing of it silently. A note under the list ('*Reasons
     include no IP address ...', 2020-2023 by country, last page) holds no count there."""
     previous = bottom
-    for line in group_lines(under):
+    lines = group_lines(under)
+    for line in lines:
         if line.top - previous > 2 * (line.bottom - line.top):
             return
-        # a count ends its line or stands apart ('© 2023 National Center ...' is prose)
         counts = [w for i, w in enumerate(line.words) if w.x0 > header.name_x1 and is_count_text(w.text)
-                  and (i == len(line.words) - 1 or i == 0 or w.x0 - line.words[i - 1].x1 > COLUMN_GAP)]
+                  and _placed_like_a_count(line, i, lines, header)]
         if counts:
             raise ExtractionError(
                 f"{where}: found {counts[0].text!r} at y={counts[0].top:.0f} right under the last row of the list"
                 f" ({line.text!r}); expected every count inside a row (a row without a rule under it?)"
             )
         previous = line.bottom
+
+
+def _placed_like_a_count(line: TextLine, index: int, lines: list[TextLine], header: ListHeader) -> bool:
+    """Whether the count-like word at `index` is printed where a row's count would be: alone on
+    its line beside a name line (not a page number), or ending a line that starts where names
+    start, set apart from the word before it by more than the line's word spaces (not prose
+    such as '... as of December 31, 2023' or '© 2023 National Center ...')."""
+    words = line.words
+    if len(words) == 1:
+        return _beside_a_name(line, lines, header)
+    if index != len(words) - 1 or abs(words[0].x0 - header.name_x0) > NAME_INDENT:
+        return False
+    gap = words[index].x0 - words[index - 1].x1
+    spaces = [b.x0 - a.x1 for a, b in zip(words[:index - 1], words[1:index])]
+    return gap > COLUMN_GAP or (gap > 5 and (not spaces or gap > 2.5 * statistics.median(spaces)))
 
 
 def stray_counts(outside: list[Word], inside: list[Word], divider: float, count_right: float) -> list[Word]:
@@ -578,8 +611,12 @@ def stray_counts(outside: list[Word], inside: list[Word], divider: float, count_
     return [w for w in outside if w.x0 >= divider and is_count_text(w.text) and abs(w.x1 - right_edge) < 2]
 
 
+def _count_lines(words: list[Word], divider: float) -> list[TextLine]:
+    return [line for line in group_lines(words) if any(w.x0 >= divider and is_count_text(w.text) for w in line.words)]
+
+
 def _rows_between_rules(words: list[Word], rules: list[float], divider: float, layout: ListLayout,
-                        *, page: int, source: str) -> tuple[list[RawRow], float]:
+                        *, page: int, source: str, open_top: bool = False) -> tuple[list[RawRow], float]:
     """Rows of a ruled list, band by band, and the y where they end.
 
     A band holds one row. A band holding several (rules under some rows only) is read like an
@@ -607,7 +644,10 @@ def _rows_between_rules(words: list[Word], rules: list[float], divider: float, l
             if len(region) < len(lines):
                 return rows, region[-1].bottom
             continue
-        rows.extend(rows_from_lines(lines, divider, page=page, source=source, ruled=True))
+        # The first band of a list with no rule under its header is bounded above by the header
+        # only: a line above its count may be a caption, so it is read with an unruled list's checks.
+        ruled = not (open_top and top == rules[0])
+        rows.extend(rows_from_lines(lines, divider, page=page, source=source, ruled=ruled))
     return rows, rules[-1]
 
 
@@ -668,7 +708,8 @@ def extract_list(pdf_path: Path, family: str, source: str | None = None) -> List
                 sideways.append(number)
             page.close()
     unheaded = {number: texts for number, lines in row_like.items()
-                if (texts := [line.text for line in lines if _in_list_columns(line, seen_headers)])}
+                if (texts := [line.text for line in lines if _in_list_columns(line, seen_headers)]
+                    or [line.text for line in _list_like(lines, seen_headers)])}
     if not rows and not unheaded:
         turned = (f"; the text of page(s) {', '.join(map(str, sideways))} runs sideways (rotated text),"
                   " which this reader does not read" if sideways else "")
@@ -690,14 +731,30 @@ def row_like_lines(lines: list[TextLine]) -> list[TextLine]:
 
 
 def _in_list_columns(line: TextLine, headers: list[ListHeader]) -> bool:
-    """Whether a row-like line (`row_like_lines`) sits in the columns of a list read elsewhere in
-    the document: its text starts where that list's names start and its count ends within the
-    list's count column. Such a line on a page with no recognised header is a row this reader
-    would skip (a reworded header, a header printed on the first page only), '-' rows and all;
-    a small table of other figures on an intro page is set differently."""
+    """Whether a row-like line (`row_like_lines`) sits in the columns of the lists read elsewhere
+    in the document: its text starts where a list's names start and its count ends within a
+    list's count column (the same list, or the right one of two printed side by side). Such a
+    line on a page with no recognised header is a row this reader would skip (a reworded
+    header, a header printed on the first page only), '-' rows and all; a small table of other
+    figures on an intro page is set differently."""
     first, last = line.words[0], line.words[-1]
-    return any(abs(first.x0 - h.name_x0) <= EDGE and h.name_x1 < last.x0 and last.x1 <= h.count_x1 + 2
-               for h in headers)
+    return (any(abs(first.x0 - h.name_x0) <= EDGE for h in headers)
+            and any(h.name_x1 < last.x0 and last.x1 <= h.count_x1 + 2 for h in headers))
+
+
+def _list_like(lines: list[TextLine], headers: list[ListHeader]) -> list[TextLine]:
+    """Three or more row-like lines whose counts line up (right or left), set near the columns of
+    a list read elsewhere (a page whose list is shifted, or whose count header sits elsewhere)."""
+    near = [line for line in lines
+            if any(abs(line.words[0].x0 - h.name_x0) <= NEAR_COLUMNS and h.name_x1 < line.words[-1].x0
+                   and line.words[-1].x1 <= h.count_x1 + NEAR_COLUMNS for h in headers)]
+    for edge in (lambda w: w.x1, lambda w: w.x0):
+        common = Counter(round(edge(line.words[-1])) for line in near).most_common(1)
+        if common:
+            aligned = [line for line in near if abs(edge(line.words[-1]) - common[0][0]) <= 2]
+            if len(aligned) >= 3:
+                return aligned
+    return []
 
 
 def _refuse_unheaded_lists(unheaded: dict[int, list[str]], layout: ListLayout, source: str,
