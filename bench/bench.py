@@ -44,7 +44,7 @@ def pipeline_seconds(data_dir: Path, mirror: Path, jobs: int) -> tuple[float, in
     command = [sys.executable, "-m", "pipeline.cli", "run", "-q", "--data-dir", str(data_dir),
                "--mirror", str(mirror), "--jobs", str(jobs)]
     started = time.perf_counter()
-    code = subprocess.run(command, stdout=subprocess.DEVNULL).returncode
+    code = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
     return time.perf_counter() - started, code
 
 
