@@ -35,6 +35,8 @@ from pipeline.run import (
     plan_run,
     run_lock,
     run_pipeline,
+    selected_documents,
+    selected_records,
     store_outputs,
 )
 
@@ -81,10 +83,6 @@ def data_options(func):
         return func(*args, paths=DataPaths(data_dir), documents=documents, only=set(only) or None, **kwargs)
     return wrapper
 
-
-def selected(documents, only):
-    """The documents --only names (all without it)."""
-    return [d for d in documents if only is None or d.doc_id in only]
 
 
 mirror_option = click.option(
@@ -147,12 +145,12 @@ def run(paths, documents, only, mirror, jobs, time_limit, dry_run):
     With --only, just those documents are fetched and extracted; the outputs keep every other
     document as earlier runs left it, and the exit code speaks for the selected ones."""
     if dry_run:
-        for step in plan_run(selected(documents, only), paths, mirror):
+        for step in plan_run(selected_documents(documents, only), paths, mirror):
             click.echo(f"{step['doc_id']:<14} {step['fetch']}; {step['extract']}")
         _exit(0)
     report = with_lock(paths, lambda: run_pipeline(documents, paths, mirror=mirror, jobs=jobs, time_limit=time_limit,
                                                    progress=terminal_progress, only=only))
-    shown = [d for d in report.documents if only is None or d["doc_id"] in only]
+    shown = selected_records(report.documents, only)
     print_documents(shown)
     files = {d["source_file"] for d in shown}
     blocking = [c for c in report.checks if c.blocking and not c.passed and c.source_file in files]
@@ -171,7 +169,7 @@ def run(paths, documents, only, mirror, jobs, time_limit, dry_run):
 @mirror_option
 def fetch(paths, documents, only, mirror):
     """Download (or copy from --mirror) every manifest document into data/raw/."""
-    documents = selected(documents, only)
+    documents = selected_documents(documents, only)
     results = with_lock(paths, lambda: fetch_all(documents, paths, mirror, keep=load_fetched(paths)))
     for doc in documents:
         r = results[doc.doc_id]
@@ -186,7 +184,7 @@ def fetch(paths, documents, only, mirror):
 @time_limit_option
 def extract(paths, documents, only, jobs, time_limit):
     """Extract every fetched document (cached by sha256) into data/cache/."""
-    documents = selected(documents, only)
+    documents = selected_documents(documents, only)
 
     def action():
         fetched = load_fetched(paths)
@@ -217,12 +215,12 @@ def _build(paths, documents):
 def validate(paths, documents, only):
     """Normalize and validate the extracted documents; print every check (writes nothing)."""
     out, _ = with_lock(paths, lambda: _build(paths, documents))
-    files = {d.file for d in selected(documents, only)}
+    files = {d.file for d in selected_documents(documents, only)}
     for check in out.checks:
         if check.source_file in files:
             mark = "PASS" if check.passed else ("FAIL" if check.blocking else "NOTE")
             click.echo(f"{mark} {check.source_file} {check.check}: {check.message}")
-    shown = [d for d in out.documents if only is None or d["doc_id"] in only]
+    shown = selected_records(out.documents, only)
     print_documents(shown)
     _exit(exit_code_for(shown))
 
@@ -237,7 +235,7 @@ def store(paths, documents, only):
         store_outputs(out, paths)
         return out
     out = with_lock(paths, action)
-    shown = [d for d in out.documents if only is None or d["doc_id"] in only]
+    shown = selected_records(out.documents, only)
     print_documents(shown)
     _exit(exit_code_for(shown))
 

@@ -25,11 +25,11 @@ class Word:
     x1: float
     top: float
     bottom: float
-    # "<fontname> <size>" of most of the word's characters: tells a caption, heading or note
+    # "<fontname> <size>" of the word's largest characters: tells a caption, heading or note
     # apart from the wrapped name it sits next to. Keyword-only so subclasses can add fields.
     font: str = field(default="", compare=False, kw_only=True)
-    # Characters printed smaller than the rest of the word: a superscript footnote mark that
-    # pdfplumber glued on ('234' + '1' comes out as one word '2341').
+    # Characters raised above the word's baseline, or digits and symbols printed smaller: a
+    # footnote mark pdfplumber glued on ('234' + '1' comes out as one word '2341').
     marks: str = field(default="", compare=False, kw_only=True)
 
     @property
@@ -62,12 +62,17 @@ def words_from_page(page) -> list[Word]:
     """pdfplumber words as plain `Word`s (the only place that touches a pdfplumber page's text).
 
     Words are split exactly as without fonts (a font change inside a word does not split it);
-    the word's font is that of most of its characters, its marks the characters printed smaller."""
+    `font_and_marks` gives each its font and marks."""
     return [
         Word(w["text"], float(w["x0"]), float(w["x1"]), float(w["top"]), float(w["bottom"]),
              **font_and_marks(w["chars"]))
         for w in page.extract_words(keep_blank_chars=False, use_text_flow=False, return_chars=True)
     ]
+
+
+# A superscript's baseline sits higher than the text's by more than this share of the text size
+# (shared with the OJJDP reader, which sees marks as words of their own).
+SUPERSCRIPT_RISE = 0.15
 
 
 def font_and_marks(chars: list[dict]) -> dict[str, str]:
@@ -84,7 +89,7 @@ def font_and_marks(chars: list[dict]) -> dict[str, str]:
     font = Counter(c["fontname"] for c in body).most_common(1)[0][0]
     baseline = max(float(c["bottom"]) for c in body)
     marks = "".join(c["text"] for c in chars
-                    if float(c["bottom"]) < baseline - 0.15 * size
+                    if float(c["bottom"]) < baseline - SUPERSCRIPT_RISE * size
                     or (float(c["size"]) < size - 0.5 and not c["text"].isalpha()))
     return {"font": f"{font} {size:.1f}", "marks": marks}
 

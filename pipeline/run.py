@@ -165,13 +165,26 @@ def extract_document(family: str, pdf_path: str, source_file: str, year: int) ->
 def cached_extractions(documents: list[Document], fetched: dict[str, FetchResult], paths: DataPaths) -> dict[str, dict]:
     """The cached extractions of fetched documents; nothing is extracted (`run --only` leaves the
     other documents as earlier runs made them)."""
-    extractions = {}
-    for doc in documents:
-        result = fetched.get(doc.doc_id)
-        cached = cache_path(paths, result.sha256) if result and result.status == "ok" and result.sha256 else None
-        if cached is not None and cached.is_file():
-            extractions[doc.doc_id] = json.loads(cached.read_text(encoding="utf-8"))
-    return extractions
+    found = {doc.doc_id: _cached_extraction(paths, fetched.get(doc.doc_id)) for doc in documents}
+    return {doc_id: extraction for doc_id, extraction in found.items() if extraction is not None}
+
+
+def _cached_extraction(paths: DataPaths, result: FetchResult | None) -> dict | None:
+    """The cached extraction of a fetched file, or None (not fetched, or not extracted yet)."""
+    if not result or result.status != "ok" or not result.sha256:
+        return None
+    cached = cache_path(paths, result.sha256)
+    return json.loads(cached.read_text(encoding="utf-8")) if cached.is_file() else None
+
+
+def selected_documents(documents: list[Document], only: set[str] | None) -> list[Document]:
+    """The documents `--only` names (all without it)."""
+    return [d for d in documents if only is None or d.doc_id in only]
+
+
+def selected_records(records: list[dict], only: set[str] | None) -> list[dict]:
+    """The documents.parquet records of the documents `--only` names (all without it)."""
+    return [r for r in records if only is None or r["doc_id"] in only]
 
 
 def cache_path(paths: DataPaths, sha256: str) -> Path:
@@ -187,10 +200,10 @@ def extract_all(documents: list[Document], fetched: dict[str, FetchResult], path
         result = fetched.get(doc.doc_id)
         if not result or result.status != "ok":
             continue
-        cached = cache_path(paths, result.sha256)
-        if cached.is_file():
-            extractions[doc.doc_id] = json.loads(cached.read_text(encoding="utf-8"))
-            log.debug("extract %s: from the cache %s", doc.doc_id, cached.name)
+        cached = _cached_extraction(paths, result)
+        if cached is not None:
+            extractions[doc.doc_id] = cached
+            log.debug("extract %s: from the cache (sha256 %s)", doc.doc_id, result.sha256)
             continue
         todo.append((doc, result))
     # Longest first (the OJJDP editions take several times a list's time), so the last worker
@@ -465,7 +478,7 @@ def run_pipeline(documents: list[Document], paths: DataPaths, *, mirror: Path | 
     timings: dict[str, float] = {}
     started = time.perf_counter()
     recover(paths.processed)  # finish a set of renames a killed run had committed
-    selected = [d for d in documents if only is None or d.doc_id in only]
+    selected = selected_documents(documents, only)
     fetched = load_fetched(paths) if only is not None or not do_fetch else {}
     if do_fetch:
         fetched.update(fetch_all(selected, paths, mirror, keep=fetched))
@@ -484,14 +497,14 @@ def run_pipeline(documents: list[Document], paths: DataPaths, *, mirror: Path | 
         # byte for byte, so the run stops here (the nightly no-change case).
         timings.update(validate=0.0, store=0.0, total=time.perf_counter() - started)
         checks = [CheckResult(**c) for c in unchanged["checks"]]
-        exit_code = exit_code_for([d for d in unchanged["documents"] if only is None or d["doc_id"] in only])
+        exit_code = exit_code_for(selected_records(unchanged["documents"], only))
         report = RunReport(exit_code, unchanged["documents"], checks, timings, [], {})
         _write_run_manifest(paths, report, note="inputs unchanged since the last run: outputs kept as they are")
         return report
     out, new_last_good = build_outputs(documents, fetched, extractions, last_good, paths)
     timings["validate"] = time.perf_counter() - t
     t = time.perf_counter()
-    exit_code = exit_code_for([d for d in out.documents if only is None or d["doc_id"] in only])
+    exit_code = exit_code_for(selected_records(out.documents, only))
     written: list[Path] = []
     if exit_code != EXIT_FAILED:
         # A run in which no document could be published leaves the last outputs as they are;

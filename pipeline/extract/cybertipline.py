@@ -175,9 +175,10 @@ def count_divider(header: ListHeader, edges: list[float], words: list[Word] = ()
 
     The drawn border between the columns when there is one (2020-2023 draw the header on a
     filled band whose edges give it). Without one, where the counts themselves start: the left
-    edge of the leftmost count set apart from its name, and never right of the count header. Halfway between the header phrases is the last resort: a long
-    name runs past it ('EasyOnlineSolutions/MojoHost/ North Tone/Hosthead'), and a hyphen ending
-    a wrapped name line past it would be read as a '-' count.
+    edge of the leftmost count set apart from its name, never right of the count header.
+    Halfway between the header phrases is the last resort: a long name runs past it
+    ('EasyOnlineSolutions/MojoHost/ North Tone/Hosthead'), and a hyphen ending a wrapped name
+    line past it would be read as a '-' count.
     """
     between = [x for x in edges if header.name_x1 < x < header.count_x0]
     if between:
@@ -188,17 +189,25 @@ def count_divider(header: ListHeader, edges: list[float], words: list[Word] = ()
     return (header.name_x1 + header.count_x0) / 2
 
 
+def _ends_in_a_column(line: TextLine) -> bool:
+    """Text, then a count set apart from it like a column (more than `COLUMN_GAP`): how a row of
+    a list is printed. A number ending a wrapped name ('Channel 4') or a hyphen ending one sits a
+    word space from the text before it."""
+    words = line.words
+    return len(words) > 1 and is_count_text(words[-1].text) and words[-1].x0 - words[-2].x1 > COLUMN_GAP
+
+
 def _count_column_start(header: ListHeader, words: list[Word]) -> float | None:
     """The left edge of the count column: the leftmost count that ends its line set apart from
     the name like a column, or stands on a line of its own right of the name header; None when
     no line ends so. A number ending a wrapped name ('Channel 4') or a hyphen ending one is
     neither, so it cannot pull the column left."""
     lines = group_lines([w for w in words if w.top > header.bottom])
-    last_words = [line.words[-1] for line in lines
-                  if (len(line.words) > 1 and line.words[-1].x0 - line.words[-2].x1 > COLUMN_GAP)
-                  or (len(line.words) == 1 and line.words[-1].x0 > header.name_x1
-                      and _beside_a_name(line, lines, header))]
-    counts = [w.x0 for w in last_words if is_count_text(w.text) and w.x0 > header.name_x1]
+    counts = [line.words[-1].x0 for line in lines
+              if line.words[-1].x0 > header.name_x1
+              and (_ends_in_a_column(line)
+                   or (len(line.words) == 1 and is_count_text(line.words[0].text)
+                       and _beside_a_name(line, lines, header)))]
     return min(counts, default=None)
 
 
@@ -234,10 +243,14 @@ def _fonts(line: TextLine) -> set[str]:
     return {w.font for w in line.words}
 
 
+class NamelessCount(ExtractionError):
+    """A count with no name beside it in the list's part of the page (`_read_list` says why)."""
+
+
 def _row(names: tuple[str, ...], count: str, line: TextLine, where: str, page: int) -> RawRow:
     """One row, refused when it has no name or its count is not printed as NCMEC prints one."""
     if not names:
-        raise ExtractionError(f"{where}: expected a name for the count {count!r} at y={line.top:.0f}, found none")
+        raise NamelessCount(f"{where}: expected a name for the count {count!r} at y={line.top:.0f}, found none")
     if not is_count_text(count):
         raise ExtractionError(
             f"{where}: expected a count as NCMEC prints one (1,234 or -) for the row {' '.join(names)!r},"
@@ -475,12 +488,12 @@ def _read_list(words: list[Word], segments, edges, region: ListRegion, layout: L
                page: int, source: str) -> list[RawRow]:
     try:
         return _read_list_rows(words, segments, edges, region, layout, page=page, source=source)
-    except ExtractionError as err:
+    except NamelessCount as err:
         # Names printed left of their header (a centred or indented header) are not in the list's
         # words, so the first count comes out nameless: say what is really there.
         header = region.header
         left = [w for w in words if w.x0 < region.x0 and header.bottom < w.middle < region.bottom] \
-            if region.leftmost and "expected a name" in str(err) else []
+            if region.leftmost else []
         if left:
             raise ExtractionError(
                 f"{err}; but {left[0].text!r} at y={left[0].top:.0f} is printed left of the name header (which"
@@ -550,9 +563,8 @@ def _refuse_strays(outside: list[Word], inside: list[Word], divider: float, head
     for line in group_lines(outside):
         names = [w for w in line.words if w.x0 < divider]
         counts = [w for w in line.words if w.x0 >= divider]
-        last = line.words[-1]
-        set_apart = (len(line.words) > 1 and is_count_text(last.text) and last.x0 > header.name_x1
-                     and last.x0 - line.words[-2].x1 > COLUMN_GAP and line.words[0].x0 < header.count_x0)
+        set_apart = (_ends_in_a_column(line) and line.words[-1].x0 > header.name_x1
+                     and line.words[0].x0 < header.count_x0)
         if set_apart or (names and abs(names[0].x0 - header.name_x0) <= EDGE and counts
                          and all(is_count_text(w.text) for w in counts)):
             raise ExtractionError(
@@ -725,9 +737,8 @@ def extract_list(pdf_path: Path, family: str, source: str | None = None) -> List
 
 
 def row_like_lines(lines: list[TextLine]) -> list[TextLine]:
-    """Lines printed like the row of a list: text, then a count set apart from it as a column."""
-    return [line for line in lines if len(line.words) > 1 and is_count_text(line.words[-1].text)
-            and line.words[-1].x0 - line.words[-2].x1 > COLUMN_GAP]
+    """Lines printed like the row of a list (`_ends_in_a_column`)."""
+    return [line for line in lines if _ends_in_a_column(line)]
 
 
 def _in_list_columns(line: TextLine, headers: list[ListHeader]) -> bool:

@@ -92,7 +92,16 @@ from importlib import resources
 from pathlib import Path
 
 from pipeline.extract import ExtractionError
-from pipeline.layout import NO_NUMBER, TextLine, Word, group_lines, join_count_pieces, parse_count, path_pieces
+from pipeline.layout import (
+    NO_NUMBER,
+    SUPERSCRIPT_RISE,
+    TextLine,
+    Word,
+    group_lines,
+    join_count_pieces,
+    parse_count,
+    path_pieces,
+)
 
 CELL_KEYS = ("edition", "table_id", "row_label", "footnote", "column_label", "year", "measure",
              "value", "percent", "value_text", "page")
@@ -107,9 +116,8 @@ TOUCH_TOLERANCE = 2.0
 # Superscript footnote markers are printed at 6.48 pt beside 11.04 pt text (both editions).
 FOOTNOTE_SIZE_RATIO = 0.8
 # A marker only a little smaller than the text (9 pt beside 11 pt) is one only when it is also
-# raised: by more than this share of the text size above the baseline of the word beside it.
+# raised (by `SUPERSCRIPT_RISE` of the text size) above the baseline of the word beside it.
 RAISED_FOOTNOTE_SIZE_RATIO = 0.9
-RAISED_BY = 0.15
 # A page whose content stream draws fewer rectangles and line segments than this cannot hold a
 # ruled table (two rows by two columns already need 3 + 3 borders). Such a page is not parsed:
 # nearly all of the extraction time is pdfminer interpreting pages.
@@ -691,7 +699,7 @@ def _raised_small(word: SizedWord, words: tuple[SizedWord, ...], body_size: floa
     if not beside:
         return False
     nearest = min(beside, key=lambda w: min(abs(word.x0 - w.x1), abs(w.x0 - word.x1)))
-    return word.bottom < nearest.bottom - RAISED_BY * nearest.size
+    return word.bottom < nearest.bottom - SUPERSCRIPT_RISE * nearest.size
 
 
 def is_footnote_marker(word: SizedWord, words: tuple[SizedWord, ...], body_size: float) -> bool:
@@ -997,14 +1005,11 @@ def year_of(entry: dict, title: str, rule: TableRule | None, *, where: str) -> i
     if per_year_table or year is None:
         titled = years("table's title", title)
         title_year = titled.pop() if len(titled) == 1 else None
-        if per_year_table:
-            if year is not None and year != title_year:
-                raise ExtractionError(
-                    f"{where}: expected {what} in the table titled {title!r} to be for CY {title_year},"
-                    f" found CY {year}")
-            year = title_year
-        else:
-            year = title_year
+        if per_year_table and year is not None and year != title_year:
+            raise ExtractionError(
+                f"{where}: expected {what} in the table titled {title!r} to be for CY {title_year},"
+                f" found CY {year}")
+        year = title_year
     if year is None and rule is not None:
         raise ExtractionError(
             f"{where}: expected the calendar year of {what} in {rule.table_id} in its column header"
