@@ -58,6 +58,13 @@ class TextLine:
         return " ".join(w.text for w in self.words)
 
 
+# A gap between two characters wider than this share of their type size splits a word, space
+# character or not: a producer that positions glyphs one by one prints no spaces (Chromium, an
+# InDesign export), and pdfplumber's fixed 3 pt tolerance would glue 'United States' into one word
+# at 10 pt (a space is 0.25-0.28 em). Letter-spacing up to 0.15 em stays inside a word.
+WORD_GAP = 0.2
+
+
 def words_from_page(page) -> list[Word]:
     """pdfplumber words as plain `Word`s (the only place that touches a pdfplumber page's text).
 
@@ -66,13 +73,19 @@ def words_from_page(page) -> list[Word]:
     return [
         Word(w["text"], float(w["x0"]), float(w["x1"]), float(w["top"]), float(w["bottom"]),
              **font_and_marks(w["chars"]))
-        for w in page.extract_words(keep_blank_chars=False, use_text_flow=False, return_chars=True)
+        for w in page.extract_words(keep_blank_chars=False, use_text_flow=False, return_chars=True,
+                                   x_tolerance_ratio=WORD_GAP)
     ]
 
 
 # A superscript's baseline sits higher than the text's by more than this share of the text size
 # (shared with the OJJDP reader, which sees marks as words of their own).
 SUPERSCRIPT_RISE = 0.15
+
+
+# A font embedded as a subset is named 'ABCDEF+Arial'; producers may give the same font a new
+# prefix in each content stream or page, which is no change of font.
+SUBSET_PREFIX = re.compile(r"^[A-Z]{6}\+")
 
 
 def font_and_marks(chars: list[dict]) -> dict[str, str]:
@@ -86,7 +99,7 @@ def font_and_marks(chars: list[dict]) -> dict[str, str]:
     # follows: '5' + superscript '12'), on the lowest baseline (a raised mark's box ends higher).
     size = max(round(float(c["size"]), 1) for c in chars)
     body = [c for c in chars if round(float(c["size"]), 1) == size]
-    font = Counter(c["fontname"] for c in body).most_common(1)[0][0]
+    font = SUBSET_PREFIX.sub("", Counter(c["fontname"] for c in body).most_common(1)[0][0])
     baseline = max(float(c["bottom"]) for c in body)
     marks = "".join(c["text"] for c in chars
                     if float(c["bottom"]) < baseline - SUPERSCRIPT_RISE * size
@@ -161,6 +174,11 @@ def rules_across(segments: list[tuple[float, float, float]], x0: float, x1: floa
         if any(start <= x0 + tolerance and end >= x1 - tolerance for start, end in _union(spans, tolerance)):
             rules.append(round(y, 2))
     return sorted(rules)
+
+
+def merged_spans(spans: list[tuple[float, float]], tolerance: float) -> list[tuple[float, float]]:
+    """Intervals merged where they overlap or touch (within `tolerance`), left to right."""
+    return _union(spans, tolerance)
 
 
 def _union(spans: list[tuple[float, float]], tolerance: float) -> list[tuple[float, float]]:

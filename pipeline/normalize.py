@@ -135,6 +135,22 @@ def parse_printed_count(text: str, *, where: str) -> int | None:
         raise ValueError(f"{where}: {err}") from None
 
 
+def list_counts(raw: dict, *, where: str) -> dict:
+    """A list row's counts, typed: `referrals` and `informational` where the edition prints them
+    (null where it does not), and `reports`, the total: the printed total column where there is
+    one (`reports_source` 'printed'), else the sum of the printed parts ('summed'; null when a part
+    is printed '-'). A cached extraction from before the split columns holds `count_text`."""
+    texts = raw.get("counts") or {"reports": raw["count_text"]}
+    parsed = {role: parse_printed_count(text, where=f"{where} ({role})") for role, text in texts.items()}
+    if "reports" in parsed:
+        reports, source = parsed["reports"], "printed"
+    else:
+        parts = [parsed.get("referrals"), parsed.get("informational")]
+        reports, source = (None if None in parts else sum(parts)), "summed"
+    return {"reports": reports, "referrals": parsed.get("referrals"), "informational": parsed.get("informational"),
+            "reports_source": source}
+
+
 def esp_records(raw_rows: list[dict], *, year: int, source_file: str, source_sha256: str) -> list[dict]:
     """Typed rows of `esp_reports` from extracted rows ({name, count_text, page})."""
     records = []
@@ -145,7 +161,7 @@ def esp_records(raw_rows: list[dict], *, year: int, source_file: str, source_sha
             "esp": esp,
             "esp_key": esp_key(esp),
             "footnote": footnote,
-            "reports": parse_printed_count(raw["count_text"], where=f"{source_file}, page {raw['page']}, {esp!r}"),
+            **list_counts(raw, where=f"{source_file}, page {raw['page']}, {esp!r}"),
             "page": raw["page"],
             "source_file": source_file,
             "source_sha256": source_sha256,
@@ -166,7 +182,7 @@ def country_records(raw_rows: list[dict], *, year: int, source_file: str, source
             "iso3": code.iso3,
             "iso3_status": code.status,
             "iso3_duplicate": False,
-            "reports": parse_printed_count(raw["count_text"], where=f"{source_file}, page {raw['page']}, {country!r}"),
+            **list_counts(raw, where=f"{source_file}, page {raw['page']}, {country!r}"),
             "page": raw["page"],
             "source_file": source_file,
             "source_sha256": source_sha256,

@@ -29,7 +29,7 @@ from pipeline.validate.cybertipline import check_list_document
 log = logging.getLogger("pipeline")
 
 # Bump when an extractor's output can change for the same PDF: cached extractions are then redone.
-EXTRACTOR_VERSION = "2"
+EXTRACTOR_VERSION = "3"
 
 DOCUMENT_TIME_LIMIT = 120.0  # seconds one document's extraction may take before it is stopped
 
@@ -147,8 +147,10 @@ def extract_document(family: str, pdf_path: str, source_file: str, year: int) ->
             result = extract_list(Path(pdf_path), family, source_file)
             return {
                 "pages": result.pages,
-                "rows": [{"name": r.name, "count_text": r.count_text, "page": r.page} for r in result.rows],
-                "total": {"name": result.total.name, "count_text": result.total.count_text, "page": result.total.page},
+                "roles": list(result.roles),
+                "labels": list(result.labels),
+                "rows": [{"name": r.name, "counts": dict(r.counts), "page": r.page} for r in result.rows],
+                "total": {"name": result.total.name, "counts": dict(result.total.counts), "page": result.total.page},
             }
         from pipeline.extract.ojjdp import extract_ojjdp
 
@@ -292,15 +294,15 @@ class Outputs:
 
 def publish_list_document(doc: Document, extraction: dict) -> tuple[list[dict], list[CheckResult], int | None]:
     """Typed rows and checks of one list document. Raises ValueError on an unreadable count."""
-    from pipeline.normalize import parse_printed_count
+    from pipeline.normalize import list_counts
 
     make = esp_records if doc.family == "reports_by_esp" else country_records
     records = make(extraction["rows"], year=doc.year, source_file=doc.file, source_sha256=extraction["sha256"])
-    total = extraction["total"]
-    printed_total = parse_printed_count(total["count_text"], where=f"{doc.file}, page {total['page']}, total row")
-    checks = check_list_document(records, family=doc.family, year=doc.year, printed_total=printed_total,
-                                 total_page=total["page"], source_file=doc.file)
-    return records, checks, printed_total
+    total = list_counts(extraction["total"], where=f"{doc.file}, page {extraction['total']['page']}, total row")
+    checks = check_list_document(records, family=doc.family, year=doc.year, printed_total=total,
+                                 total_page=extraction["total"]["page"], source_file=doc.file,
+                                 roles=tuple(extraction.get("roles", ("reports",))))
+    return records, checks, total["reports"]
 
 
 def ojjdp_table_records(doc: Document, extraction: dict) -> list[dict]:

@@ -45,12 +45,24 @@ def _register(table: str, description: str, columns: list[tuple], key: list[str]
     TABLES[table] = (_schema(table, description, columns, key), key)
 
 
+# The count columns of both lists: from 2024 NCMEC splits reports into referrals and informational.
+LIST_COUNTS = [
+    ("reports", pa.int64(), "number of CyberTipline reports: the printed total, or the sum of the printed parts"
+                            " where the edition prints only referrals and informational (see reports_source);"
+                            " null where NCMEC printed '-'"),
+    ("referrals", pa.int64(), "reports with enough information for law enforcement to act, as printed; null for"
+                              " editions that do not split (never 0 for 'not printed')"),
+    ("informational", pa.int64(), "informational reports, as printed; null for editions that do not split"),
+    ("reports_source", pa.string(), "printed (reports is a printed number) | summed (referrals + informational,"
+                                    " no total column printed)"),
+]
+
 _register("esp_reports", "CyberTipline reports by electronic service provider, one row per printed row", [
     ("year", pa.int16(), "calendar year the report counts describe"),
     ("esp", pa.string(), "provider name as printed (wrapped lines joined with one space, footnote marker removed)"),
     ("esp_key", pa.string(), "stable key grouping the same provider across editions (rules + pipeline/data/esp_aliases.csv)"),
     ("footnote", pa.string(), "footnote marker printed after the name (e.g. '*'), null when none"),
-    ("reports", pa.int64(), "number of CyberTipline reports as printed; null where NCMEC printed '-'"),
+    *LIST_COUNTS,
     *PROVENANCE,
 ], ["year", "esp_key", "esp", "page"])
 
@@ -61,7 +73,7 @@ _register("country_reports", "CyberTipline reports by country of upload location
     ("iso3", pa.string(), "ISO 3166-1 alpha-3 code; null for the no-country row and non-countries"),
     ("iso3_status", pa.string(), "country | no_country | not_a_country | no_iso_code | unmapped"),
     ("iso3_duplicate", pa.bool_(), "true when another row of the same edition has the same iso3 (NCMEC printed it twice)"),
-    ("reports", pa.int64(), "number of CyberTipline reports as printed; null where NCMEC printed '-'"),
+    *LIST_COUNTS,
     *PROVENANCE,
 ], ["year", "country", "page"])
 

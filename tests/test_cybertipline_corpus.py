@@ -124,8 +124,13 @@ def test_esp_key_groups_the_same_provider_across_editions(outputs):
 
 def test_outputs_are_sorted_by_key_and_typed(outputs):
     esp = outputs["esp_reports"]
-    assert list(esp.columns) == ["year", "esp", "esp_key", "footnote", "reports", "page", "source_file", "source_sha256"]
+    assert list(esp.columns) == ["year", "esp", "esp_key", "footnote", "reports", "referrals", "informational",
+                                 "reports_source", "page", "source_file", "source_sha256"]
     assert esp.reports.dtype == "int64"
+    # 2020-2023 print one count column: no split is invented, and the total is the printed one.
+    for table in (esp, outputs["country_reports"]):
+        assert table.referrals.isna().all() and table.informational.isna().all()
+        assert set(table.reports_source) == {"printed"}
     keys = list(zip(esp.year, esp.esp_key, esp.esp))
     assert keys == sorted(keys)
 

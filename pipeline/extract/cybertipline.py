@@ -21,16 +21,25 @@ a right count still sums to the printed total, so the reader must refuse what it
 
 from __future__ import annotations
 
-import csv
+import bisect
 import math
 import re
 import statistics
 from collections import Counter
-from dataclasses import dataclass
-from importlib import resources
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pipeline.extract import ExtractionError
+from pipeline.extract.list_headers import (
+    LAYOUTS_FILE,
+    ListHeader,
+    ListLayout,
+    find_headers,
+    header_like,
+    load_layouts,
+    parse_band,
+    unknown_labels,
+)
 from pipeline.layout import (
     TextLine,
     Word,
@@ -38,6 +47,7 @@ from pipeline.layout import (
     horizontal_segments,
     is_count_text,
     join_count_pieces,
+    merged_spans,
     rules_across,
     vertical_edges,
     words_between,
@@ -46,26 +56,22 @@ from pipeline.layout import (
 
 
 @dataclass(frozen=True)
-class ListLayout:
-    """The printed vocabulary of one family's list: header phrases and the total label."""
-
-    family: str
-    name_header: re.Pattern
-    count_header: re.Pattern
-    total_label: re.Pattern
-
-
-@dataclass(frozen=True)
 class RawRow:
-    """One printed row: the name's lines as printed and the count text as printed."""
+    """One printed row: the name's lines as printed and, per count column role, the count text
+    as printed (`reports` alone for a list with one count column)."""
 
     name_lines: tuple[str, ...]
-    count_text: str
+    counts: tuple[tuple[str, str], ...]
     page: int
 
     @property
     def name(self) -> str:
         return " ".join(" ".join(self.name_lines).split())
+
+    @property
+    def count_text(self) -> str | None:
+        """The total count as printed; None when the list prints only its parts."""
+        return dict(self.counts).get("reports")
 
 
 @dataclass(frozen=True)
@@ -73,18 +79,9 @@ class ListExtraction:
     rows: tuple[RawRow, ...]
     total: RawRow
     pages: int
+    roles: tuple[str, ...] = ("reports",)
+    labels: tuple[str, ...] = ()  # the count columns' labels as printed on the first header
 
-
-@dataclass(frozen=True)
-class ListHeader:
-    """Where one list sits on a page, from its header line."""
-
-    name_x0: float
-    name_x1: float
-    count_x0: float
-    count_x1: float
-    top: float
-    bottom: float
 
 
 # Points between a name and a count printed as a column beside it: far more than a word space.
@@ -110,64 +107,55 @@ class ListRegion:
     leftmost: bool  # no list to its left: text left of x0 is beside the list, not in another
 
 
-def load_layouts() -> dict[str, ListLayout]:
-    text = resources.files("pipeline.data").joinpath("list_layouts.csv").read_text(encoding="utf-8")
-    layouts = {}
-    for row in csv.DictReader(text.splitlines()):
-        layouts[row["family"]] = ListLayout(
-            family=row["family"],
-            # Case-insensitive: a later edition may print "COUNTRY | REPORTS". A header must fill
-            # its whole line (`header_lists`), so prose and page headers still do not match.
-            name_header=re.compile(row["name_header"], re.IGNORECASE),
-            count_header=re.compile(row["count_header"], re.IGNORECASE),
-            total_label=re.compile(row["total_label"], re.IGNORECASE),
-        )
-    return layouts
+@dataclass(frozen=True)
+class CountColumns:
+    """Where a list's count columns lie: `divider` parts names from counts, `splits` are the x
+    between adjacent count columns (none for a list with one), `roles` name the columns."""
+
+    divider: float
+    splits: tuple[float, ...]
+    roles: tuple[str, ...]
+    labels: tuple[str, ...] = ()
+
+    def role_of(self, word: Word) -> str:
+        return self.roles[bisect.bisect(self.splits, (word.x0 + word.x1) / 2)]
+
+    def label(self, role: str) -> str:
+        return self.labels[self.roles.index(role)] if self.labels else role
 
 
-def _phrase_ends(words: tuple[Word, ...], start: int, pattern: re.Pattern) -> list[int]:
-    """Indexes just past each run of words from `start` whose text fully matches, longest first."""
-    ends = [end for end in range(start + 1, min(len(words), start + 6) + 1)
-            if pattern.fullmatch(" ".join(w.text for w in words[start:end]))]
-    return sorted(ends, reverse=True)
+def single_column(divider: float) -> CountColumns:
+    return CountColumns(divider, (), ("reports",))
 
 
-def header_lists(line: TextLine, layout: ListLayout) -> list[ListHeader]:
-    """The lists a header line announces, or [] when the line is not wholly a header.
+def count_columns(header: ListHeader, divider: float, words: list[Word], where: str) -> CountColumns:
+    """The count columns under a header, from the header's labels and the counts printed below.
 
-    Requiring the whole line to be (name header, count header) pairs keeps page headers such
-    as "2023 Reports by Country 2" and prose such as "reports by country" from matching.
+    One column: every count right of the divider is in it. Several: the x-ranges of the labels
+    and of the counts on row lines (lines with two or more counts right of the divider) merge into
+    one span per column, parted by gutters that no count crosses; the split between two columns
+    is the middle of their gutter. Refused when the spans do not come out one per label, each
+    holding its label: a count reaching across a gutter, or a column of numbers under no label,
+    cannot be given a role for certain.
     """
-    words = line.words
-
-    def parse_from(i: int) -> list[ListHeader] | None:
-        if i == len(words):
-            return []
-        for name_end in _phrase_ends(words, i, layout.name_header):
-            for count_end in _phrase_ends(words, name_end, layout.count_header):
-                rest = parse_from(count_end)
-                if rest is not None:
-                    header = ListHeader(
-                        name_x0=words[i].x0,
-                        name_x1=words[name_end - 1].x1,
-                        count_x0=words[name_end].x0,
-                        count_x1=words[count_end - 1].x1,
-                        top=line.top,
-                        bottom=line.bottom,
-                    )
-                    return [header] + rest
-        return None
-
-    return parse_from(0) or []
-
-
-def header_like(line: TextLine, layout: ListLayout) -> bool:
-    """A short line that starts like a list header but is not one ("Country Referrals
-    Informational Total"): named in a refusal, so the reader of the message sees the wording
-    NCMEC printed instead of only the wording we expected."""
-    words = line.words
-    return (0 < len(words) <= 8 and not header_lists(line, layout)
-            and bool(_phrase_ends(words, 0, layout.name_header)))
+    labels = tuple(c.label for c in header.columns)
+    if len(header.columns) == 1:
+        return CountColumns(divider, (), header.roles, labels)
+    counts = [w for line in group_lines([w for w in words if w.top >= header.bottom])
+              for w in line.words if w.x0 >= divider and _is_count_piece(w.text)
+              and sum(v.x0 >= divider and _is_count_piece(v.text) for v in line.words) >= 2]
+    spans = merged_spans([(c.x0, c.x1) for c in header.columns] + [(w.x0, w.x1) for w in counts], 1.0)
+    holds = [[c for c in header.columns if a - 1 <= c.x0 and c.x1 <= b + 1] for a, b in spans]
+    if len(spans) != len(header.columns) or any(len(h) != 1 for h in holds):
+        shown = ", ".join(f"{a:.0f}-{b:.0f}" + (f" ({'/'.join(c.label for c in h)})" if h else " (no label)")
+                          for (a, b), h in zip(spans, holds))
+        raise ExtractionError(
+            f"{where}: expected one column of counts under each of the labels"
+            f" {' | '.join(labels)}, found counts in {len(spans)} column span(s) x={shown}:"
+            " a count reaching across two columns, or numbers under no label"
+        )
+    splits = tuple((left[1] + right[0]) / 2 for left, right in zip(spans, spans[1:]))
+    return CountColumns(divider, splits, header.roles, labels)
 
 
 def count_divider(header: ListHeader, edges: list[float], words: list[Word] = ()) -> float:
@@ -189,12 +177,13 @@ def count_divider(header: ListHeader, edges: list[float], words: list[Word] = ()
     return (header.name_x1 + header.count_x0) / 2
 
 
-def _ends_in_a_column(line: TextLine) -> bool:
-    """Text, then a count set apart from it like a column (more than `COLUMN_GAP`): how a row of
-    a list is printed. A number ending a wrapped name ('Channel 4') or a hyphen ending one sits a
-    word space from the text before it."""
+def _ends_in_a_column(line: TextLine, columns: int = 1) -> bool:
+    """Text, then `columns` counts, the first set apart from the text like a column (more than
+    `COLUMN_GAP`): how a row of a list is printed. A number ending a wrapped name ('Channel 4')
+    or a hyphen ending one sits a word space from the text before it."""
     words = line.words
-    return len(words) > 1 and is_count_text(words[-1].text) and words[-1].x0 - words[-2].x1 > COLUMN_GAP
+    return (len(words) > columns and all(is_count_text(w.text) for w in words[-columns:])
+            and words[-columns].x0 - words[-columns - 1].x1 > COLUMN_GAP)
 
 
 def _count_column_start(header: ListHeader, words: list[Word]) -> float | None:
@@ -203,10 +192,11 @@ def _count_column_start(header: ListHeader, words: list[Word]) -> float | None:
     no line ends so. A number ending a wrapped name ('Channel 4') or a hyphen ending one is
     neither, so it cannot pull the column left."""
     lines = group_lines([w for w in words if w.top > header.bottom])
-    counts = [line.words[-1].x0 for line in lines
-              if line.words[-1].x0 > header.name_x1
-              and (_ends_in_a_column(line)
-                   or (len(line.words) == 1 and is_count_text(line.words[0].text)
+    n = len(header.columns)
+    counts = [line.words[-n].x0 for line in lines
+              if len(line.words) >= n and line.words[-n].x0 > header.name_x1
+              and (_ends_in_a_column(line, n)
+                   or (len(line.words) == n and all(is_count_text(w.text) for w in line.words)
                        and _beside_a_name(line, lines, header)))]
     return min(counts, default=None)
 
@@ -247,16 +237,34 @@ class NamelessCount(ExtractionError):
     """A count with no name beside it in the list's part of the page (`_read_list` says why)."""
 
 
-def _row(names: tuple[str, ...], count: str, line: TextLine, where: str, page: int) -> RawRow:
-    """One row, refused when it has no name or its count is not printed as NCMEC prints one."""
+def _row(names: tuple[str, ...], counts: dict[str, str], line: TextLine, where: str, page: int,
+         columns: CountColumns) -> RawRow:
+    """One row, refused when it has no name, no count in one of its count columns, or a count not
+    printed as NCMEC prints one."""
+    shown = " | ".join(counts.values())
     if not names:
-        raise NamelessCount(f"{where}: expected a name for the count {count!r} at y={line.top:.0f}, found none")
-    if not is_count_text(count):
-        raise ExtractionError(
-            f"{where}: expected a count as NCMEC prints one (1,234 or -) for the row {' '.join(names)!r},"
-            f" found {count!r}"
-        )
-    return RawRow(names, count, page)
+        raise NamelessCount(f"{where}: expected a name for the count {shown!r} at y={line.top:.0f}, found none")
+    for role in columns.roles:
+        if role not in counts:
+            raise ExtractionError(
+                f"{where}: expected a count under {columns.label(role)!r} for the row {' '.join(names)!r}"
+                f" at y={line.top:.0f}, found none (counts found: {shown!r})"
+            )
+        if not is_count_text(counts[role]):
+            raise ExtractionError(
+                f"{where}: expected a count as NCMEC prints one (1,234 or -) for the row {' '.join(names)!r},"
+                f" found {counts[role]!r}"
+            )
+    return RawRow(names, tuple((role, counts[role]) for role in columns.roles), page)
+
+
+def _join_by_column(words: list[Word], columns: CountColumns) -> dict[str, str]:
+    """Each count column's pieces in one row joined into its count (`join_count_pieces`); a
+    ValueError when a column holds several counts."""
+    pieces: dict[str, list[str]] = {}
+    for word in words:
+        pieces.setdefault(columns.role_of(word), []).append(word.text)
+    return {role: join_count_pieces(texts) for role, texts in pieces.items()}
 
 
 # Marks that change no name: footnote symbols (split off by `normalize`) and trademark signs.
@@ -287,7 +295,7 @@ def _refuse_marks(line: TextLine, divider: float, where: str) -> None:
 CLEAR_GAP_SHARE = 0.75
 
 
-def _unruled_owners(split: list[tuple[TextLine, str, list[str]]], count_indexes: list[int],
+def _unruled_owners(split: list[tuple[TextLine, str, list[Word]]], count_indexes: list[int],
                     where: str) -> dict[int, int]:
     """Which count line each line of an unruled list belongs to.
 
@@ -320,7 +328,7 @@ def _unruled_owners(split: list[tuple[TextLine, str, list[str]]], count_indexes:
 
 
 def rows_from_lines(lines: list[TextLine], divider: float, *, page: int, source: str,
-                    ruled: bool, ruled_above: bool = False) -> list[RawRow]:
+                    ruled: bool, ruled_above: bool = False, columns: CountColumns | None = None) -> list[RawRow]:
     """Rows from the text lines of one region: a ruled band (one row) or an unruled list.
 
     Each line's words left of `divider` are name text, right of it count text. A line without
@@ -331,7 +339,8 @@ def rows_from_lines(lines: list[TextLine], divider: float, *, page: int, source:
     count line, unless a rule is drawn above it (`ruled_above`) or another row wraps the same way.
     """
     where = _where(source, page)
-    split: list[tuple[TextLine, str, list[str]]] = []
+    columns = columns or single_column(divider)
+    split: list[tuple[TextLine, str, list[Word]]] = []
     for line in lines:
         counts = [w for w in line.words if w.x0 >= divider]
         for word in counts:
@@ -340,7 +349,7 @@ def rows_from_lines(lines: list[TextLine], divider: float, *, page: int, source:
                     f"{where}: expected a count in the count column at y={word.top:.0f}, found {word.text!r}"
                 )
         _refuse_marks(line, divider, where)
-        split.append((line, _name_text(line, divider), [w.text for w in counts]))
+        split.append((line, _name_text(line, divider), counts))
 
     count_indexes = [i for i, (_, _, counts) in enumerate(split) if counts]
     if not count_indexes:
@@ -352,11 +361,11 @@ def rows_from_lines(lines: list[TextLine], divider: float, *, page: int, source:
         # holding several rows is read as unruled lines by the caller.
         pieces = [c for i in count_indexes for c in split[i][2]]
         try:
-            count = join_count_pieces(pieces)
+            counts = _join_by_column(pieces, columns)
         except ValueError as err:
             raise ExtractionError(f"{where}: {err} in one ruled row") from None
         names = tuple(name for _, name, _ in split if name)
-        return [_row(names, count, lines[count_indexes[0]], where, page)]
+        return [_row(names, counts, lines[count_indexes[0]], where, page, columns)]
 
     owner = _unruled_owners(split, count_indexes, where) if not ruled else \
         {i: count_indexes[0] for i in range(len(split))}
@@ -396,10 +405,10 @@ def rows_from_lines(lines: list[TextLine], divider: float, *, page: int, source:
         members = [i for i in range(len(split)) if owner[i] == anchor]
         names = tuple(split[i][1] for i in members if split[i][1])
         try:
-            count = join_count_pieces(split[anchor][2])
+            counts = _join_by_column(split[anchor][2], columns)
         except ValueError as err:
             raise ExtractionError(f"{where}: {err} in the row {' '.join(names)!r}") from None
-        rows.append(_row(names, count, split[anchor][0], where, page))
+        rows.append(_row(names, counts, split[anchor][0], where, page, columns))
     return rows
 
 
@@ -474,14 +483,63 @@ def list_regions(headers: list[ListHeader]) -> list[ListRegion]:
 
 
 def extract_page_lists(words: list[Word], segments, edges, *, layout: ListLayout, page: int,
-                       source: str) -> tuple[list[RawRow], list[ListHeader]]:
+                       source: str, carried_from: list[ListHeader] = ()) -> tuple[list[RawRow], list[ListHeader]]:
     """All rows printed on one page, list by list, left list first; and the list headers the
-    page prints."""
-    headers = [h for line in group_lines(words) for h in header_lists(line, layout)]
+    page prints. A page that prints no header, inside a list whose total is still to come, is
+    read under the headers of the page before (`carried_from`) when its rows sit in their columns
+    (`carried_headers`)."""
+    lines = group_lines(words)
+    headers = [h for found, _ in find_headers(lines, layout) for h in found]
+    # A line that starts like a header but is none (a wording not in list_layouts.csv) stops the
+    # carrying: the page is refused naming it, not read under the last page's columns.
+    if not headers and carried_from and not any(header_like(line, layout) for line in lines):
+        headers = carried_headers(words, segments, carried_from, where=_where(source, page))
     rows: list[RawRow] = []
     for region in list_regions(headers):
         rows.extend(_read_list(words, segments, edges, region, layout, page=page, source=source))
     return rows, headers
+
+
+def carried_headers(words: list[Word], segments, previous: list[ListHeader], *, where: str) -> list[ListHeader]:
+    """The previous page's list headers, carried to a page that prints none, for each list whose
+    rows sit in its columns: a row-like line starting where the names start and ending inside the
+    count columns (`_in_list_columns`).
+
+    The carried header ends at the last rule drawn across the list above that first row, or just
+    above the row when none is drawn. Refused rather than guessed: a count printed above that line
+    in the list's columns (a row whose count sits on a line of its own would be lost), and, with no
+    rule, text right above the first row (its wrapped name, or page furniture: which, nothing
+    says)."""
+    lines = group_lines(words)
+    carried = []
+    for header in previous:
+        in_columns = [line for line in lines if _in_list_columns(line, [header])]
+        if not in_columns:
+            continue
+        first = in_columns[0]
+        height = first.bottom - first.top
+        above = [w for w in words if header.name_x0 - EDGE <= w.x0 < header.count_x1 + NEAR_COLUMNS
+                 and w.middle < first.top]
+        counts = [w for w in above if w.x0 > header.name_x1 and is_count_text(w.text)]
+        rules = [y for y in rules_across(segments, header.name_x0, header.count_x1) if y <= first.top + 0.5]
+        bottom = max(rules) if rules else first.top - 0.5
+        counts = [w for w in counts if w.middle < bottom] if rules else counts
+        if counts:
+            raise ExtractionError(
+                f"{where}: the page prints no list header; its rows sit in the columns of the list before,"
+                f" but {counts[0].text!r} at y={counts[0].top:.0f} is printed above its first row"
+                f" ({first.text!r}) in the count column: expected nothing above the first row of a page"
+                " without a header"
+            )
+        close = [w for w in above if first.top - w.bottom < 1.5 * height and w.middle < first.top]
+        if not rules and close:
+            raise ExtractionError(
+                f"{where}: the page prints no list header, and {close[0].text!r} at y={close[0].top:.0f} sits right"
+                f" above its first row {first.text!r} with no rule between: the row's wrapped name or a"
+                " heading; refusing to guess"
+            )
+        carried.append(replace(header, top=bottom - 0.1, bottom=bottom, carried=True))
+    return carried
 
 
 def _read_list(words: list[Word], segments, edges, region: ListRegion, layout: ListLayout, *,
@@ -509,6 +567,7 @@ def _read_list_rows(words: list[Word], segments, edges, region: ListRegion, layo
     below = [w for w in words if header.bottom < w.middle < region.bottom]
     in_list = [w for w in below if region.x0 <= w.x0 < region.x1]
     divider = count_divider(header, edges, in_list)
+    columns = count_columns(header, divider, in_list, where)
     rules = [y for y in rules_across(segments, header.name_x0, header.count_x1)
              if header.bottom - 1 <= y < region.bottom]
     open_top = bool(rules) and len(_count_lines(words_between(in_list, header.bottom, rules[0]), divider)) == 1
@@ -517,9 +576,12 @@ def _read_list_rows(words: list[Word], segments, edges, region: ListRegion, layo
         # for one row there: a second header line or a caption holds no count, and a sum rule
         # above the total of an unruled list has every row above it.
         rules = [header.bottom, *rules]
+    closing = _total_under_the_last_rule(in_list, rules, divider, layout)
+    if closing is not None:
+        rules = [*rules, closing]
     rows: list[RawRow] = []
     if len(rules) >= 2:
-        rows, end = _rows_between_rules(in_list, rules, divider, layout, page=page, source=source,
+        rows, end = _rows_between_rules(in_list, rules, columns, layout, page=page, source=source,
                                         open_top=open_top)
     if rows:
         top, bottom = rules[0], end
@@ -530,11 +592,11 @@ def _read_list_rows(words: list[Word], segments, edges, region: ListRegion, layo
         lines = _unruled_region(group_lines(in_list), layout, divider, page=page, source=source)
         if not lines:
             return []
-        rows = rows_from_lines(lines, divider, page=page, source=source, ruled=False)
+        rows = rows_from_lines(lines, divider, page=page, source=source, ruled=False, columns=columns)
         top, bottom = header.bottom, lines[-1].bottom
         outside = [w for w in in_list if w.middle > bottom]
     inside = [w for w in in_list if top < w.middle < bottom]
-    _refuse_strays(outside, inside, divider, header, where)
+    _refuse_strays(outside, inside, columns, header, where)
     _refuse_count_under_the_rows([w for w in outside if w.middle > bottom], bottom, header, where)
     for word in below:
         if not top < word.middle < bottom:
@@ -552,7 +614,30 @@ def _read_list_rows(words: list[Word], segments, edges, region: ListRegion, layo
     return rows
 
 
-def _refuse_strays(outside: list[Word], inside: list[Word], divider: float, header: ListHeader,
+def _total_under_the_last_rule(words: list[Word], rules: list[float], divider: float,
+                               layout: ListLayout) -> float | None:
+    """A y closing the band of a total row printed under the list's last rule with no rule under
+    it (zebra stripes ending on an unstriped total row; booktabs-like lists ruled above the total
+    only), or None.
+
+    Only the total row is read so: its label says it is a row of the list, and nothing after it
+    is. Any other text right under the last rule stays outside the rows, where the refusals of
+    rows left without a rule see it (a note or a row cannot be told apart there)."""
+    if len(rules) < 2:
+        return None  # a lone sum rule above the total of an unruled list: read as unruled
+    lines = group_lines([w for w in words if w.middle > rules[-1]])
+    if not lines or lines[0].top - rules[-1] > 2 * (lines[0].bottom - lines[0].top):
+        return None
+    first = lines[0]
+    if not (_is_row_line(first, divider) and layout.total_label.fullmatch(_name_text(first, divider).strip())):
+        return None
+    after = lines[1] if len(lines) > 1 else None
+    if after is not None and after.top - first.bottom < 0.5 * (first.bottom - first.top):
+        return None  # a line set as close as a wrapped one: not certainly the end of the total row
+    return first.bottom + 0.5
+
+
+def _refuse_strays(outside: list[Word], inside: list[Word], columns: CountColumns, header: ListHeader,
                    where: str) -> None:
     """A row or a count printed outside the rows read (under the last rule, after the gap that
     ends an unruled list) would vanish without a word, and a row printed '-' leaves the total
@@ -560,6 +645,7 @@ def _refuse_strays(outside: list[Word], inside: list[Word], divider: float, head
     ...') are neither a row (text starting where the names start, then only counts in the count
     column; or text ending in a count set apart from it like a column, as '-' centred or set in
     from the right) nor right-aligned with the counts."""
+    divider = columns.divider
     for line in group_lines(outside):
         names = [w for w in line.words if w.x0 < divider]
         counts = [w for w in line.words if w.x0 >= divider]
@@ -571,7 +657,7 @@ def _refuse_strays(outside: list[Word], inside: list[Word], divider: float, head
                 f"{where}: found the row {line.text!r} at y={line.top:.0f} outside the rows of the list;"
                 " expected every row inside the list"
             )
-    stray = stray_counts(outside, inside, divider, header.count_x1)
+    stray = stray_counts(outside, inside, columns, header.count_x1)
     if stray:
         raise ExtractionError(
             f"{where}: found {stray[0].text!r} in the count column at y={stray[0].top:.0f}, outside the"
@@ -614,20 +700,26 @@ def _placed_like_a_count(line: TextLine, index: int, lines: list[TextLine], head
     return gap > COLUMN_GAP or (gap > 5 and (not spaces or gap > 2.5 * statistics.median(spaces)))
 
 
-def stray_counts(outside: list[Word], inside: list[Word], divider: float, count_right: float) -> list[Word]:
-    """Count-like words outside the rows but right-aligned with the counts inside them (or with
-    the count header when no row was read): a row printed without rules, which would otherwise
-    vanish. Prose and footers that merely contain a number do not line up with that edge."""
-    edges = [w.x1 for w in inside if w.x0 >= divider and is_count_text(w.text)]
-    right_edge = statistics.median(edges) if edges else count_right
-    return [w for w in outside if w.x0 >= divider and is_count_text(w.text) and abs(w.x1 - right_edge) < 2]
+def stray_counts(outside: list[Word], inside: list[Word], columns: CountColumns, count_right: float) -> list[Word]:
+    """Count-like words outside the rows but right-aligned with the counts inside them, column by
+    column (or with the count header when no row was read): a row printed without rules, which
+    would otherwise vanish. Prose and footers that merely contain a number do not line up with
+    those edges."""
+    divider = columns.divider
+    edges: dict[str, list[float]] = {}
+    for w in inside:
+        if w.x0 >= divider and is_count_text(w.text):
+            edges.setdefault(columns.role_of(w), []).append(w.x1)
+    right_edges = [statistics.median(e) for e in edges.values()] or [count_right]
+    return [w for w in outside if w.x0 >= divider and is_count_text(w.text)
+            and any(abs(w.x1 - edge) < 2 for edge in right_edges)]
 
 
 def _count_lines(words: list[Word], divider: float) -> list[TextLine]:
     return [line for line in group_lines(words) if any(w.x0 >= divider and is_count_text(w.text) for w in line.words)]
 
 
-def _rows_between_rules(words: list[Word], rules: list[float], divider: float, layout: ListLayout,
+def _rows_between_rules(words: list[Word], rules: list[float], columns: CountColumns, layout: ListLayout,
                         *, page: int, source: str, open_top: bool = False) -> tuple[list[RawRow], float]:
     """Rows of a ruled list, band by band, and the y where they end.
 
@@ -636,36 +728,44 @@ def _rows_between_rules(words: list[Word], rules: list[float], divider: float, l
     closing rule lies far below its text (a page background's edge, a rule above the footer)
     closes no row: the rows end at its top, and what it holds is text under the list.
     """
+    divider = columns.divider
     rows: list[RawRow] = []
     for top, bottom in zip(rules, rules[1:]):
         # A column header repeated inside the list is no row; nothing else in its band is dropped.
-        lines = [line for line in group_lines(words_between(words, top, bottom)) if not header_lists(line, layout)]
+        lines = _without_headers(group_lines(words_between(words, top, bottom)), layout)
         if not lines:
             continue
         if bottom - lines[-1].bottom > 4 * statistics.median(line.bottom - line.top for line in lines):
             return rows, top
-        pieces = [w.text for line in lines for w in line.words if w.x0 >= divider]
+        pieces = [w for line in lines for w in line.words if w.x0 >= divider]
         count_lines = [line for line in lines if any(w.x0 >= divider for w in line.words)]
-        if len(count_lines) > 1 and not _joins(pieces):
+        if len(count_lines) > 1 and not _joins(pieces, columns):
             region = _unruled_region(lines, layout, divider, page=page, source=source)
             # The rule above a band below other rows closes the row before: a name line at the
             # band's top starts its first row. The first band's rule is the header's ("booktabs"
             # rules under the header and at the bottom only): a line there may be a caption.
             rows.extend(rows_from_lines(region, divider, page=page, source=source, ruled=False,
-                                        ruled_above=bool(rows)))
+                                        ruled_above=bool(rows), columns=columns))
             if len(region) < len(lines):
                 return rows, region[-1].bottom
             continue
         # The first band of a list with no rule under its header is bounded above by the header
         # only: a line above its count may be a caption, so it is read with an unruled list's checks.
         ruled = not (open_top and top == rules[0])
-        rows.extend(rows_from_lines(lines, divider, page=page, source=source, ruled=ruled))
+        rows.extend(rows_from_lines(lines, divider, page=page, source=source, ruled=ruled, columns=columns))
     return rows, rules[-1]
 
 
-def _joins(pieces: list[str]) -> bool:
+def _without_headers(lines: list[TextLine], layout: ListLayout) -> list[TextLine]:
+    """The lines less those of a header band repeated inside the list."""
+    banded = {id(line) for _, band in find_headers(lines, layout) for line in band}
+    return [line for line in lines if id(line) not in banded]
+
+
+def _joins(pieces: list[Word], columns: CountColumns) -> bool:
+    """Whether a band's count pieces make one count per column (a number broken across lines)."""
     try:
-        join_count_pieces(pieces)
+        _join_by_column(pieces, columns)
     except ValueError:
         return False
     return True
@@ -701,17 +801,21 @@ def extract_list(pdf_path: Path, family: str, source: str | None = None) -> List
     near_misses: dict[int, list[str]] = {}  # page -> lines that start like a header but are not one
     row_like: dict[int, list[TextLine]] = {}  # page without a header -> lines printed like a row
     seen_headers: list[ListHeader] = []
+    header_pages: list[tuple[int, ListHeader]] = []
     with pdfplumber.open(pdf_path) as pdf:
         page_count = len(pdf.pages)
         for number, page in enumerate(pdf.pages, start=1):
             words = words_from_page(page)
-            page_rows, headers = extract_page_lists(
-                words, horizontal_segments(page), vertical_edges(page),
-                layout=layout, page=number, source=source,
-            )
+            # Inside a list whose total is still to come, the last headed page's headers carry over.
+            carry = [] if not header_pages or _total_read(rows, layout) else \
+                [h for p, h in header_pages if p == header_pages[-1][0]]
+            segments = horizontal_segments(page)
+            page_rows, headers = extract_page_lists(words, segments, vertical_edges(page), layout=layout,
+                                                    page=number, source=source, carried_from=carry)
             rows.extend(page_rows)
             headed[number] = (len(headers), len(page_rows))
             seen_headers.extend(headers)
+            header_pages.extend((number, h) for h in headers)
             if not headers:
                 lines = group_lines(words)
                 near_misses[number] = [line.text for line in lines if header_like(line, layout)]
@@ -726,14 +830,34 @@ def extract_list(pdf_path: Path, family: str, source: str | None = None) -> List
         turned = (f"; the text of page(s) {', '.join(map(str, sideways))} runs sideways (rotated text),"
                   " which this reader does not read" if sideways else "")
         raise ExtractionError(
-            f"{source}: expected a list headed like {layout.name_header.pattern!r} |"
-            f" {layout.count_header.pattern!r}, found no such header on any of {page_count} pages{turned}"
+            f"{source}: expected a list headed like {layout.describe()},"
+            f" found no such header on any of {page_count} pages{turned}"
             + _near_miss_note(near_misses)
         )
     _refuse_unheaded_lists(unheaded, layout, source, near_misses)
     data_rows, total = split_total(rows, layout, source)
     _refuse_gaps(headed, total.page, layout, source, sideways, near_misses)
-    return ListExtraction(tuple(data_rows), total, page_count)
+    first = same_columns(header_pages, source)
+    return ListExtraction(tuple(data_rows), total, page_count, first.roles, tuple(c.label for c in first.columns))
+
+
+def _total_read(rows: list[RawRow], layout: ListLayout) -> bool:
+    return any(layout.total_label.fullmatch(row.name) for row in rows)
+
+
+def same_columns(header_pages: list[tuple[int, ListHeader]], source: str) -> ListHeader:
+    """The first list header, once every list header of the document is known to print the same
+    count columns: a page whose columns differ (a total column dropped, the parts swapped) would
+    otherwise put its counts under another role."""
+    first_page, first = header_pages[0]
+    for page, header in header_pages[1:]:
+        if header.roles != first.roles:
+            raise ExtractionError(
+                f"{_where(source, page)}: expected the count columns of page {first_page}"
+                f" ({' | '.join(c.label for c in first.columns)}), found"
+                f" {' | '.join(c.label for c in header.columns)}: one list's columns must not change between pages"
+            )
+    return first
 
 
 def row_like_lines(lines: list[TextLine]) -> list[TextLine]:
@@ -776,8 +900,8 @@ def _refuse_unheaded_lists(unheaded: dict[int, list[str]], layout: ListLayout, s
     lines = f"{len(texts)} line{'s' if len(texts) > 1 else ''}"
     pages = f"; pages {', '.join(map(str, sorted(unheaded)))} print such lines" if len(unheaded) > 1 else ""
     raise ExtractionError(
-        f"{_where(source, page)}: expected list rows only under a header like {layout.name_header.pattern!r} |"
-        f" {layout.count_header.pattern!r}, found {lines} printed like rows under no such header"
+        f"{_where(source, page)}: expected list rows only under a header like {layout.describe()},"
+        f" found {lines} printed like rows under no such header"
         f" ({', '.join(map(repr, texts[:3]))}){pages}: a reworded header (extend"
         " pipeline/data/list_layouts.csv), or a header printed on the list's first page only"
         + _near_miss_note({page: near_misses.get(page, [])})
@@ -805,7 +929,7 @@ def _refuse_gaps(headed: dict[int, tuple[int, int]], last: int, layout: ListLayo
         if not headers:
             raise ExtractionError(
                 f"{_where(source, number)}: expected the list of pages {first} to {last} to continue under a"
-                f" header like {layout.name_header.pattern!r} | {layout.count_header.pattern!r}, found none"
+                f" header like {layout.describe()}, found none"
                 + (" (the page's text runs sideways)" if number in sideways else "")
                 + _near_miss_note({number: (near_misses or {}).get(number, [])})
             )

@@ -21,18 +21,42 @@ def expected_row_counts() -> dict[tuple[str, int], int]:
     return {(r["family"], int(r["year"])): int(r["rows"]) for r in csv.DictReader(text.splitlines())}
 
 
-def check_total_reconciles(records, printed_total: int | None, total_page: int, source_file: str) -> CheckResult:
-    parts = sum(r["reports"] for r in records if r["reports"] is not None)
+def check_total_reconciles(records, printed_total: int | None, total_page: int, source_file: str,
+                           column: str = "reports") -> CheckResult:
+    """A count column's rows add up to the total row's number in that column (blocking): the
+    guard against a row read twice, dropped, or given another row's count."""
+    name = "total_reconciles" if column == "reports" else f"{column}_total_reconciles"
+    label = "" if column == "reports" else f" {column}"
+    parts = sum(r[column] for r in records if r[column] is not None)
     if printed_total is None:
-        return CheckResult(source_file, "total_reconciles", True, False, None, str(parts),
-                           f"{source_file}, page {total_page}: the total row prints no number", page=total_page)
+        return CheckResult(source_file, name, True, False, None, str(parts),
+                           f"{source_file}, page {total_page}: the total row prints no{label} number", page=total_page)
     passed = parts == printed_total
     message = (
-        f"{source_file}: {len(records)} rows sum to {parts:,}, the total printed on page {total_page} is {printed_total:,}"
+        f"{source_file}: {len(records)} rows{label} sum to {parts:,}, the{label} total printed on page {total_page}"
+        f" is {printed_total:,}"
         + ("" if passed else f" (difference {parts - printed_total:+,})")
     )
-    return CheckResult(source_file, "total_reconciles", True, passed, str(printed_total), str(parts), message,
+    return CheckResult(source_file, name, True, passed, str(printed_total), str(parts), message,
                        page=total_page)
+
+
+def check_parts_add_up(records, total: dict, total_page: int, source_file: str) -> CheckResult:
+    """Where an edition prints referrals, informational and a total, each row's parts add up to
+    its printed total (blocking). Column totals alone cannot see two rows' counts swapped within
+    one column; this can, and it sees a count read under the wrong column."""
+    rows = [*records, {**total, "page": total_page, "_name": "the total row"}]
+    off = [r for r in rows if None not in (r["referrals"], r["informational"], r["reports"])
+           and r["referrals"] + r["informational"] != r["reports"]]
+    if not off:
+        return CheckResult(source_file, "parts_add_up", True, True, "0", "0",
+                           f"{source_file}: on every row referrals + informational = the printed total")
+    shown = "; ".join(f"{r.get('_name') or r.get('esp') or r.get('country')!r} p{r['page']}:"
+                      f" {r['referrals']:,} + {r['informational']:,} = {r['referrals'] + r['informational']:,},"
+                      f" printed {r['reports']:,}" for r in off[:3])
+    return CheckResult(source_file, "parts_add_up", True, False, "0", str(len(off)),
+                       f"{source_file}: {len(off)} row(s) whose referrals + informational differ from the printed"
+                       f" total: {shown}", page=off[0]["page"])
 
 
 def check_names_present(records, name_column: str, source_file: str) -> CheckResult:
@@ -85,12 +109,18 @@ def _name_column(record) -> str:
     return "esp" if "esp" in record else "country"
 
 
-def check_list_document(records, *, family: str, year: int, printed_total: int | None, total_page: int,
-                        source_file: str) -> list[CheckResult]:
+def check_list_document(records, *, family: str, year: int, printed_total: dict, total_page: int,
+                        source_file: str, roles: tuple[str, ...] = ("reports",)) -> list[CheckResult]:
+    """Every check of one list document. `printed_total` holds the total row's counts by role
+    (`normalize.list_counts`); `roles` are the count columns the edition prints."""
     name_column = "esp" if family == "reports_by_esp" else "country"
     key_column = "esp_key" if family == "reports_by_esp" else "iso3"
     results = [
-        check_total_reconciles(records, printed_total, total_page, source_file),
+        check_total_reconciles(records, printed_total["reports"], total_page, source_file),
+        *(check_total_reconciles(records, printed_total[role], total_page, source_file, role)
+          for role in ("referrals", "informational") if role in roles),
+        *([check_parts_add_up(records, printed_total, total_page, source_file)]
+          if {"referrals", "informational", "reports"} <= set(roles) else []),
         check_names_present(records, name_column, source_file),
         check_counts_non_negative(records, source_file),
         check_row_count(records, family, year, source_file),
