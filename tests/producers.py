@@ -17,9 +17,7 @@ import html
 from dataclasses import dataclass, field
 from pathlib import Path
 
-LINE = 12.0  # pitch of the lines inside a cell
 PAD = 4.0    # space above and below a row's text
-SIZE = 9.0   # type size
 
 
 @dataclass
@@ -37,9 +35,27 @@ class ListTable:
     header_valign: str = "middle"     # middle | top: a short label beside a stacked one
     font: str = "Helvetica"           # Helvetica | Vera (a TrueType font embedded as a subset)
     top: float = 90.0
+    size: float = 9.0                 # type size
+
+    @property
+    def line(self) -> float:
+        """Pitch of the lines inside a cell."""
+        return round(self.size * 4 / 3, 2)
 
     def column_widths(self) -> list[float]:
-        return self.widths or [170.0] + [80.0] * (len(self.labels) - 1)
+        """The widths asked for, widened where a label or a count would not fit with 12 pt to
+        spare: the producer sets a reasonable table, never one whose labels collide."""
+        widths = self.widths or [170.0] + [80.0] * (len(self.labels) - 1)
+        bold = "VeraBd" if self.font == "Vera" else "Helvetica-Bold"
+        if self.font == "Vera":
+            _register_vera()
+        fitted = []
+        for i, width in enumerate(widths):
+            texts = [line for line in self.labels[i].split("\n")] + [
+                line for row in self.rows for line in row[i].split("\n")]
+            need = max(_width(bold, self.size, t, self.letter_spacing) for t in texts) + 12
+            fitted.append(max(width, need))
+        return fitted
 
     @property
     def right(self) -> float:
@@ -95,14 +111,19 @@ def write_reportlab_pdf(path: Path, pages: list[ListPage], *, page_size=(612.0, 
 
 def _register_fonts(page: ListPage) -> dict[str, str]:
     if any(t.font == "Vera" for t in page.tables):
-        from reportlab.pdfbase import pdfmetrics
-        from reportlab.pdfbase.ttfonts import TTFont
-
-        if "Vera" not in pdfmetrics.getRegisteredFontNames():
-            pdfmetrics.registerFont(TTFont("Vera", "Vera.ttf"))
-            pdfmetrics.registerFont(TTFont("VeraBd", "VeraBd.ttf"))
+        _register_vera()
         return {"regular": "Vera", "bold": "VeraBd"}
     return {"regular": "Helvetica", "bold": "Helvetica-Bold"}
+
+
+def _register_vera() -> None:
+    """Bitstream Vera, shipped with reportlab: embedded as a TrueType subset ('AAAAAA+Vera')."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    if "Vera" not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont("Vera", "Vera.ttf"))
+        pdfmetrics.registerFont(TTFont("VeraBd", "VeraBd.ttf"))
 
 
 def _width(font: str, size: float, text: str, spacing: float = 0.0) -> float:
@@ -136,7 +157,7 @@ def _text(c, font: str, size: float, x: float, top: float, text: str, height: fl
 
 
 def _aligned_x(table: ListTable, font: str, text: str, left: float, width: float) -> float:
-    w = _width(font, SIZE, text, table.letter_spacing)
+    w = _width(font, table.size, text, table.letter_spacing)
     if table.count_align == "left":
         return left + 6
     if table.count_align == "center":
@@ -149,48 +170,45 @@ def _draw_table(c, table: ListTable, fonts: dict[str, str], height: float) -> No
     lefts = [table.x + sum(widths[:i]) for i in range(len(widths))]
     stacked = [label.split("\n") for label in table.labels]
     header_lines = max(len(s) for s in stacked)
-    header_bottom = table.top + 2 * PAD + header_lines * LINE
+    header_bottom = table.top + 2 * PAD + header_lines * table.line
     if table.header_fill:
         c.setFillGray(0.82)
         c.rect(table.x, height - header_bottom, table.right - table.x, header_bottom - table.top, stroke=0, fill=1)
         c.setFillGray(0)
     for i, lines in enumerate(stacked):
-        offset = (header_lines - len(lines)) * LINE / 2 if table.header_valign == "middle" else 0.0
+        offset = (header_lines - len(lines)) * table.line / 2 if table.header_valign == "middle" else 0.0
         for k, text in enumerate(lines):
-            top = table.top + PAD + offset + k * LINE
+            top = table.top + PAD + offset + k * table.line
             x = lefts[i] + 6 if i == 0 else _aligned_x(table, fonts["bold"], text, lefts[i], widths[i])
-            _text(c, fonts["bold"], SIZE, x, top, text, height, glyphs=table.glyphs, spacing=table.letter_spacing)
+            _text(c, fonts["bold"], table.size, x, top, text, height, glyphs=table.glyphs, spacing=table.letter_spacing)
     y = header_bottom
     bands = []
     for cells in table.rows:
+        bands.append(_Row(y, y + 2 * PAD + len(cells[0].split("\n")) * table.line, cells))
+        y = bands[-1].bottom
+    if table.rules == "zebra":
+        # Fills first, text over them: a stripe drawn after the text would hide it.
+        c.setFillGray(0.93)
+        for band in bands[::2]:
+            c.rect(table.x, height - band.bottom, table.right - table.x, band.bottom - band.top, stroke=0, fill=1)
+        c.setFillGray(0)
+    for band in bands:
+        cells, y = band.cells, band.top
         names = cells[0].split("\n")
-        band = _Row(y, y + 2 * PAD + len(names) * LINE, cells)
         count_at = {"first": 0, "last": len(names) - 1, "middle": (len(names) - 1) // 2}[table.count_line]
         for k, text in enumerate(names):
-            _text(c, fonts["regular"], SIZE, lefts[0] + 6, y + PAD + k * LINE, text, height,
+            _text(c, fonts["regular"], table.size, lefts[0] + 6, y + PAD + k * table.line, text, height,
                   glyphs=table.glyphs, spacing=table.letter_spacing)
         for i, count in enumerate(cells[1:], start=1):
             x = _aligned_x(table, fonts["regular"], count, lefts[i], widths[i])
-            _text(c, fonts["regular"], SIZE, x, y + PAD + count_at * LINE, count, height,
+            _text(c, fonts["regular"], table.size, x, y + PAD + count_at * table.line, count, height,
                   glyphs=table.glyphs, spacing=table.letter_spacing)
-        bands.append(band)
-        y = band.bottom
     _draw_rules(c, table, bands, header_bottom, height)
 
 
 def _draw_rules(c, table: ListTable, bands: list[_Row], header_bottom: float, height: float) -> None:
     x0, x1 = table.x, table.right
-    if table.rules == "zebra":
-        c.setFillGray(0.93)
-        for band in bands[::2]:
-            c.rect(x0, height - band.bottom, x1 - x0, band.bottom - band.top, stroke=0, fill=1)
-        c.setFillGray(0)
-        # The last row striped too, so every row is bounded (an unstriped last row is not).
-        if len(bands) % 2 == 0:
-            band = bands[-1]
-            c.rect(x0, height - band.bottom, x1 - x0, band.bottom - band.top, stroke=0, fill=0)
-        return
-    if table.rules == "none":
+    if table.rules in ("zebra", "none"):
         return
     ys = [header_bottom] + [b.bottom for b in bands]
     if table.rules == "booktabs":

@@ -576,7 +576,7 @@ def _read_list_rows(words: list[Word], segments, edges, region: ListRegion, layo
         # for one row there: a second header line or a caption holds no count, and a sum rule
         # above the total of an unruled list has every row above it.
         rules = [header.bottom, *rules]
-    closing = _total_under_the_last_rule(in_list, rules, divider, layout)
+    closing = _row_under_the_last_rule(in_list, rules, columns, layout)
     if closing is not None:
         rules = [*rules, closing]
     rows: list[RawRow] = []
@@ -614,26 +614,40 @@ def _read_list_rows(words: list[Word], segments, edges, region: ListRegion, layo
     return rows
 
 
-def _total_under_the_last_rule(words: list[Word], rules: list[float], divider: float,
-                               layout: ListLayout) -> float | None:
-    """A y closing the band of a total row printed under the list's last rule with no rule under
-    it (zebra stripes ending on an unstriped total row; booktabs-like lists ruled above the total
-    only), or None.
+def _row_under_the_last_rule(words: list[Word], rules: list[float], columns: CountColumns,
+                             layout: ListLayout) -> float | None:
+    """A y closing the band of a row printed under the list's last rule with no rule under it,
+    or None: zebra stripes ending on an unstriped row, lists ruled above their total only.
 
-    Only the total row is read so: its label says it is a row of the list, and nothing after it
-    is. Any other text right under the last rule stays outside the rows, where the refusals of
-    rows left without a rule see it (a note or a row cannot be told apart there)."""
+    Read so only when nothing else can be meant: one line right under the rule, set apart from
+    whatever follows by more than any band above; either the total row (its label says it is the
+    list's last row) or a row with a count in every column, each count flush with that column's
+    counts above (right or left edge within 1 pt). A note or a stray number is not set so; it
+    stays outside the rows, where the refusals of rows left without a rule see it."""
     if len(rules) < 2:
         return None  # a lone sum rule above the total of an unruled list: read as unruled
+    divider = columns.divider
     lines = group_lines([w for w in words if w.middle > rules[-1]])
     if not lines or lines[0].top - rules[-1] > 2 * (lines[0].bottom - lines[0].top):
         return None
     first = lines[0]
-    if not (_is_row_line(first, divider) and layout.total_label.fullmatch(_name_text(first, divider).strip())):
+    if not _is_row_line(first, divider) or not _name_text(first, divider).strip():
         return None
-    after = lines[1] if len(lines) > 1 else None
-    if after is not None and after.top - first.bottom < 0.5 * (first.bottom - first.top):
-        return None  # a line set as close as a wrapped one: not certainly the end of the total row
+    if any(layout.total_label.fullmatch(_name_text(line, divider).strip())
+           for line in group_lines([w for w in words if rules[0] < w.middle < rules[-1]])):
+        return None  # nothing of the list follows its total
+    band = max(b - a for a, b in zip(rules, rules[1:]))
+    if len(lines) > 1 and lines[1].top - first.bottom < max(band, 2 * (first.bottom - first.top)):
+        return None  # the next line as close as a wrapped name's or a row's: not certainly the end
+    if not layout.total_label.fullmatch(_name_text(first, divider).strip()):
+        above = [w for w in words if rules[0] < w.middle < rules[-1] and w.x0 >= divider and is_count_text(w.text)]
+        counts = [w for w in first.words if w.x0 >= divider]
+        if sorted({columns.role_of(w) for w in counts}) != sorted(columns.roles) or len(counts) != len(columns.roles):
+            return None
+        for word in counts:
+            same = [w for w in above if columns.role_of(w) == columns.role_of(word)]
+            if not same or not (all(abs(w.x1 - word.x1) <= 1 for w in same) or all(abs(w.x0 - word.x0) <= 1 for w in same)):
+                return None
     return first.bottom + 0.5
 
 
@@ -818,7 +832,7 @@ def extract_list(pdf_path: Path, family: str, source: str | None = None) -> List
             header_pages.extend((number, h) for h in headers)
             if not headers:
                 lines = group_lines(words)
-                near_misses[number] = [line.text for line in lines if header_like(line, layout)]
+                near_misses[number] = [_near_miss(line, layout) for line in lines if header_like(line, layout)]
                 row_like[number] = row_like_lines(lines)
             if sum(not c["upright"] for c in page.chars) > len(page.chars) / 2:
                 sideways.append(number)
@@ -908,14 +922,21 @@ def _refuse_unheaded_lists(unheaded: dict[int, list[str]], layout: ListLayout, s
     )
 
 
+def _near_miss(line: TextLine, layout: ListLayout) -> str:
+    """A line that starts like a header but is none, quoted with the label that stops it."""
+    unknown = unknown_labels(line, layout)
+    return f"{line.text!r}" + (f" ({unknown!r} is no count column role of {LAYOUTS_FILE})" if unknown else "")
+
+
 def _near_miss_note(near_misses: dict[int, list[str]]) -> str:
     found = [(page, text) for page, texts in sorted(near_misses.items()) for text in texts]
     if not found:
         return ""
-    shown = "; ".join(f"page {page}: {text!r}" for page, text in found[:3])
+    shown = "; ".join(f"page {page}: {text}" for page, text in found[:3])
     more = f" and {len(found) - 3} more" if len(found) > 3 else ""
-    return (f"; lines that start like a header but are not one: {shown}{more} (a new wording or another"
-            " column: extend pipeline/data/list_layouts.csv only if the list still has one count column)")
+    return (f"; lines that start like a header but are not one: {shown}{more} (a reworded label: add its"
+            f" wording to the `pattern` of its role in {LAYOUTS_FILE}; a column of another measure is not"
+            " read: its role would have to be added to the reader and the tables)")
 
 
 def _refuse_gaps(headed: dict[int, tuple[int, int]], last: int, layout: ListLayout, source: str,

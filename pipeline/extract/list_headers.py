@@ -39,6 +39,9 @@ MAX_BAND_LINES = 3
 BAND_LEADING = 0.6
 # Words in one cell at most (a stack counts once).
 MAX_CELL_STACKS = 8
+# Words of one label lie at most this share of their type size apart on a line: a word space
+# (0.25-0.3 em) with letter-spacing; two labels lie a column gutter apart.
+WORD_SPACE = 0.6
 
 
 @dataclass(frozen=True)
@@ -164,9 +167,19 @@ def cell_text(stacks: list[_Stack]) -> str:
 
 
 def _cell_ends(stacks: list[_Stack], start: int, pattern: re.Pattern) -> list[int]:
-    """Indexes just past each run of stacks from `start` whose label fully matches, longest first."""
-    ends = [end for end in range(start + 1, min(len(stacks), start + MAX_CELL_STACKS) + 1)
-            if pattern.fullmatch(cell_text(stacks[start:end]))]
+    """Indexes just past each run of stacks from `start` whose label fully matches, longest first.
+
+    A run stops at a gap wider than a word space (`WORD_SPACE` of the type size): 'Informational'
+    and 'Reports' a column gutter apart are two labels, not the one label 'Informational Reports'."""
+    ends = []
+    for end in range(start + 1, min(len(stacks), start + MAX_CELL_STACKS) + 1):
+        if end > start + 1:
+            left, right = stacks[end - 2], stacks[end - 1]
+            size = max(w.bottom - w.top for w in (*left.words, *right.words))
+            if right.x0 - left.x1 > WORD_SPACE * size:
+                break
+        if pattern.fullmatch(cell_text(stacks[start:end])):
+            ends.append(end)
     return sorted(ends, reverse=True)
 
 

@@ -1,0 +1,195 @@
+"""The list reader on layouts typeset by other PDF producers than NCMEC's Word files: reportlab
+here (generated in the test), headless Chromium through committed fixtures. Split count columns
+(referrals | informational | total), header bands with stacked labels, glyphs positioned one by
+one, letter-spacing, subset fonts, rules of every kind, zebra stripes, lists side by side."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pipeline.extract import ExtractionError
+from pipeline.extract.cybertipline import extract_list
+from pipeline.normalize import country_records, esp_records
+from pipeline.validate.cybertipline import check_list_document
+from tests.list_fuzz import run as run_fuzzer
+from tests.producers import ListPage, ListTable, expected_rows, write_reportlab_pdf
+
+COUNTRY = "reports_by_country"
+FIXTURES = Path(__file__).parent / "fixtures" / "chromium"
+
+SPLIT = [["Chad", "10", "5", "15"], ["Bosnia and\nHerzegovina", "1,200", "300", "1,500"], ["Egypt", "-", "2", "2"],
+         ["Total", "1,210", "307", "1,517"]]
+SPLIT_LABELS = ["Country", "Referrals", "Informational", "Total\nReports"]
+
+
+def read(pdf: Path, family: str = COUNTRY):
+    result = extract_list(pdf, family)
+    return result, [(r.name, tuple(text for _, text in r.counts)) for r in result.rows]
+
+
+STYLES = {
+    "rules_as_lines": {"rules": "lines"},
+    "rules_as_thin_filled_rects": {"rules": "rects"},
+    "rules_as_one_path_per_row": {"rules": "paths"},
+    "zebra_stripes_no_rules": {"rules": "zebra"},
+    "no_rules_at_all": {"rules": "none"},
+    "rules_above_and_under_the_header_and_at_the_bottom": {"rules": "booktabs"},
+    "borders_on_some_sides_only": {"rules": "sides"},
+    "glyphs_one_by_one_without_spaces": {"glyphs": "single"},
+    "letter_spacing": {"glyphs": "single", "letter_spacing": 1.0},
+    "truetype_subset_font": {"font": "Vera"},
+    "counts_left_aligned": {"count_align": "left"},
+    "counts_centred": {"count_align": "center"},
+    "counts_on_the_last_line_of_a_wrapped_name": {"count_line": "last"},
+    "labels_stacked_from_the_top": {"header_valign": "top"},
+    "small_type": {"size": 7.0},
+    "large_type": {"size": 12.0},
+}
+
+
+@pytest.mark.parametrize("style", list(STYLES.values()), ids=list(STYLES))
+def test_referrals_informational_total_is_read_exactly_whatever_the_typesetting(tmp_path, style):
+    pages = [ListPage([ListTable(SPLIT_LABELS, SPLIT, **style)])]
+    result, rows = read(write_reportlab_pdf(tmp_path / "split.pdf", pages))
+    assert rows == expected_rows(pages)
+    assert result.roles == ("referrals", "informational", "reports")
+    assert result.labels == ("Referrals", "Informational", "Total Reports")
+    assert dict(result.total.counts) == {"referrals": "1,210", "informational": "307", "reports": "1,517"}
+
+
+def test_a_short_label_vertically_centred_beside_a_stacked_one_is_one_header(tmp_path):
+    """'Country' centred beside 'Total' over 'Reports': three text lines, one header band."""
+    rows = [["Chad", "3"], ["Egypt", "4"], ["Total", "7"]]
+    pages = [ListPage([ListTable(["Country", "Total\nReports"], rows, header_valign="middle")])]
+    result, read_rows = read(write_reportlab_pdf(tmp_path / "stacked.pdf", pages))
+    assert read_rows == [("Chad", ("3",)), ("Egypt", ("4",))]
+    assert result.labels == ("Total Reports",)
+
+
+def test_parts_only_publish_their_sum_as_reports_saying_so(tmp_path):
+    """An edition printing referrals and informational but no total: `reports` is their sum,
+    recorded as summed, never as printed; a part printed '-' leaves the sum null."""
+    rows = [["Chad", "10", "5"], ["Egypt", "-", "2"], ["Total", "10", "7"]]
+    pages = [ListPage([ListTable(["Country", "Referrals", "Informational"], rows, rules="zebra")])]
+    result, _ = read(write_reportlab_pdf(tmp_path / "parts.pdf", pages))
+    raw = [{"name": r.name, "counts": dict(r.counts), "page": r.page} for r in result.rows]
+    records = country_records(raw, year=2024, source_file="parts.pdf", source_sha256="0" * 64)
+    assert [(r["referrals"], r["informational"], r["reports"], r["reports_source"]) for r in records] == [
+        (10, 5, 15, "summed"), (None, 2, None, "summed")]
+
+
+def test_two_lists_side_by_side_with_two_line_headers(tmp_path):
+    left = ListTable(["Country", "Total\nReports"], [["Chad", "1"], ["Egypt", "2"]], x=40)
+    right = ListTable(["Country", "Total\nReports"], [["Fiji", "3"], ["Total", "6"]], x=320)
+    pages = [ListPage([left, right])]
+    _, rows = read(write_reportlab_pdf(tmp_path / "side.pdf", pages))
+    assert rows == expected_rows(pages)
+
+
+def test_three_split_lists_side_by_side(tmp_path):
+    labels = ["ESP", "Referrals", "Informational"]
+    widths = [70.0, 55.0, 65.0]
+    tables = [ListTable(labels, [["Snap Inc.", "1", "2"], ["X Corp.", "3", "4"]], x=20, widths=widths, size=7),
+              ListTable(labels, [["Discord", "5", "6"]], x=225, widths=widths, size=7),
+              ListTable(labels, [["Roblox", "7", "8"], ["Total", "16", "20"]], x=430, widths=widths, size=7)]
+    pages = [ListPage(tables)]
+    result, rows = read(write_reportlab_pdf(tmp_path / "three.pdf", pages), "reports_by_esp")
+    assert rows == expected_rows(pages)
+    assert result.roles == ("referrals", "informational")
+
+
+def test_split_list_over_pages_with_its_header_on_the_first_page_only(tmp_path):
+    first = ListTable(SPLIT_LABELS, SPLIT[:2])
+    second = ListTable(["", "", "", ""], SPLIT[2:], header_fill=False)
+    pages = [ListPage([first]), ListPage([second], title=None)]
+    result, rows = read(write_reportlab_pdf(tmp_path / "over_pages.pdf", pages))
+    assert rows == expected_rows(pages)
+    assert [r.page for r in result.rows] == [1, 1, 2]
+
+
+def test_a_count_column_no_role_matches_is_refused_by_its_label(tmp_path):
+    rows = [["Chad", "10", "5", "50%"], ["Total", "10", "5", "50%"]]
+    pages = [ListPage([ListTable(["Country", "Referrals", "Informational", "% Referred"], rows)])]
+    with pytest.raises(ExtractionError, match=r"lines that start like a header but are not one: page 1: 'Country"
+                                              r" Referrals Informational % Referred'.*'% Referred' is no count column"
+                                              r" role of pipeline/data/list_layouts.csv"):
+        extract_list(write_reportlab_pdf(tmp_path / "unknown_column.pdf", pages), COUNTRY)
+
+
+def test_count_columns_that_change_between_pages_are_refused(tmp_path):
+    pages = [ListPage([ListTable(SPLIT_LABELS, SPLIT[:2])]),
+             ListPage([ListTable(["Country", "Reports"], [["Egypt", "2"], ["Total", "1,517"]])])]
+    with pytest.raises(ExtractionError, match=r"page 2: expected the count columns of page 1 \(Referrals \|"
+                                              r" Informational \| Total Reports\), found Reports"):
+        extract_list(write_reportlab_pdf(tmp_path / "changed.pdf", pages), COUNTRY)
+
+
+def test_numbers_under_no_label_in_a_split_list_are_refused(tmp_path):
+    rows = [["Chad", "10", "5", "15"], ["Total", "10", "5", "15"]]
+    pages = [ListPage([ListTable(["Country", "Referrals", "Informational", ""], rows)])]
+    with pytest.raises(ExtractionError, match=r"expected one column of counts under each of the labels Referrals \|"
+                                              r" Informational, found counts in 3 column span\(s\).*\(no label\)"):
+        extract_list(write_reportlab_pdf(tmp_path / "unlabelled.pdf", pages), COUNTRY)
+
+
+def test_a_row_whose_parts_do_not_add_up_fails_a_blocking_check(tmp_path):
+    """Column totals cannot see two rows' counts swapped within a column; the parts check can."""
+    rows = [["Chad", "10", "6", "15"], ["Egypt", "1", "1", "3"], ["Total", "11", "7", "18"]]
+    pages = [ListPage([ListTable(SPLIT_LABELS, rows)])]
+    result, _ = read(write_reportlab_pdf(tmp_path / "swapped.pdf", pages))
+    raw = [{"name": r.name, "counts": dict(r.counts), "page": r.page} for r in result.rows]
+    records = esp_records(raw, year=2024, source_file="swapped.pdf", source_sha256="0" * 64)
+    total = {"referrals": 11, "informational": 7, "reports": 18}
+    checks = {c.check: c for c in check_list_document(records, family="reports_by_esp", year=2024, printed_total=total,
+                                                      total_page=1, source_file="swapped.pdf", roles=result.roles)}
+    assert checks["total_reconciles"].passed and checks["referrals_total_reconciles"].passed
+    assert checks["informational_total_reconciles"].passed
+    parts = checks["parts_add_up"]
+    assert parts.blocking and not parts.passed
+    assert "'Chad' p1: 10 + 6 = 16, printed 15" in parts.message and "'Egypt' p1: 1 + 1 = 2, printed 3" in parts.message
+
+
+def test_a_column_total_that_does_not_reconcile_fails_blocking(tmp_path):
+    rows = [["Chad", "10", "5", "15"], ["Total", "11", "5", "16"]]
+    pages = [ListPage([ListTable(SPLIT_LABELS, rows)])]
+    result, _ = read(write_reportlab_pdf(tmp_path / "off.pdf", pages))
+    raw = [{"name": r.name, "counts": dict(r.counts), "page": r.page} for r in result.rows]
+    records = country_records(raw, year=2024, source_file="off.pdf", source_sha256="0" * 64)
+    checks = {c.check: c for c in check_list_document(
+        records, family=COUNTRY, year=2024, printed_total={"referrals": 11, "informational": 5, "reports": 16},
+        total_page=1, source_file="off.pdf", roles=result.roles)}
+    assert not checks["referrals_total_reconciles"].passed and checks["referrals_total_reconciles"].blocking
+    assert "rows referrals sum to 10, the referrals total printed on page 1 is 11" in \
+        checks["referrals_total_reconciles"].message
+
+
+# --- Chromium (HTML printed to PDF): committed fixtures, made by tests/fixtures/make_chromium_fixtures.py
+
+CHROMIUM = sorted(FIXTURES.glob("*.pdf"))
+
+
+def test_chromium_fixtures_are_present():
+    """The fixtures are committed: a fresh machine has no Chromium to make them."""
+    assert len(CHROMIUM) >= 4
+
+
+@pytest.mark.parametrize("pdf", CHROMIUM, ids=[p.stem for p in CHROMIUM])
+def test_lists_printed_by_chromium_are_read_exactly(pdf):
+    expected = json.loads(pdf.with_suffix(".json").read_text())
+    result = extract_list(pdf, expected["family"])
+    assert [[r.name, [t for _, t in r.counts]] for r in result.rows] == expected["rows"]
+    assert list(result.roles) == expected["roles"]
+
+
+# --- The fuzzer: hundreds of random layouts, exact or refused, never wrong --------------------
+
+def test_random_layouts_are_read_exactly_or_refused_never_wrong():
+    """400 seeded layouts (`tests/list_fuzz.py`): every one exact or refused. The share read
+    exactly is pinned too, so a reader that refuses everything cannot pass."""
+    tally, wrong = run_fuzzer(400)
+    assert wrong == []
+    assert tally["exact"] + tally["refused"] == 400
+    assert tally["exact"] >= 340, tally
