@@ -247,6 +247,65 @@ outputs_dir_option = click.option(
     envvar="NCMEC_DATA_DIR", help="Folder holding processed/ (env NCMEC_DATA_DIR).")
 
 
+LIST_FAMILIES = ("reports_by_esp", "reports_by_country")
+
+
+@main.command()
+@click.argument("target")
+@click.option("--page", "pages", type=int, multiple=True, metavar="N", help="Only this page; repeatable.")
+@click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for the drawn pages (default: DATA_DIR/explain/).")
+@click.option("--family", type=click.Choice(LIST_FAMILIES), default=None,
+              help="The list a PDF path holds (a DOC_ID's family comes from the manifest).")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("data"),
+              show_default=True, envvar="NCMEC_DATA_DIR", help="Folder holding raw/ (the fetched PDFs).")
+@mirror_option
+def explain(target, pages, output, family, data_dir, mirror):
+    """Show on the page how the list reader reads a document, or why it refuses it.
+
+    TARGET is a manifest DOC_ID (its fetched copy in DATA_DIR/raw/, else the mirror's) or the path
+    of a PDF (with --family). Prints the reading page by page (header bands, column roles, row
+    bounds, rows, near-miss headers, the refusal) and writes each page as a PNG with all of it
+    drawn over the page. Exits 0 when the document is read, 3 when the reader refuses it.
+
+    Example: ncmec-pipeline explain country-2024 --page 3
+    """
+    from pipeline.explain import explain_list
+
+    pdf, family, name = _explain_target(target, family, data_dir, mirror)
+    try:
+        result = explain_list(pdf, family, pages=list(pages) or None, output=output or data_dir / "explain", name=name)
+    except ValueError as err:
+        raise click.ClickException(str(err)) from None
+    click.echo("\n".join(result.lines))
+    for image in result.images:
+        click.echo(f"wrote {image}")
+    _exit(3 if result.refusal else 0)
+
+
+def _explain_target(target: str, family: str | None, data_dir: Path, mirror: Path | None) -> tuple[Path, str, str]:
+    """The PDF, list family and display name `explain` reads for a DOC_ID or a PDF path."""
+    documents = {d.doc_id: d for d in load_manifest()}
+    if target in documents:
+        doc = documents[target]
+        if doc.family not in LIST_FAMILIES:
+            raise click.ClickException(f"{target} is an {doc.family} edition; explain draws the list reader's"
+                                       f" reading (families: {', '.join(LIST_FAMILIES)})")
+        copies = [data_dir / "raw" / doc.file] + ([mirror / doc.file] if mirror else [])
+        found = next((p for p in copies if p.is_file()), None)
+        if found is None:
+            raise click.ClickException(f"no copy of {doc.file} for {target}: looked in {', '.join(map(str, copies))};"
+                                       f" fetch it (ncmec-pipeline fetch --only {target}) or pass --mirror DIR")
+        return found, doc.family, target
+    path = Path(target)
+    if not path.is_file():
+        raise click.ClickException(f"{target!r} is neither a manifest DOC_ID nor a PDF file"
+                                   f" (ids: {', '.join(sorted(documents))})")
+    if family is None:
+        raise click.ClickException(f"{target}: say which list the PDF holds with --family ({' or '.join(LIST_FAMILIES)})")
+    return path, family, path.stem
+
+
 def _require_outputs(data_dir: Path) -> None:
     if not (data_dir / "processed" / "documents.parquet").is_file():
         raise click.ClickException(f"no pipeline outputs in {data_dir / 'processed'}: "

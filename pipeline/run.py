@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -159,9 +160,15 @@ def extract_document(family: str, pdf_path: str, source_file: str, year: int) ->
         return {"pages": result.pages, "cells": cells, "tables": result.tables, "notes": result.notes,
                 "page_texts": result.page_texts}
     except ExtractionError as err:
-        return {"error": str(err)}
+        return {"error": str(err), "refused": True}
     except Exception as err:  # a PDF the parser cannot open (truncated, encrypted, not a PDF)
         return {"error": f"{source_file}: could not read the PDF: {type(err).__name__}: {err}"}
+
+
+def explain_hint(doc_id: str, message: str) -> str:
+    """The sentence ending a reader's refusal: the command that shows it on the page."""
+    page = re.search(r", page (\d+)", message)
+    return f"; see it on the page: ncmec-pipeline explain {doc_id}" + (f" --page {page.group(1)}" if page else "")
 
 
 def cached_extractions(documents: list[Document], fetched: dict[str, FetchResult], paths: DataPaths) -> dict[str, dict]:
@@ -222,6 +229,8 @@ def extract_all(documents: list[Document], fetched: dict[str, FetchResult], path
         else:  # keep the file that failed, with its reason, before a later fetch replaces it
             kept = quarantine(Path(result.path), paths.quarantine, doc.doc_id, output["error"])
             output["error"] += f"; quarantined as {kept.name}"
+            if output.pop("refused", False):
+                output["error"] += explain_hint(doc.doc_id, output["error"])
         extractions[doc.doc_id] = {**output, "fresh": True}
         log.log(logging.WARNING if "error" in output else logging.INFO, "extract %s: %s (%.2fs)", doc.doc_id,
                 output.get("error", "ok"), output.get("seconds", 0),

@@ -26,7 +26,7 @@ import math
 import re
 import statistics
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pipeline.extract import ExtractionError
@@ -63,6 +63,8 @@ class RawRow:
     name_lines: tuple[str, ...]
     counts: tuple[tuple[str, str], ...]
     page: int
+    # Where the row is printed (x0, top, x1, bottom): for `explain`, not part of the reading.
+    box: tuple[float, float, float, float] | None = field(default=None, compare=False)
 
     @property
     def name(self) -> str:
@@ -94,6 +96,31 @@ NEAR_COLUMNS = 40.0
 # Points a name may start left of its column header and still be read as part of the list;
 # text further left on a row's line is refused as text beside the list.
 EDGE = 3.0
+
+
+@dataclass
+class PageReading:
+    """What the reader found on one page, for `explain`: header bands and near misses, each
+    list's part of the page, count columns and row bounds, and the rows read."""
+
+    page: int
+    headers: list[ListHeader] = field(default_factory=list)
+    near_misses: list[str] = field(default_factory=list)
+    near_miss_boxes: list[tuple[float, float, float, float]] = field(default_factory=list)
+    lists: list[tuple["ListRegion", "CountColumns", list[float]]] = field(default_factory=list)
+    rows: list[RawRow] = field(default_factory=list)
+
+
+@dataclass
+class ListTrace:
+    """Every page's reading, and the refusal that stopped the document (with its page)."""
+
+    pages: dict[int, PageReading] = field(default_factory=dict)
+    refusal: str | None = None
+    refused_page: int | None = None
+
+    def page(self, number: int) -> PageReading:
+        return self.pages.setdefault(number, PageReading(number))
 
 
 @dataclass(frozen=True)
@@ -237,8 +264,13 @@ class NamelessCount(ExtractionError):
     """A count with no name beside it in the list's part of the page (`_read_list` says why)."""
 
 
+def _box(lines: list[TextLine]) -> tuple[float, float, float, float]:
+    words = [w for line in lines for w in line.words]
+    return (min(w.x0 for w in words), min(w.top for w in words), max(w.x1 for w in words), max(w.bottom for w in words))
+
+
 def _row(names: tuple[str, ...], counts: dict[str, str], line: TextLine, where: str, page: int,
-         columns: CountColumns) -> RawRow:
+         columns: CountColumns, members: list[TextLine] = ()) -> RawRow:
     """One row, refused when it has no name, no count in one of its count columns, or a count not
     printed as NCMEC prints one."""
     shown = " | ".join(counts.values())
@@ -255,7 +287,7 @@ def _row(names: tuple[str, ...], counts: dict[str, str], line: TextLine, where: 
                 f"{where}: expected a count as NCMEC prints one (1,234 or -) for the row {' '.join(names)!r},"
                 f" found {counts[role]!r}"
             )
-    return RawRow(names, tuple((role, counts[role]) for role in columns.roles), page)
+    return RawRow(names, tuple((role, counts[role]) for role in columns.roles), page, _box(list(members) or [line]))
 
 
 def _join_by_column(words: list[Word], columns: CountColumns) -> dict[str, str]:
@@ -365,7 +397,7 @@ def rows_from_lines(lines: list[TextLine], divider: float, *, page: int, source:
         except ValueError as err:
             raise ExtractionError(f"{where}: {err} in one ruled row") from None
         names = tuple(name for _, name, _ in split if name)
-        return [_row(names, counts, lines[count_indexes[0]], where, page, columns)]
+        return [_row(names, counts, lines[count_indexes[0]], where, page, columns, lines)]
 
     owner = _unruled_owners(split, count_indexes, where) if not ruled else \
         {i: count_indexes[0] for i in range(len(split))}
@@ -408,7 +440,7 @@ def rows_from_lines(lines: list[TextLine], divider: float, *, page: int, source:
             counts = _join_by_column(split[anchor][2], columns)
         except ValueError as err:
             raise ExtractionError(f"{where}: {err} in the row {' '.join(names)!r}") from None
-        rows.append(_row(names, counts, split[anchor][0], where, page, columns))
+        rows.append(_row(names, counts, split[anchor][0], where, page, columns, [split[i][0] for i in members]))
     return rows
 
 
@@ -483,7 +515,8 @@ def list_regions(headers: list[ListHeader]) -> list[ListRegion]:
 
 
 def extract_page_lists(words: list[Word], segments, edges, *, layout: ListLayout, page: int,
-                       source: str, carried_from: list[ListHeader] = ()) -> tuple[list[RawRow], list[ListHeader]]:
+                       source: str, carried_from: list[ListHeader] = (),
+                       trace: PageReading | None = None) -> tuple[list[RawRow], list[ListHeader]]:
     """All rows printed on one page, list by list, left list first; and the list headers the
     page prints. A page that prints no header, inside a list whose total is still to come, is
     read under the headers of the page before (`carried_from`) when its rows sit in their columns
@@ -494,9 +527,13 @@ def extract_page_lists(words: list[Word], segments, edges, *, layout: ListLayout
     # carrying: the page is refused naming it, not read under the last page's columns.
     if not headers and carried_from and not any(header_like(line, layout) for line in lines):
         headers = carried_headers(words, segments, carried_from, where=_where(source, page))
+    if trace is not None:
+        trace.headers = headers
     rows: list[RawRow] = []
     for region in list_regions(headers):
-        rows.extend(_read_list(words, segments, edges, region, layout, page=page, source=source))
+        rows.extend(_read_list(words, segments, edges, region, layout, page=page, source=source, trace=trace))
+    if trace is not None:
+        trace.rows = rows
     return rows, headers
 
 
@@ -543,9 +580,9 @@ def carried_headers(words: list[Word], segments, previous: list[ListHeader], *, 
 
 
 def _read_list(words: list[Word], segments, edges, region: ListRegion, layout: ListLayout, *,
-               page: int, source: str) -> list[RawRow]:
+               page: int, source: str, trace: PageReading | None = None) -> list[RawRow]:
     try:
-        return _read_list_rows(words, segments, edges, region, layout, page=page, source=source)
+        return _read_list_rows(words, segments, edges, region, layout, page=page, source=source, trace=trace)
     except NamelessCount as err:
         # Names printed left of their header (a centred or indented header) are not in the list's
         # words, so the first count comes out nameless: say what is really there.
@@ -561,7 +598,7 @@ def _read_list(words: list[Word], segments, edges, region: ListRegion, layout: L
 
 
 def _read_list_rows(words: list[Word], segments, edges, region: ListRegion, layout: ListLayout, *,
-                    page: int, source: str) -> list[RawRow]:
+                    page: int, source: str, trace: PageReading | None = None) -> list[RawRow]:
     header = region.header
     where = _where(source, page)
     below = [w for w in words if header.bottom < w.middle < region.bottom]
@@ -579,6 +616,8 @@ def _read_list_rows(words: list[Word], segments, edges, region: ListRegion, layo
     closing = _row_under_the_last_rule(in_list, rules, columns, layout)
     if closing is not None:
         rules = [*rules, closing]
+    if trace is not None:
+        trace.lists.append((region, columns, rules))
     rows: list[RawRow] = []
     if len(rules) >= 2:
         rows, end = _rows_between_rules(in_list, rules, columns, layout, page=page, source=source,
@@ -803,8 +842,21 @@ def split_total(rows: list[RawRow], layout: ListLayout, source: str) -> tuple[li
     return rows[:-1], rows[-1]
 
 
-def extract_list(pdf_path: Path, family: str, source: str | None = None) -> ListExtraction:
-    """Every row of a by-ESP or by-country PDF, plus its printed total row."""
+def extract_list(pdf_path: Path, family: str, source: str | None = None,
+                 trace: ListTrace | None = None) -> ListExtraction:
+    """Every row of a by-ESP or by-country PDF, plus its printed total row. With a `trace`, what
+    was found on each page, and the refusal with its page, are recorded for `explain`."""
+    try:
+        return _extract_list(pdf_path, family, source, trace)
+    except ExtractionError as err:
+        if trace is not None:
+            trace.refusal = str(err)
+            page = re.search(r", page (\d+)", str(err))
+            trace.refused_page = int(page.group(1)) if page else None
+        raise
+
+
+def _extract_list(pdf_path: Path, family: str, source: str | None, trace: ListTrace | None) -> ListExtraction:
     import pdfplumber
 
     layout = load_layouts()[family]
@@ -824,8 +876,9 @@ def extract_list(pdf_path: Path, family: str, source: str | None = None) -> List
             carry = [] if not header_pages or _total_read(rows, layout) else \
                 [h for p, h in header_pages if p == header_pages[-1][0]]
             segments = horizontal_segments(page)
+            reading = trace.page(number) if trace is not None else None
             page_rows, headers = extract_page_lists(words, segments, vertical_edges(page), layout=layout,
-                                                    page=number, source=source, carried_from=carry)
+                                                    page=number, source=source, carried_from=carry, trace=reading)
             rows.extend(page_rows)
             headed[number] = (len(headers), len(page_rows))
             seen_headers.extend(headers)
@@ -833,6 +886,9 @@ def extract_list(pdf_path: Path, family: str, source: str | None = None) -> List
             if not headers:
                 lines = group_lines(words)
                 near_misses[number] = [_near_miss(line, layout) for line in lines if header_like(line, layout)]
+                if reading is not None:
+                    reading.near_misses = near_misses[number]
+                    reading.near_miss_boxes = [_box([line]) for line in lines if header_like(line, layout)]
                 row_like[number] = row_like_lines(lines)
             if sum(not c["upright"] for c in page.chars) > len(page.chars) / 2:
                 sideways.append(number)
@@ -849,10 +905,27 @@ def extract_list(pdf_path: Path, family: str, source: str | None = None) -> List
             + _near_miss_note(near_misses)
         )
     _refuse_unheaded_lists(unheaded, layout, source, near_misses)
+    _refuse_unread_continuation(rows, layout, source, near_misses)
     data_rows, total = split_total(rows, layout, source)
     _refuse_gaps(headed, total.page, layout, source, sideways, near_misses)
     first = same_columns(header_pages, source)
     return ListExtraction(tuple(data_rows), total, page_count, first.roles, tuple(c.label for c in first.columns))
+
+
+def _refuse_unread_continuation(rows: list[RawRow], layout: ListLayout, source: str,
+                                near_misses: dict[int, list[str]]) -> None:
+    """A list that stops without its total, with a later page printing a header-like line that
+    is none: the list goes on there under a wording or a column this reader does not know. Named
+    on that page (which `explain` draws), not as a missing total."""
+    if not rows or _total_read(rows, layout):
+        return
+    later = {page: texts for page, texts in near_misses.items() if page > rows[-1].page and texts}
+    if later:
+        page = min(later)
+        raise ExtractionError(
+            f"{_where(source, page)}: expected the list of pages {rows[0].page} to {rows[-1].page} to go on to its"
+            f" total under a header like {layout.describe()}" + _near_miss_note({page: later[page]})
+        )
 
 
 def _total_read(rows: list[RawRow], layout: ListLayout) -> bool:

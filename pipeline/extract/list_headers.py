@@ -55,9 +55,9 @@ class ListLayout:
     total_label: re.Pattern
 
     def describe(self) -> str:
-        """The header wording a refusal names: name | role, role, ..."""
-        roles = " / ".join(f"{role} {pattern.pattern!r}" for role, pattern in self.count_headers.items())
-        return f"{self.name_header.pattern!r} | {roles} ({LAYOUTS_FILE})"
+        """The header a refusal says it expected: its columns' roles and the file of their wording
+        (the patterns themselves are in the file, not in the message)."""
+        return f"name | {' / '.join(self.count_headers)}, worded as in {LAYOUTS_FILE} ({self.family})"
 
 
 @dataclass(frozen=True)

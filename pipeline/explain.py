@@ -1,0 +1,147 @@
+"""The layout debugger: what the list reader found on each page, drawn over the page.
+
+For the day NCMEC's newest edition is refused: `ncmec-pipeline explain DOC_ID` renders each page
+with pdfplumber's `page.to_image` and draws what the reader found over it, the way pdfplumber's own
+visual debugging does: the header band and its label cells with their roles, the name column
+and the count columns' boundaries, the row bounds, every row read (the total row in its own
+colour), and, in red, the near-miss headers and the refusal with its reason. It also prints the
+reading as text. A maintainer sees in a minute which label, column or row stopped the reader,
+and which line of `pipeline/data/list_layouts.csv` to edit.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.extract import ExtractionError
+
+# Colours (RGB) of what is drawn; a legend is written at the foot of each page.
+HEADER = (40, 90, 200)
+NAME = (30, 140, 60)
+SPLIT = (230, 120, 0)
+ROW = (30, 140, 60)
+TOTAL = (140, 40, 170)
+BOUND = (120, 120, 120)
+REFUSED = (210, 20, 20)
+
+
+@dataclass
+class Explanation:
+    """The reading as text lines, the PNG files written, and the refusal (None when read)."""
+
+    lines: list[str] = field(default_factory=list)
+    images: list[Path] = field(default_factory=list)
+    refusal: str | None = None
+    refused_page: int | None = None
+
+
+def explain_list(pdf_path: Path, family: str, *, pages: list[int] | None = None, output: Path | None = None,
+                 name: str | None = None, resolution: int = 100) -> Explanation:
+    """Read a list PDF with a trace, describe every page (or `pages`), and draw them into `output`."""
+    import pdfplumber
+
+    from pipeline.extract.cybertipline import ListTrace, extract_list
+
+    trace = ListTrace()
+    result = None
+    try:
+        result = extract_list(pdf_path, family, trace=trace)
+    except ExtractionError:
+        pass
+    stem = name or Path(pdf_path).stem
+    out = Explanation(refusal=trace.refusal, refused_page=trace.refused_page)
+    if result is not None:
+        out.lines.append(f"{stem}: read {len(result.rows)} rows and the total row ({_counts(result.total)}) on page"
+                         f" {result.total.page}; count columns: {' | '.join(result.labels)}"
+                         f" (roles {', '.join(result.roles)})")
+    else:
+        out.lines.append(f"{stem}: REFUSED" + (f" on page {trace.refused_page}" if trace.refused_page else "")
+                         + f": {trace.refusal}")
+    with pdfplumber.open(pdf_path) as pdf:
+        wanted = pages or list(range(1, len(pdf.pages) + 1))
+        for number in wanted:
+            if not 1 <= number <= len(pdf.pages):
+                raise ValueError(f"{stem} has {len(pdf.pages)} pages; there is no page {number}")
+            reading = trace.pages.get(number)
+            out.lines.extend(describe_page(number, reading, trace))
+            if output is not None:
+                output.mkdir(parents=True, exist_ok=True)
+                path = output / f"{stem}-p{number}.png"
+                draw_page(pdf.pages[number - 1], reading, trace, resolution).save(path)
+                out.images.append(path)
+    return out
+
+
+def _counts(row) -> str:
+    return " | ".join(text for _, text in row.counts)
+
+
+def describe_page(number: int, reading, trace) -> list[str]:
+    """The page's reading in words: headers and their columns, rows, near misses, refusal."""
+    lines = []
+    if reading is None:
+        lines.append(f"page {number}: not read (the reader stopped before it)")
+    elif not reading.headers:
+        lines.append(f"page {number}: no list header")
+    for region, columns, bounds in (reading.lists if reading else []):
+        header = region.header
+        cells = " | ".join(f"{c.role} {c.label!r} x={c.x0:.0f}-{c.x1:.0f}" for c in header.columns)
+        how = "carried from the page before" if header.carried else f"header band y={header.top:.0f}-{header.bottom:.0f}"
+        lines.append(f"page {number}: {how}: name {header.name_label or '(carried)'!r}"
+                     f" x={header.name_x0:.0f}-{header.name_x1:.0f} | {cells}")
+        edges = [columns.divider, *columns.splits]
+        lines.append(f"  names left of x={columns.divider:.0f}; count columns start at "
+                     + ", ".join(f"x={x:.0f} ({role})" for x, role in zip(edges, columns.roles))
+                     + f"; {len(bounds)} row bounds" + (f" y={bounds[0]:.0f}..{bounds[-1]:.0f}" if bounds else ""))
+    if reading and reading.rows:
+        first, last = reading.rows[0], reading.rows[-1]
+        lines.append(f"  {len(reading.rows)} rows: {first.name!r} {_counts(first)} ... {last.name!r} {_counts(last)}")
+    for miss in (reading.near_misses if reading else []):
+        lines.append(f"  starts like a header but is none: {miss}")
+    if trace.refused_page == number:
+        lines.append(f"  REFUSED here: {trace.refusal}")
+    return lines
+
+
+def draw_page(page, reading, trace, resolution: int):
+    """The page rendered with the reading drawn over it (a pdfplumber PageImage)."""
+    from PIL import ImageDraw
+
+    image = page.to_image(resolution=resolution)
+    for region, columns, bounds in (reading.lists if reading else []):
+        header = region.header
+        bottom = max(bounds) if bounds else header.bottom
+        image.draw_rect((header.name_x0, header.top, header.count_x1, header.bottom),
+                        fill=(*HEADER, 40), stroke=HEADER, stroke_width=1)
+        image.draw_rect((header.name_x0, header.top, header.name_x1, header.bottom), fill=(0, 0, 0, 0), stroke=NAME)
+        for column in header.columns:
+            image.draw_rect((column.x0, header.top, column.x1, header.bottom), fill=(0, 0, 0, 0), stroke=SPLIT)
+        image.draw_line([(columns.divider, header.top), (columns.divider, bottom)], stroke=NAME, stroke_width=2)
+        for x in columns.splits:
+            image.draw_line([(x, header.top), (x, bottom)], stroke=SPLIT, stroke_width=2)
+        for y in bounds:
+            image.draw_line([(header.name_x0, y), (header.count_x1, y)], stroke=BOUND, stroke_width=1)
+    for row in (reading.rows if reading else []):
+        if row.box:
+            image.draw_rect(row.box, fill=(0, 0, 0, 0), stroke=ROW, stroke_width=1)
+    draw = ImageDraw.Draw(image.annotated)
+    scale = image.scale
+    for region, columns, _ in (reading.lists if reading else []):
+        header = region.header
+        draw.text((header.name_x0 * scale, max(0, header.top * scale - 11)), "name", fill=NAME)
+        for column in header.columns:
+            draw.text((column.x0 * scale, max(0, header.top * scale - 11)), column.role, fill=SPLIT)
+    for box in (reading.near_miss_boxes if reading else []):
+        image.draw_rect(box, fill=(*REFUSED, 50), stroke=REFUSED, stroke_width=2)
+    if trace.refused_page == page.page_number and trace.refusal:
+        # The y a refusal names ('at y=114') is marked across the page; its reason at the foot.
+        for y in {float(m) for m in re.findall(r"\by=(\d+)", trace.refusal)}:
+            image.draw_rect((0, y - 1, page.width, y + 12), fill=(*REFUSED, 60), stroke=REFUSED)
+        wrapped = textwrap.wrap("REFUSED: " + trace.refusal, width=int(page.width * scale / 6.2))
+        draw.multiline_text((4, page.height * scale - 30 - 11 * len(wrapped)), "\n".join(wrapped), fill=REFUSED)
+    legend = "blue: header band | green: name column, rows read | orange: count columns | grey: row bounds | red: refused"
+    draw.text((4, page.height * scale - 14), legend, fill=(60, 60, 60))
+    return image
