@@ -43,7 +43,9 @@ SHAPES = ("figure", "breakdown")
 TABLE_FAMILIES = {"ojjdp_cells": "ojjdp_transparency", "esp_reports": "reports_by_esp",
                   "country_reports": "reports_by_country"}
 SOURCE_TABLES = (*TABLE_FAMILIES, "documents")
-SOURCE_KEYS = {"table", "family", "table_id", "row", "column", "label", "measure"}
+SOURCE_KEYS = {"table", "family", "table_id", "row", "column", "label", "measure", "count"}
+LIST_TABLES = ("esp_reports", "country_reports")
+LIST_COUNTS = ("reports", "referrals", "informational")
 FIELD_KEYS = {"id", "title", "description", "shape", "aliases", "mentions", "related", "sources"}
 FIELD_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 # A breakdown with more numbers than this is summarised in `values` by its largest ones.
@@ -71,6 +73,9 @@ class Source:
     column: re.Pattern | None = None
     label: re.Pattern | None = None
     measures: tuple[str, ...] = ()
+    # esp_reports / country_reports only: which count column holds the figure (the split
+    # NCMEC prints from 2024 is `referrals` / `informational`; a null there is not printed).
+    count: str = "reports"
 
     @property
     def document_family(self) -> str:
@@ -80,7 +85,8 @@ class Source:
         if self.table == "documents":
             return f"the total row printed in the {self.family} PDF"
         if self.table != "ojjdp_cells":
-            return f"{self.table} (every printed row)"
+            return f"{self.table} (every printed row)" if self.count == "reports" else \
+                f"{self.table}, the {self.count} column of every printed row"
         parts = [f"OJJDP table {self.table_id.pattern}" if self.table_id else "any OJJDP table"]
         for name, pattern in (("row", self.row), ("column", self.column), ("row or column", self.label)):
             if pattern is not None:
@@ -156,7 +162,12 @@ def parse_source(raw: dict, where: str) -> Source:
     measures = _strings(raw.get("measure"), f"{where}, measure")
     if table != "ojjdp_cells" and measures:
         raise CatalogError(f"{where}: measure only applies to table = \"ojjdp_cells\", found it with {table!r}")
-    return Source(table=table, family=family, measures=measures, **patterns)
+    count = raw.get("count", "reports")
+    if count != "reports" and table not in LIST_TABLES:
+        raise CatalogError(f"{where}: count only applies to tables {', '.join(LIST_TABLES)}, found it with {table!r}")
+    if count not in LIST_COUNTS:
+        raise CatalogError(f"{where}: count must be one of {', '.join(LIST_COUNTS)}, found {count!r}")
+    return Source(table=table, family=family, measures=measures, count=count, **patterns)
 
 
 def parse_field(raw: dict, where: str) -> Field:
@@ -281,10 +292,17 @@ def source_matches(source: Source, index: int, tables: Mapping[str, Sequence[dic
                                      _count_text(doc["printed_total"]), f"documents:{source.family}", None,
                                      doc["source_file"], doc.get("sha256"), doc["year"]))
         return matches
-    if source.table in ("esp_reports", "country_reports"):
+    if source.table in LIST_TABLES:
         name = "esp" if source.table == "esp_reports" else "country"
-        for row in tables.get(source.table, ()):
-            matches.append(Match(index, row["year"], row[name], row["reports"], _count_text(row["reports"]),
+        rows = tables.get(source.table, ())
+        # An edition prints a count column when some row of it has a number there: the split
+        # NCMEC prints from 2024 is not published before, and never 0 ('-' rows of an edition
+        # that prints it are kept, as for reports).
+        printing = {row["source_file"] for row in rows if row.get(source.count) is not None}
+        for row in rows:
+            if row["source_file"] not in printing and source.count != "reports":
+                continue
+            matches.append(Match(index, row["year"], row[name], row.get(source.count), _count_text(row.get(source.count)),
                                  source.table, row["page"], row["source_file"], row.get("source_sha256"), row["year"]))
         return matches
     for cell in tables.get("ojjdp_cells", ()):
