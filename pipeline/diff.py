@@ -141,6 +141,16 @@ def _country_rows(rows: Iterable[dict], year: int) -> dict[tuple, dict]:
     return {(_country_key(r),): {**r, "value": r["reports"]} for r in rows if r["year"] == year}
 
 
+def split_totals(rows: Iterable[dict], year: int) -> dict | None:
+    """A year's referrals and informational totals over a list table, where the edition prints
+    the split (from 2024); None where it does not (never zeros for 'not printed')."""
+    rows = [r for r in rows if r["year"] == year]
+    if not any(r.get("referrals") is not None or r.get("informational") is not None for r in rows):
+        return None
+    return {part: sum(r[part] for r in rows if r.get(part) is not None)
+            for part in ("referrals", "informational", "reports")}
+
+
 def year_diff(presence: Sequence[dict], cells: Sequence[dict], esp: Sequence[dict], countries: Sequence[dict],
               year_a: int, year_b: int, field_order: Sequence[str] = ()) -> dict:
     """Year A against year B over the processed outputs (field_presence, ojjdp_cells, esp_reports,
@@ -175,6 +185,9 @@ def year_diff(presence: Sequence[dict], cells: Sequence[dict], esp: Sequence[dic
     status_changed = [f for f in fields if f["status_a"] != f["status_b"]]
     field_changes = [f for f in fields if f["status_a"] != f["status_b"] or f["a"] != f["b"]
                      or f["values_a"] != f["values_b"]]
+    for table, rows in (("esp_reports", esp), ("country_reports", countries)):
+        (esps if table == "esp_reports" else country)["split"] = {
+            str(year): totals for year in years if (totals := split_totals(rows, year)) is not None}
     tables = {"ojjdp_cells": {"edition_a": edition_a, "edition_b": edition_b, **ojjdp},
               "esp_reports": esps, "country_reports": country}
     differences = len(field_changes) + sum(len(t["changed"]) + len(t["only_a"]) + len(t["only_b"])
@@ -438,6 +451,11 @@ def _years_lines(r: dict, markdown: bool) -> list[str]:
             continue
         out += _heading(f"{what}: {len(t['only_b'])} appeared, {len(t['only_a'])} disappeared, "
                         f"{len(t['changed'])} changed", markdown)
+        for year, totals in t.get("split", {}).items():
+            out.append(f"  {year} splits its reports: referrals {_n(totals['referrals'])}"
+                       f" ({_share(totals['referrals'], totals['reports'])}), informational"
+                       f" {_n(totals['informational'])} ({_share(totals['informational'], totals['reports'])})"
+                       f" of {_n(totals['reports'])}")
         out.append(f"  appeared in {b}: " + (", ".join(f"{x[label]} ({_n(x['b'])})" for x in t["only_b"]) or "(none)"))
         out.append(f"  disappeared in {b}: " + (", ".join(f"{x[label]} ({_n(x['a'])})" for x in t["only_a"]) or "(none)"))
         out.append("")
@@ -447,6 +465,10 @@ def _years_lines(r: dict, markdown: bool) -> list[str]:
             out += _table([(x[label], _n(x["a"]), _n(x["b"]), _delta(x)) for x in rows],
                           (label, str(a), str(b), "change"), markdown)
     return out
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f}%" if whole else "n/a"
 
 
 def _edition_lines(r: dict, markdown: bool) -> list[str]:

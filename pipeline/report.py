@@ -475,7 +475,42 @@ def trends_section(tables: dict[str, pd.DataFrame | None]) -> str:
     parts.append(country_figure(country) if country is not None and not country.empty else not_available("country_reports"))
     parts.append("<h3>Reports made available to law enforcement: actionable vs informational</h3>")
     parts.append(actionable_figure(cells) if cells is not None else not_available("ojjdp_cells"))
+    parts.append("<h3>Referrals and informational reports in the lists by ESP and by country</h3>")
+    parts.append(list_split_section(esp, country))
     return "".join(parts)
+
+
+def list_splits(frame: pd.DataFrame | None, key: str) -> pd.DataFrame:
+    """Per year, the referrals / informational totals of a list table, for the years whose
+    edition prints the split (from 2024); years that do not are absent, not zeros."""
+    columns = ["year", "referrals", "informational", "reports", "rows", "summed"]
+    if frame is None or frame.empty or "referrals" not in frame:
+        return pd.DataFrame(columns=columns)
+    split = frame[frame["referrals"].notna() | frame["informational"].notna()]
+    if split.empty:
+        return pd.DataFrame(columns=columns)
+    return (split.groupby("year", observed=True)
+            .agg(referrals=("referrals", "sum"), informational=("informational", "sum"), reports=("reports", "sum"),
+                 rows=(key, "size"), summed=("reports_source", lambda s: bool((s == "summed").any())))
+            .reset_index())
+
+
+def list_split_section(esp: pd.DataFrame | None, country: pd.DataFrame | None) -> str:
+    rows = []
+    for what, frame, key in (("by ESP", esp, "esp"), ("by country", country, "country")):
+        for r in list_splits(frame, key).itertuples(index=False):
+            total = r.referrals + r.informational
+            rows.append([what, str(int(r.year)), fmt_int(r.referrals), fmt_int(r.informational),
+                         fmt_percent(r.referrals / total * 100) if total else "n/a",
+                         fmt_int(r.reports) + (" (summed)" if r.summed else ""), str(int(r.rows))])
+    if not rows:
+        return ("<p>No list edition in this run prints referrals and informational reports apart. NCMEC splits"
+                " them from its 2024 edition on; earlier editions print one count per row, and the split is"
+                " recorded as not published for them (never as 0).</p>")
+    return html_table(["list", "year", "referrals", "informational", "referral share", "reports", "rows"], rows,
+                      numeric=frozenset({2, 3, 4, 5, 6})) + (
+        "<p>Sums over the rows of each list. 'summed': the edition prints no total column, and reports is"
+        " referrals + informational.</p>")
 
 
 def unlisted_note(series: list[tuple[str, list]], years: list[int], what: str) -> str:

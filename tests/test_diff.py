@@ -274,3 +274,19 @@ def test_diff_errors_exit_2(pipeline_run, tmp_path):
     assert empty.exit_code == 2 and "run `ncmec-pipeline run` first" in empty.output
     bad_year = invoke("--years", 2022, 2031, "--data-dir", paths.root, "--exit-code")
     assert bad_year.exit_code == 2 and "expected year 2031" in bad_year.output
+
+
+def test_year_diff_shows_the_split_where_an_edition_prints_it():
+    """From 2024 the lists split reports into referrals and informational: `diff --years` gives
+    the split of the year that prints it, and nothing (not zeros) for the year that does not."""
+    split = [{**esp(2024, "kept", 12), "referrals": 9, "informational": 3},
+             {**esp(2024, "new", 4), "referrals": 1, "informational": 3}]
+    result = d.year_diff(
+        presence=[presence("total_reports", 2023, "present", 130), presence("total_reports", 2024, "present", 140)],
+        cells=[], esp=[esp(2023, "kept", 12), *split], countries=[country(2023, "France", "FRA", 3)],
+        year_a=2023, year_b=2024)
+    assert result["tables"]["esp_reports"]["split"] == {"2024": {"referrals": 10, "informational": 6, "reports": 16}}
+    assert result["tables"]["country_reports"]["split"] == {}
+    text = d.render(result)
+    assert "2024 splits its reports: referrals 10 (62.5%), informational 6 (37.5%) of 16" in text
+    assert "2023 splits" not in text

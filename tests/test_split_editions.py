@@ -75,3 +75,16 @@ def test_a_refused_edition_says_how_to_see_why_on_the_page(tmp_path):
     assert "2024-reports-by-country.pdf, page 2: expected the list of pages 1 to 1 to go on" in document["message"]
     assert "'% Referred' is no count column role of pipeline/data/list_layouts.csv" in document["message"]
     assert document["message"].endswith("; see it on the page: ncmec-pipeline explain country-2024 --page 2")
+
+
+def test_the_report_shows_the_split_of_the_editions_that_print_it():
+    from pipeline.report import list_split_section
+
+    esp = pd.DataFrame({"year": [2023, 2024, 2024], "esp": ["A", "A", "B"], "reports": [5, 10, 4],
+                        "referrals": pd.array([None, 7, 1], dtype="Int64"),
+                        "informational": pd.array([None, 3, 3], dtype="Int64"),
+                        "reports_source": ["printed", "summed", "summed"]})
+    html = list_split_section(esp, None)
+    assert "<td>by ESP</td><td>2024</td><td class=\"num\">8</td><td class=\"num\">6</td>" in html.replace("\n", "")
+    assert "57.1%" in html and "14 (summed)" in html and "2023" not in html
+    assert "No list edition in this run prints" in list_split_section(esp[esp.year == 2023], None)
