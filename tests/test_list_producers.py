@@ -193,3 +193,26 @@ def test_random_layouts_are_read_exactly_or_refused_never_wrong():
     assert wrong == []
     assert tally["exact"] + tally["refused"] == 400
     assert tally["exact"] >= 340, tally
+
+
+# --- A PDF written by hand (tests/rawpdf.py): several content streams, text out of reading order
+
+def test_text_in_several_content_streams_drawn_out_of_order_is_read_in_page_order(tmp_path):
+    from tests.rawpdf import list_page_streams, write_raw_pdf
+
+    streams = list_page_streams(["Country", "Referrals", "Informational", "Total"], SPLIT[:1] + [
+        ["Bosnia and Herzegovina", "1,200", "300", "1,500"]] + SPLIT[2:])
+    assert len(streams) == 4
+    result, rows = read(write_raw_pdf(tmp_path / "streams.pdf", [streams]))
+    assert rows == [("Chad", ("10", "5", "15")), ("Bosnia and Herzegovina", ("1,200", "300", "1,500")),
+                    ("Egypt", ("-", "2", "2"))]
+    assert dict(result.total.counts)["reports"] == "1,517"
+
+
+def test_a_header_reworded_between_pages_within_the_vocabulary_is_read(tmp_path):
+    pages = [ListPage([ListTable(["Country", "Referrals", "Informational", "Total\nReports"], SPLIT[:2])]),
+             ListPage([ListTable(["Country / Territory", "Referral\nReports", "Informational\nReports", "Total"],
+                                 SPLIT[2:])])]
+    result, rows = read(write_reportlab_pdf(tmp_path / "reworded.pdf", pages))
+    assert rows == expected_rows(pages)
+    assert result.labels == ("Referrals", "Informational", "Total Reports")  # as printed on the first page
