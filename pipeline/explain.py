@@ -89,7 +89,8 @@ def describe_page(number: int, reading, trace) -> list[str]:
     for region, columns, bounds in (reading.lists if reading else []):
         header = region.header
         cells = " | ".join(f"{c.role} {c.label!r} x={c.x0:.0f}-{c.x1:.0f}" for c in header.columns)
-        how = "carried from the page before" if header.carried else f"header band y={header.top:.0f}-{header.bottom:.0f}"
+        how = ("no header printed: the columns of the list before" if header.carried
+               else f"header band y={header.top:.0f}-{header.bottom:.0f}")
         lines.append(f"page {number}: {how}: name {header.name_label or '(carried)'!r}"
                      f" x={header.name_x0:.0f}-{header.name_x1:.0f} | {cells}")
         edges = [columns.divider, *columns.splits]

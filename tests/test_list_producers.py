@@ -216,3 +216,22 @@ def test_a_header_reworded_between_pages_within_the_vocabulary_is_read(tmp_path)
     result, rows = read(write_reportlab_pdf(tmp_path / "reworded.pdf", pages))
     assert rows == expected_rows(pages)
     assert result.labels == ("Referrals", "Informational", "Total Reports")  # as printed on the first page
+
+
+def test_a_list_wrapping_into_a_second_column_without_its_header_is_read(tmp_path):
+    left = ListTable(SPLIT_LABELS, SPLIT[:2], x=30, widths=[110.0, 60.0, 70.0, 60.0])
+    right = ListTable(["", "", "", ""], SPLIT[2:], x=345, widths=[110.0, 60.0, 70.0, 60.0], header_fill=False)
+    pages = [ListPage([left, right])]
+    result, rows = read(write_reportlab_pdf(tmp_path / "wrapped.pdf", pages))
+    assert rows == expected_rows(pages)
+    assert dict(result.total.counts) == {"referrals": "1,210", "informational": "307", "reports": "1,517"}
+
+
+def test_numbers_right_of_a_list_that_are_not_its_wrapped_rows_are_refused(tmp_path):
+    """A side note right of the list, with numbers set unlike the list's rows, is not read as a
+    wrapped column (its lines do not start in one place and end in the moved count columns)."""
+    left = ListTable(SPLIT_LABELS, SPLIT, x=30, widths=[110.0, 60.0, 70.0, 60.0])
+    note = ListTable(["", ""], [["Reports in 2023", "36,210,368"], ["Change", "-43"]], x=400, widths=[100.0, 60.0],
+                     header_fill=False, rules="none")
+    with pytest.raises(ExtractionError):
+        extract_list(write_reportlab_pdf(tmp_path / "note.pdf", [ListPage([left, note])]), COUNTRY)

@@ -527,6 +527,7 @@ def extract_page_lists(words: list[Word], segments, edges, *, layout: ListLayout
     # carrying: the page is refused naming it, not read under the last page's columns.
     if not headers and carried_from and not any(header_like(line, layout) for line in lines):
         headers = carried_headers(words, segments, carried_from, where=_where(source, page))
+    headers = headers + wrapped_headers(words, headers)
     if trace is not None:
         trace.headers = headers
     rows: list[RawRow] = []
@@ -535,6 +536,32 @@ def extract_page_lists(words: list[Word], segments, edges, *, layout: ListLayout
     if trace is not None:
         trace.rows = rows
     return rows, headers
+
+
+def wrapped_headers(words: list[Word], headers: list[ListHeader]) -> list[ListHeader]:
+    """The header of a list that wraps into a further column on the same page without repeating
+    its header: the rightmost list's header moved to where those rows sit, or [] when they do not.
+
+    Taken only when at least two lines right of the rightmost list are printed like its rows
+    (text, then a count per count column set apart from it), and every such line starts where
+    the others do and ends inside the moved count columns: the wrapped column is the same list
+    set again further right. Its rows are then read with every check of a list; anything else
+    right of the list stays in the list's part of the page, where it is refused."""
+    if not headers:
+        return []
+    last = max(headers, key=lambda h: h.count_x1)
+    n = len(last.columns)
+    right = [w for w in words if w.x0 > last.count_x1 + COLUMN_GAP / 2 and w.middle > last.bottom]
+    rows = [line for line in group_lines(right) if _ends_in_a_column(line, n)]
+    if len(rows) < 2:
+        return []
+    start = Counter(round(line.words[0].x0) for line in rows).most_common(1)[0][0]
+    dx = start - last.name_x0
+    moved = replace(last, name_x0=last.name_x0 + dx, name_x1=last.name_x1 + dx, carried=True,
+                    columns=tuple(replace(c, x0=c.x0 + dx, x1=c.x1 + dx) for c in last.columns))
+    if all(abs(line.words[0].x0 - moved.name_x0) <= EDGE and _in_list_columns(line, [moved]) for line in rows):
+        return [moved]
+    return []
 
 
 def carried_headers(words: list[Word], segments, previous: list[ListHeader], *, where: str) -> list[ListHeader]:
