@@ -82,17 +82,23 @@ def make_case(seed: int) -> Case:
     labels = [rng.choice(LABELS["name" if family == "reports_by_country" else "esp"])] + [
         rng.choice(LABELS[r]) for r in roles]
     widths = [rng.choice([150.0, 170.0, 200.0])] + [rng.choice([70.0, 80.0, 95.0]) for _ in roles]
-    side = rng.random() < 0.3 and sum(widths) < 280
+    side = rng.random() < 0.35 and sum(widths) < 300
     per_page = rng.choice([len(rows), max(1, len(rows) // 2)])
     chunks = [rows[i:i + per_page] for i in range(0, len(rows), per_page)]
     chunks[-1] = chunks[-1] + [total]
     repeat_header = rng.random() < 0.8
     pages = []
     if side and len(chunks) >= 2:
-        # Two lists side by side on one page: the left ends, the right continues it.
         chunks = [chunks[0], sum(chunks[1:], [])]
-        tables = [ListTable(labels, [[n.replace("\n", "\n"), *c] for n, c in chunk], x=40 + i * (sum(widths) + 20),
-                            widths=widths, **style) for i, chunk in enumerate(chunks)]
+        # Two lists side by side on one page: the left ends, the right continues it, with its
+        # header repeated or (a list wrapping into a second column) without one.
+        wrapped = rng.random() < 0.5
+        tables, x = [], 40.0
+        for i, chunk in enumerate(chunks):
+            table = ListTable(labels if i == 0 or not wrapped else [""] * len(labels), [[n, *c] for n, c in chunk],
+                              x=x, widths=widths, **style)
+            tables.append(table)
+            x = table.right + 20  # the fitted width: lists never overlap
         pages.append(ListPage(tables))
     else:
         for i, chunk in enumerate(chunks):
