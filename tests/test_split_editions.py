@@ -29,7 +29,8 @@ def test_a_split_edition_publishes_referrals_informational_and_its_fields(tmp_pa
         [ListTable(["Country", "Referrals", "Informational", "Total\nReports"], countries, rules="zebra")], title=TITLE)])
     esps = [["Facebook", "100", "50"], ["X Corp.", "7", "3"], ["Total", "107", "53"]]
     write_reportlab_pdf(mirror / "2024-reports-by-esp.pdf", [ListPage(
-        [ListTable(["ESP", "Referrals", "Informational"], esps, glyphs="single")], title="2024 CyberTipline Reports by Electronic Service Providers")])
+        [ListTable(["ESP", "Referrals", "Informational"], esps, glyphs="single")],
+        title="2024 CyberTipline Reports by Electronic Service Providers")])
     paths = DataPaths(tmp_path / "data")
     report = run_pipeline(manifest_docs("country-2024", "esp-2024"), paths, mirror=mirror)
     assert {d["doc_id"]: d["status"] for d in report.documents} == {"country-2024": "ok", "esp-2024": "ok"}
