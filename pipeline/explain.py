@@ -143,6 +143,7 @@ def draw_page(page, reading, trace, resolution: int):
             image.draw_rect((0, y - 1, page.width, y + 12), fill=(*REFUSED, 60), stroke=REFUSED)
         wrapped = textwrap.wrap("REFUSED: " + trace.refusal, width=int(page.width * scale / 6.2))
         draw.multiline_text((4, page.height * scale - 30 - 11 * len(wrapped)), "\n".join(wrapped), fill=REFUSED)
-    legend = "blue: header band | green: name column, rows read | orange: count columns | grey: row bounds | red: refused"
+    legend = ("blue: header band | green: name column, rows read | orange: count columns | grey: row bounds"
+              " | red: refused")
     draw.text((4, page.height * scale - 14), legend, fill=(60, 60, 60))
     return image

@@ -29,7 +29,8 @@ def example_pdfs(folder: Path) -> tuple[Path, Path]:
 
 def test_explain_prints_the_reading_and_draws_every_page(tmp_path):
     read, _ = example_pdfs(tmp_path)
-    result = CliRunner().invoke(main, ["explain", str(read), "--family", "reports_by_country", "-o", str(tmp_path / "out")])
+    result = CliRunner().invoke(main, ["explain", str(read), "--family", "reports_by_country",
+                                       "-o", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     assert "split: read 2 rows and the total row (11 | 7 | 18) on page 1; count columns: Referrals | Informational |" \
            " Total Reports (roles referrals, informational, reports)" in result.output

@@ -712,7 +712,8 @@ def _row_under_the_last_rule(words: list[Word], rules: list[float], columns: Cou
             return None
         for word in counts:
             same = [w for w in above if columns.role_of(w) == columns.role_of(word)]
-            if not same or not (all(abs(w.x1 - word.x1) <= 1 for w in same) or all(abs(w.x0 - word.x0) <= 1 for w in same)):
+            flush = all(abs(w.x1 - word.x1) <= 1 for w in same) or all(abs(w.x0 - word.x0) <= 1 for w in same)
+            if not same or not flush:
                 return None
     return first.bottom + 0.5
 
