@@ -171,6 +171,13 @@ def count_columns(header: ListHeader, divider: float, words: list[Word], where: 
     counts = [w for line in group_lines([w for w in words if w.top >= header.bottom])
               for w in line.words if w.x0 >= divider and _is_count_piece(w.text)
               and sum(v.x0 >= divider and _is_count_piece(v.text) for v in line.words) >= 2]
+    if header.carried:
+        # Labels not printed on this page: the columns are the counts' own spans, in the order of
+        # the labels carried over, one span each (checked below), and never a label's extent.
+        spans = merged_spans([(w.x0, w.x1) for w in counts], 1.0)
+        if len(spans) == len(header.columns):
+            return CountColumns(divider, tuple((a[1] + b[0]) / 2 for a, b in zip(spans, spans[1:])),
+                                header.roles, labels)
     spans = merged_spans([(c.x0, c.x1) for c in header.columns] + [(w.x0, w.x1) for w in counts], 1.0)
     holds = [[c for c in header.columns if a - 1 <= c.x0 and c.x1 <= b + 1] for a, b in spans]
     if len(spans) != len(header.columns) or any(len(h) != 1 for h in holds):
@@ -986,10 +993,12 @@ def _in_list_columns(line: TextLine, headers: list[ListHeader]) -> bool:
     list's count column (the same list, or the right one of two printed side by side). Such a
     line on a page with no recognised header is a row this reader would skip (a reworded
     header, a header printed on the first page only), '-' rows and all; a small table of other
-    figures on an intro page is set differently."""
+    figures on an intro page is set differently. The count ends within the last count label, or
+    overlaps it (a count wider than its label, set left, centred or letter-spaced)."""
     first, last = line.words[0], line.words[-1]
     return (any(abs(first.x0 - h.name_x0) <= EDGE for h in headers)
-            and any(h.name_x1 < last.x0 and last.x1 <= h.count_x1 + 2 for h in headers))
+            and any(h.name_x1 < last.x0 and (last.x1 <= h.count_x1 + 2 or last.x0 <= h.count_x1 + 2
+                                             and last.x1 >= h.columns[-1].x0 - 2) for h in headers))
 
 
 def _list_like(lines: list[TextLine], headers: list[ListHeader]) -> list[TextLine]:
