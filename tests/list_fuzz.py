@@ -94,6 +94,8 @@ def make_case(seed: int) -> Case:
         # header repeated or (a list wrapping into a second column) without one.
         wrapped = rng.random() < 0.5
         tables, x = [], 40.0
+        # One set of column widths for both (fitted to every row): a list set again further right.
+        widths = ListTable(labels, [[n, *c] for n, c in rows + [total]], widths=widths, **style).column_widths()
         for i, chunk in enumerate(chunks):
             table = ListTable(labels if i == 0 or not wrapped else [""] * len(labels), [[n, *c] for n, c in chunk],
                               x=x, widths=widths, **style)
