@@ -36,6 +36,7 @@ from pipeline.extract.list_headers import (
     ListLayout,
     find_headers,
     header_like,
+    loose_labels,
     load_layouts,
     parse_band,
     unknown_labels,
@@ -529,7 +530,17 @@ def extract_page_lists(words: list[Word], segments, edges, *, layout: ListLayout
     read under the headers of the page before (`carried_from`) when its rows sit in their columns
     (`carried_headers`)."""
     lines = group_lines(words)
-    headers = [h for found, _ in find_headers(lines, layout) for h in found]
+    bands = find_headers(lines, layout)
+    headers = [h for found, _ in bands for h in found]
+    loose = loose_labels(lines, bands)
+    if loose:
+        first = loose[0]
+        raise ExtractionError(
+            f"{_where(source, page)}: the header {first.column.label!r} has {first.word.text!r} printed right"
+            f" {'above' if first.line.bottom <= min(h.top for h in headers) + 0.5 else 'under'} it (y={first.word.top:.0f}), as close as a stacked label's next line, outside the header read:"
+            f" the column's label may be {first.word.text!r} with it, whose role is not certain; expected a"
+            f" header whose every label line is one of the wordings of {LAYOUTS_FILE}"
+        )
     # A line that starts like a header but is none (a wording not in list_layouts.csv) stops the
     # carrying: the page is refused naming it, not read under the last page's columns.
     if not headers and carried_from and not any(header_like(line, layout) for line in lines):

@@ -40,8 +40,9 @@ BAND_LEADING = 0.6
 # Words in one cell at most (a stack counts once).
 MAX_CELL_STACKS = 8
 # Words of one label lie at most this share of their type size apart on a line: a word space
-# (0.25-0.3 em) with letter-spacing; two labels lie a column gutter apart.
-WORD_SPACE = 0.6
+# (0.25-0.3 em; 0.6 em in a monospaced font) with letter-spacing; two labels lie a column gutter
+# apart.
+WORD_SPACE = 0.8
 
 
 @dataclass(frozen=True)
@@ -258,6 +259,44 @@ def find_headers(lines: list[TextLine], layout: ListLayout) -> list[tuple[list[L
         else:
             i += 1
     return found
+
+
+# A line this close to a header band (a share of the band's line height), every word of it over a
+# label cell and one over a count label, holding no number, is another line of a stacked label.
+LABEL_NEIGHBOUR = 1.2
+
+
+@dataclass(frozen=True)
+class LooseLabel:
+    """A word printed over a count column's label, right above or under its header band, that
+    the band does not take in: the label may be stacked over lines the band leaves out ('Total'
+    over 'Referrals' read as 'Total'), so the column's role is not certain."""
+
+    word: Word
+    column: CountColumn
+    line: TextLine
+
+
+def loose_labels(lines: list[TextLine], found: list[tuple[list[ListHeader], list[TextLine]]]) -> list[LooseLabel]:
+    """Words stacked with a header's labels that its band left out (`LooseLabel`)."""
+    banded = {id(line) for _, band in found for line in band}
+    loose = []
+    for headers, band in found:
+        at = [k for k, line in enumerate(lines) if id(line) in {id(b) for b in band}]
+        height = max(line.bottom - line.top for line in band)
+        top, bottom = min(line.top for line in band), max(line.bottom for line in band)
+        cells = [(h.name_x0, h.name_x1, None) for h in headers] + [(c.x0, c.x1, c) for h in headers for c in h.columns]
+        for k in (min(at) - 1, max(at) + 1):
+            if not 0 <= k < len(lines) or id(lines[k]) in banded:
+                continue
+            line = lines[k]
+            gap = top - line.bottom if k < min(at) else line.top - bottom
+            if gap > LABEL_NEIGHBOUR * height or any(ch.isdigit() for ch in line.text):
+                continue
+            over = [next((c for x0, x1, c in cells if w.x0 < x1 + 2 and w.x1 > x0 - 2), False) for w in line.words]
+            if all(c is not False for c in over) and any(c is not None for c in over):
+                loose.extend(LooseLabel(w, c, line) for w, c in zip(line.words, over) if c is not None)
+    return loose
 
 
 def header_like(line: TextLine, layout: ListLayout) -> bool:
