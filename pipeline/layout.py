@@ -70,6 +70,9 @@ def words_from_page(page) -> list[Word]:
 
     Words are split exactly as without fonts (a font change inside a word does not split it);
     `font_and_marks` gives each its font and marks."""
+    # A glyph drawn twice at (almost) the same place, the way some producers fake bold, is one
+    # glyph: 'Google' overprinted 0.5 pt to the side would read 'GGooooggllee' and '56' '5566'.
+    page = page.dedupe_chars(tolerance=1)
     return [
         Word(w["text"], float(w["x0"]), float(w["x1"]), float(w["top"]), float(w["bottom"]),
              **font_and_marks(w["chars"]))

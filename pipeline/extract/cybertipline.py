@@ -162,9 +162,11 @@ def count_columns(header: ListHeader, divider: float, words: list[Word], where: 
     One column: every count right of the divider is in it. Several: the x-ranges of the labels
     and of the counts on row lines (lines with two or more counts right of the divider) merge into
     one span per column, parted by gutters that no count crosses; the split between two columns
-    is the middle of their gutter. Refused when the spans do not come out one per label, each
-    holding its label: a count reaching across a gutter, or a column of numbers under no label,
-    cannot be given a role for certain.
+    is the middle of their gutter. Where the labels do not overlap their counts (labels set left
+    or centred over counts set right, or labels carried from an earlier page), the counts' own
+    spans are the columns when there are exactly as many as labels, in the labels' order: every
+    row must then hold one count in each (`_row`). Refused otherwise: a count reaching across a
+    gutter, or a column of numbers under no label, cannot be given a role for certain.
     """
     labels = tuple(c.label for c in header.columns)
     if len(header.columns) == 1:
@@ -172,16 +174,14 @@ def count_columns(header: ListHeader, divider: float, words: list[Word], where: 
     counts = [w for line in group_lines([w for w in words if w.top >= header.bottom])
               for w in line.words if w.x0 >= divider and _is_count_piece(w.text)
               and sum(v.x0 >= divider and _is_count_piece(v.text) for v in line.words) >= 2]
-    if header.carried:
-        # Labels not printed on this page: the columns are the counts' own spans, in the order of
-        # the labels carried over, one span each (checked below), and never a label's extent.
-        spans = merged_spans([(w.x0, w.x1) for w in counts], 1.0)
-        if len(spans) == len(header.columns):
-            return CountColumns(divider, tuple((a[1] + b[0]) / 2 for a, b in zip(spans, spans[1:])),
-                                header.roles, labels)
     spans = merged_spans([(c.x0, c.x1) for c in header.columns] + [(w.x0, w.x1) for w in counts], 1.0)
     holds = [[c for c in header.columns if a - 1 <= c.x0 and c.x1 <= b + 1] for a, b in spans]
-    if len(spans) != len(header.columns) or any(len(h) != 1 for h in holds):
+    own = merged_spans([(w.x0, w.x1) for w in counts], 1.0)
+    if header.carried or len(spans) != len(header.columns) or any(len(h) != 1 for h in holds):
+        # Labels not over their counts, or not printed on this page: the counts' own spans.
+        if len(own) == len(header.columns):
+            return CountColumns(divider, tuple((a[1] + b[0]) / 2 for a, b in zip(own, own[1:])),
+                                header.roles, labels)
         shown = ", ".join(f"{a:.0f}-{b:.0f}" + (f" ({'/'.join(c.label for c in h)})" if h else " (no label)")
                           for (a, b), h in zip(spans, holds))
         raise ExtractionError(
@@ -249,8 +249,23 @@ def _where(source: str, page: int) -> str:
     return f"{source}, page {page}"
 
 
+# Dot leaders between a name and its count ('Facebook ........ 1,234', or '. . . .'): typography,
+# not part of the name.
+LEADER = re.compile(r"^[.\u00b7\u2024\u2026]+$")
+LEADER_END = re.compile(r"(?<=[^.])[.\u2026]{3,}$")
+
+
 def _name_text(line: TextLine, divider: float) -> str:
-    return " ".join(w.text for w in line.words if w.x0 < divider)
+    """The name part of a line, less dot leaders running to the count column."""
+    words = [w.text for w in line.words if w.x0 < divider]
+    dots = 0
+    while words and LEADER.match(words[-1]):
+        dots += len(words.pop())
+    if dots and dots < 3:
+        words.append("." * dots)  # one or two dots are the name's own ('Co. .')
+    if words:
+        words[-1] = LEADER_END.sub("", words[-1])
+    return " ".join(w for w in words if w)
 
 
 def _is_count_piece(text: str) -> bool:
@@ -262,6 +277,26 @@ def _is_row_line(line: TextLine, divider: float) -> bool:
     """A line with something in the count column, and only counts there."""
     counts = [w for w in line.words if w.x0 >= divider]
     return bool(counts) and all(_is_count_piece(w.text) for w in counts)
+
+
+# Words of one row line are printed in one type size; a word this many times larger or smaller
+# than another on the line is something printed over the row (a stamp, a watermark, a note).
+MIXED_SIZES = 1.5
+
+
+def _size(word: Word) -> float:
+    return float(word.font.rsplit(" ", 1)[-1]) if word.font else 0.0
+
+
+def _refuse_mixed_sizes(line: TextLine, where: str) -> None:
+    sizes = [(_size(w), w) for w in line.words if _size(w)]
+    if sizes and max(s for s, _ in sizes) > MIXED_SIZES * min(s for s, _ in sizes):
+        big = max(sizes, key=lambda s: s[0])[1]
+        raise ExtractionError(
+            f"{where}: {big.text!r} at y={big.top:.0f} is printed at {_size(big):.0f} pt on a row line set at"
+            f" {min(s for s, _ in sizes):.0f} pt ({line.text!r}): a stamp, a watermark or a note over the row,"
+            " not part of it; expected a row in one type size"
+        )
 
 
 def _fonts(line: TextLine) -> set[str]:
@@ -367,6 +402,35 @@ def _unruled_owners(split: list[tuple[TextLine, str, list[Word]]], count_indexes
     return owner
 
 
+# A row set further below the row above than this share of the list's usual row-to-row pitch is
+# set apart like a heading over the rows that follow.
+SET_APART = 1.3
+
+
+def _refuse_headings_set_apart(split: list[tuple[TextLine, str, list[Word]]], owner: dict[int, int],
+                               count_indexes: list[int], wrap_gaps: list[float], where: str) -> None:
+    """In an unruled list, a row whose name starts on a line above its count, set apart from the
+    row above by more than the list's rows are (`SET_APART`), is a group heading over a row as
+    much as a wrapped name ('ASIA' over 'India 5'): refused unless another row wraps that way."""
+    starts = [min(i for i in range(len(split)) if owner[i] == anchor) for anchor in count_indexes]
+    pitches = [split[s][0].middle - split[s - 1][0].middle for s in starts if s > 0]
+    if len(pitches) < 2:
+        return
+    usual = statistics.median(pitches)
+    for start, anchor in zip(starts, count_indexes):
+        if start == anchor or start == 0:
+            continue
+        line, anchor_line = split[start][0], split[anchor][0]
+        gap = anchor_line.middle - line.middle
+        seen = [g for g in wrap_gaps if abs(g - gap) <= 1]
+        if line.middle - split[start - 1][0].middle > SET_APART * usual and len(seen) < 2:
+            raise ExtractionError(
+                f"{where}: the line {line.text!r} at y={line.top:.0f} is set further below the row above than"
+                f" the rows are, above the row {split[anchor][1]!r}: a heading over the rows or the start of a"
+                " wrapped name (no row rules drawn, and no other row wraps that way); refusing to guess"
+            )
+
+
 def rows_from_lines(lines: list[TextLine], divider: float, *, page: int, source: str,
                     ruled: bool, ruled_above: bool = False, columns: CountColumns | None = None) -> list[RawRow]:
     """Rows from the text lines of one region: a ruled band (one row) or an unruled list.
@@ -389,6 +453,7 @@ def rows_from_lines(lines: list[TextLine], divider: float, *, page: int, source:
                     f"{where}: expected a count in the count column at y={word.top:.0f}, found {word.text!r}"
                 )
         _refuse_marks(line, divider, where)
+        _refuse_mixed_sizes(line, where)
         split.append((line, _name_text(line, divider), counts))
 
     count_indexes = [i for i, (_, _, counts) in enumerate(split) if counts]
@@ -439,6 +504,8 @@ def rows_from_lines(lines: list[TextLine], divider: float, *, page: int, source:
                 f" {anchor_name or anchor_line.text!r} or be a caption under the header (no row rules drawn,"
                 " and no other row wraps that way); refusing to guess"
             )
+    if not ruled:
+        _refuse_headings_set_apart(split, owner, count_indexes, wrap_gaps, where)
 
     rows = []
     for anchor in count_indexes:
@@ -811,7 +878,15 @@ def stray_counts(outside: list[Word], inside: list[Word], columns: CountColumns,
             edges.setdefault(columns.role_of(w), []).append(w.x1)
     right_edges = [statistics.median(e) for e in edges.values()] or [count_right]
     return [w for w in outside if w.x0 >= divider and is_count_text(w.text)
-            and any(abs(w.x1 - edge) < 2 for edge in right_edges)]
+            and any(abs(w.x1 - edge) < 2 for edge in right_edges) and not _ends_a_phrase(w, outside)]
+
+
+def _ends_a_phrase(word: Word, words: list[Word]) -> bool:
+    """Whether a number follows a word a word space before it on its line ('Page 1', 'Table 3'):
+    text that ends in a number, not a count set apart from a name like a column."""
+    height = word.bottom - word.top
+    return any(abs(w.middle - word.middle) <= 2 and 0 <= word.x0 - w.x1 <= 0.6 * height
+               and not is_count_text(w.text) for w in words if w is not word)
 
 
 def _count_lines(words: list[Word], divider: float) -> list[TextLine]:

@@ -155,8 +155,21 @@ def stacks_of(lines: list[TextLine]) -> list[_Stack]:
     return [_Stack(tuple(s)) for s in stacks]
 
 
+# A footnote symbol ending a label ('Reports*') refers to a note; it does not change the label.
+LABEL_MARKS = "*\u2020\u2021\u00a7"
+
+
+def label_word(word: Word) -> str:
+    """A label word less a footnote mark printed raised or smaller after it ('Reports' + '1')."""
+    text = word.text
+    if word.marks and text.endswith(word.marks) and len(word.marks) < len(text):
+        text = text[: -len(word.marks)]
+    return text.rstrip(LABEL_MARKS) or text
+
+
 def cell_text(stacks: list[_Stack]) -> str:
-    """A cell's label as read: its words line by line, top to bottom, each line left to right."""
+    """A cell's label as read: its words line by line, top to bottom, each line left to right,
+    footnote marks left out (`label_word`)."""
     words = [w for s in stacks for w in s.words]
     rows: list[list[Word]] = []
     for word in sorted(words, key=lambda w: (w.middle, w.x0)):
@@ -164,7 +177,7 @@ def cell_text(stacks: list[_Stack]) -> str:
             rows[-1].append(word)
         else:
             rows.append([word])
-    return " ".join(w.text for row in rows for w in sorted(row, key=lambda w: w.x0))
+    return " ".join(label_word(w) for row in rows for w in sorted(row, key=lambda w: w.x0))
 
 
 def _cell_ends(stacks: list[_Stack], start: int, pattern: re.Pattern) -> list[int]:
