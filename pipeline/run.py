@@ -65,6 +65,11 @@ class DataPaths:
         return self.root / "state"
 
     @property
+    def discovered(self) -> Path:
+        """The overlay `discover` writes: documents found on NCMEC's pages (manifest columns)."""
+        return self.state / "discovered.csv"
+
+    @property
     def runs(self) -> Path:
         return self.root / "runs"
 
@@ -367,12 +372,16 @@ def build_outputs(documents: list[Document], fetched: dict[str, FetchResult], ex
     new_last_good = dict(last_good)
     totals: dict[str, dict[int, int]] = {"reports_by_esp": {}, "reports_by_country": {}}
     # List documents first: the OJJDP checks compare against their printed totals.
-    ordered = sorted(documents, key=lambda d: (d.family == "ojjdp_transparency", d.family, d.year))
+    ordered = sorted(documents, key=lambda d: (d.family == "ojjdp_transparency", d.family, d.year or 0))
     for doc in ordered:
+        if not doc.supported:
+            out.documents.append(unsupported_record(doc))
+            continue
         fetch = fetched.get(doc.doc_id) or FetchResult(doc.doc_id, "missing", message="not fetched yet")
         row = {"doc_id": doc.doc_id, "family": doc.family, "year": doc.year, "url": doc.url,
                "source_file": doc.file, "sha256": fetch.sha256, "bytes": fetch.bytes, "pages": None,
-               "status": fetch.status, "message": fetch.message or None, "rows": 0, "printed_total": None}
+               "status": fetch.status, "message": fetch.message or None, "rows": 0, "printed_total": None,
+               "origin": doc.origin}
         table = {"reports_by_esp": "esp_reports", "reports_by_country": "country_reports"}.get(doc.family, "ojjdp_cells")
         if fetch.status != "ok":
             kept = _last_good_records(doc, last_good, paths, None) if fetch.status == "failed" else []
@@ -420,6 +429,17 @@ def build_outputs(documents: list[Document], fetched: dict[str, FetchResult], ex
     return out, new_last_good
 
 
+def unsupported_record(doc: Document) -> dict:
+    """The documents.parquet row of a document no reader reads: recorded with its URL and link
+    text, never fetched, never counted as a failure."""
+    from pipeline.discover import unsupported_reason
+
+    return {"doc_id": doc.doc_id, "family": doc.family, "year": doc.year, "url": doc.url, "source_file": doc.file,
+            "sha256": None, "bytes": None, "pages": None, "status": "unsupported",
+            "message": unsupported_reason(doc) + (f"; found on {doc.found_on}" if doc.found_on else ""),
+            "rows": 0, "printed_total": None, "origin": doc.origin}
+
+
 def cached_page_texts(paths: DataPaths, sha256: str | None) -> list[str] | None:
     """A document's page texts as the extraction cached them (see `extract_all`), or None."""
     cached = page_texts_path(paths.page_texts, sha256) if sha256 else None
@@ -461,7 +481,9 @@ def store_outputs(out: Outputs, paths: DataPaths) -> list[Path]:
 
 
 def exit_code_for(documents: list[dict]) -> int:
-    statuses = [d["status"] for d in documents]
+    """0 all ok, 3 some ok, 1 none. Unsupported documents are recorded facts, not failures: a
+    by-state list on NCMEC's page does not make every night partial."""
+    statuses = [d["status"] for d in documents if d["status"] != "unsupported"]
     if statuses and all(s == "ok" for s in statuses):
         return EXIT_OK
     if any(s == "ok" for s in statuses):
@@ -489,7 +511,7 @@ def run_pipeline(documents: list[Document], paths: DataPaths, *, mirror: Path | 
     timings: dict[str, float] = {}
     started = time.perf_counter()
     recover(paths.processed)  # finish a set of renames a killed run had committed
-    selected = selected_documents(documents, only)
+    selected = [d for d in selected_documents(documents, only) if d.supported]
     fetched = load_fetched(paths) if only is not None or not do_fetch else {}
     if do_fetch:
         fetched.update(fetch_all(selected, paths, mirror, keep=fetched))
@@ -596,6 +618,9 @@ def plan_run(documents: list[Document], paths: DataPaths, mirror: Path | None) -
     plan = []
     for doc in documents:
         raw = paths.raw / doc.file
+        if not doc.supported:
+            plan.append({"doc_id": doc.doc_id, "fetch": "unsupported: not fetched", "extract": "nothing to extract"})
+            continue
         if mirror is not None:
             source = Path(mirror) / doc.file
             if source.is_file():

@@ -77,19 +77,21 @@ _register("country_reports", "CyberTipline reports by country of upload location
     *PROVENANCE,
 ], ["year", "country", "page"])
 
-_register("documents", "One row per manifest document and what this run made of it", [
+_register("documents", "One row per manifest or discovered document and what this run made of it", [
     ("doc_id", pa.string(), "manifest id, e.g. esp-2023"),
-    ("family", pa.string(), "reports_by_esp | reports_by_country | ojjdp_transparency"),
-    ("year", pa.int16(), "edition year"),
+    ("family", pa.string(), "reports_by_esp | reports_by_country | ojjdp_transparency, or a family with no reader "
+                            "(pipeline/data/discovery_patterns.csv, unclassified)"),
+    ("year", pa.int16(), "edition year; null for an unsupported link that names none"),
     ("url", pa.string(), "official URL"),
     ("source_file", pa.string(), "published file name"),
     ("sha256", pa.string(), "sha256 of the file read; null when missing"),
     ("bytes", pa.int64(), "size of the file read; null when missing"),
     ("pages", pa.int32(), "page count; null when not read"),
-    ("status", pa.string(), "ok | failed | missing"),
+    ("status", pa.string(), "ok | failed | missing | unsupported (a family no reader reads: recorded, not fetched)"),
     ("message", pa.string(), "why a document failed or is missing, or notes on an ok one"),
     ("rows", pa.int64(), "rows (or cells) published from this document"),
     ("printed_total", pa.int64(), "the total NCMEC printed (list documents)"),
+    ("origin", pa.string(), "manifest (pipeline/data/manifest.csv or --manifest) | discovered (data/state/discovered.csv)"),
 ], ["family", "year", "doc_id"])
 
 _register("checks", "One row per validation check run on a document", [
