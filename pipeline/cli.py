@@ -432,7 +432,7 @@ def datasets(data_dir, name):
             click.echo(f"{column.column:<16} {column.parquet_type:<14} {column.description}")
         return
     for table in list_datasets(data_dir).itertuples(index=False):
-        click.echo(f"{table.name:<16} {table.rows:>7} rows  v{table.schema_version}  {table.description}")
+        click.echo(f"{table.name:<18} {table.rows:>7} rows  v{table.schema_version}  {table.description}")
 
 
 
@@ -487,24 +487,32 @@ def fields(data_dir, query, fmt, color):
 @click.option("--editions", is_flag=True, help="Numbers restated (or relabelled, added, dropped) between OJJDP editions.")
 @click.option("--runs", nargs=2, type=click.Path(path_type=Path), metavar="OLD_DIR NEW_DIR", default=None,
               help="Two processed/ folders (or data dirs), table by table, rows matched on each table's key.")
+@click.option("--versions", "versions_of", metavar="DOC_ID", default=None,
+              help="The figures that changed between the last two published versions of one document "
+                   "(NCMEC replaced the PDF at its URL; see document_versions.parquet).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
               show_default=True, help="Output format.")
 @click.option("--exit-code", is_flag=True,
               help="Exit 1 when there are differences and 0 when there are none (errors exit 2).")
-def diff(data_dir, years, editions, runs, fmt, exit_code):
-    """What appeared, disappeared or changed: between two years, OJJDP editions or two runs.
+def diff(data_dir, years, editions, runs, versions_of, fmt, exit_code):
+    """What appeared, disappeared or changed: between two years, OJJDP editions, two runs, or two
+    versions of one document.
 
-    Exactly one of --years A B, --editions, --runs OLD_DIR NEW_DIR. Exit codes: 0 done (with
-    --exit-code: no differences), 1 differences (only with --exit-code), 2 error or bad usage.
+    Exactly one of --years A B, --editions, --runs OLD_DIR NEW_DIR, --versions DOC_ID. Exit codes:
+    0 done (with --exit-code: no differences), 1 differences (only with --exit-code), 2 error or
+    bad usage.
     """
     from pipeline import diff as diffs
     from pipeline.fields import load_catalog
 
-    if sum(bool(m) for m in (years, editions, runs)) != 1:
-        raise click.UsageError("choose exactly one of --years A B, --editions, --runs OLD_DIR NEW_DIR")
+    if sum(bool(m) for m in (years, editions, runs, versions_of)) != 1:
+        raise click.UsageError("choose exactly one of --years A B, --editions, --runs OLD_DIR NEW_DIR, "
+                               "--versions DOC_ID")
     try:
         if runs:
             result = diffs.run_diff(*runs)
+        elif versions_of:
+            result = versions_diff(data_dir, versions_of)
         else:
             processed = diffs.processed_dir(data_dir)
             cells = diffs.read_records(processed, "ojjdp_cells")
@@ -519,6 +527,19 @@ def diff(data_dir, years, editions, runs, fmt, exit_code):
         raise DiffFailed(str(err)) from None
     click.echo(diffs.render(result, fmt), nl=False)
     _exit(1 if exit_code and result["differences"] else 0)
+
+
+def versions_diff(data_dir: Path, doc_id: str) -> dict:
+    """`diff --versions`: the last two versions of `doc_id` and the figures each published,
+    rebuilt from the extraction cache (data_dir/cache/extract)."""
+    from pipeline import diff as diffs
+    from pipeline import versions
+    from pipeline.run import cache_path
+
+    paths = DataPaths(data_dir)
+    old, new = versions.two_latest(diffs.read_records(diffs.processed_dir(data_dir), versions.TABLE), doc_id)
+    figures = [versions.version_figures(cache_path(paths, v["sha256"]), v) for v in (old, new)]
+    return diffs.version_diff(old, new, *figures)
 
 
 if __name__ == "__main__":

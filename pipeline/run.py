@@ -304,6 +304,8 @@ class Outputs:
         "esp_reports": [], "country_reports": [], "ojjdp_cells": [], "ojjdp_tables": []})
     documents: list[dict] = field(default_factory=list)
     checks: list[CheckResult] = field(default_factory=list)
+    versions: list[dict] = field(default_factory=list)  # document_versions rows (see pipeline/versions.py)
+    publish_number: int = 1
 
 
 def publish_list_document(doc: Document, extraction: dict) -> tuple[list[dict], list[CheckResult], int | None]:
@@ -366,8 +368,10 @@ def publish_ojjdp_document(doc: Document, extraction: dict, esp_totals: dict[int
 
 
 def build_outputs(documents: list[Document], fetched: dict[str, FetchResult], extractions: dict[str, dict],
-                  last_good: dict[str, str], paths: DataPaths) -> tuple[Outputs, dict[str, str]]:
-    """Every table's records, the documents table and the checks; plus the new last-good map."""
+                  last_good: dict[str, str], paths: DataPaths, *, new_run: bool = False) -> tuple[Outputs, dict[str, str]]:
+    """Every table's records, the documents table and the checks; plus the new last-good map.
+    `new_run`: a `run` publishing under a new number in document_versions (`store` alone
+    republishes under the last one, so a re-store of the same inputs gives the same bytes)."""
     out = Outputs()
     new_last_good = dict(last_good)
     totals: dict[str, dict[int, int]] = {"reports_by_esp": {}, "reports_by_country": {}}
@@ -426,7 +430,24 @@ def build_outputs(documents: list[Document], fetched: dict[str, FetchResult], ex
         if not error and doc.family in totals and printed_total is not None:
             totals[doc.family][doc.year] = printed_total
         out.documents.append(row)
+    record_versions(out, fetched, paths, new_run)
     return out, new_last_good
+
+
+def record_versions(out: Outputs, fetched: dict[str, FetchResult], paths: DataPaths, new_run: bool) -> None:
+    """The document_versions rows after this run publishes, and a warning (in the log and the
+    document's message) for each document whose bytes changed at the same URL."""
+    from pipeline.versions import next_publish_number, read_versions, version_records
+
+    previous = read_versions(paths.processed)
+    out.publish_number = next_publish_number(previous) - (0 if new_run or not previous else 1)
+    validators = {doc_id: (r.etag, r.last_modified) for doc_id, r in fetched.items()}
+    out.versions, changed = version_records(previous, out.documents, validators, out.publish_number)
+    for row in out.documents:
+        if row["doc_id"] in changed:
+            log.warning("%s: %s", row["doc_id"], changed[row["doc_id"]],
+                        extra={"stage": "validate", "doc_id": row["doc_id"], "status": "changed", "sha256": row["sha256"]})
+            row["message"] = (row["message"] + "; " if row["message"] else "") + changed[row["doc_id"]]
 
 
 def unsupported_record(doc: Document) -> dict:
@@ -470,6 +491,7 @@ def store_outputs(out: Outputs, paths: DataPaths) -> list[Path]:
     tables = {name: to_table(name, records) for name, records in out.tables.items()}
     tables["documents"] = to_table("documents", out.documents)
     tables["checks"] = to_table("checks", [asdict(c) for c in out.checks])
+    tables["document_versions"] = to_table("document_versions", out.versions)
     tables["ojjdp_revisions"] = to_table("ojjdp_revisions", revision_records(out.tables["ojjdp_cells"]))
     # Field presence is derived from the tables above (and the PDFs' page texts), so it is
     # replaced in the same set and always describes the outputs beside it.
@@ -499,6 +521,7 @@ class RunReport:
     timings: dict[str, float]
     written: list[str]
     extract_seconds: dict[str, float] = field(default_factory=dict)
+    publish_number: int | None = None  # the run's number in document_versions; None when it wrote nothing
 
 
 def run_pipeline(documents: list[Document], paths: DataPaths, *, mirror: Path | None, jobs: int = 1,
@@ -534,7 +557,7 @@ def run_pipeline(documents: list[Document], paths: DataPaths, *, mirror: Path | 
         report = RunReport(exit_code, unchanged["documents"], checks, timings, [], {})
         _write_run_manifest(paths, report, note="inputs unchanged since the last run: outputs kept as they are")
         return report
-    out, new_last_good = build_outputs(documents, fetched, extractions, last_good, paths)
+    out, new_last_good = build_outputs(documents, fetched, extractions, last_good, paths, new_run=True)
     timings["validate"] = time.perf_counter() - t
     t = time.perf_counter()
     exit_code = exit_code_for(selected_records(out.documents, only))
@@ -551,7 +574,8 @@ def run_pipeline(documents: list[Document], paths: DataPaths, *, mirror: Path | 
     timings["store"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - started
     report = RunReport(exit_code, out.documents, out.checks, timings, [str(p) for p in written],
-                       {k: v["seconds"] for k, v in extractions.items() if "seconds" in v and v.get("fresh")})
+                       {k: v["seconds"] for k, v in extractions.items() if "seconds" in v and v.get("fresh")},
+                       out.publish_number if written else None)
     _write_run_manifest(paths, report)
     return report
 
@@ -606,6 +630,7 @@ def _write_run_manifest(paths: DataPaths, report: RunReport, note: str = "") -> 
         "documents": report.documents,
         "extract_seconds": report.extract_seconds,
         "written": report.written,
+        "publish_number": report.publish_number,
     })
 
 

@@ -165,6 +165,23 @@ _register("ojjdp_revisions", "Values NCMEC restated between OJJDP editions, or p
 ], ["old_edition", "table_id", "row_label", "column_label", "year", "measure", "change"])
 
 
+_register("document_versions", "Every version (doc_id, sha256) of a document ever published, with the runs that published it", [
+    ("doc_id", pa.string(), "document id (manifest or overlay)"),
+    ("sha256", pa.string(), "sha256 of the version's bytes"),
+    ("family", pa.string(), "document family"),
+    ("year", pa.int16(), "edition year"),
+    ("url", pa.string(), "URL the version was fetched from"),
+    ("source_file", pa.string(), "published file name"),
+    ("first_run", pa.int32(), "publishing run that first published this version (1 = the data directory's first; "
+                              "data/runs/*.json record each run's publish_number and time)"),
+    ("last_run", pa.int32(), "latest publishing run that published this version"),
+    ("bytes", pa.int64(), "size of the version"),
+    ("pages", pa.int32(), "page count of the version"),
+    ("etag", pa.string(), "the URL's ETag when the version was last fetched over HTTP; null from a mirror"),
+    ("last_modified", pa.string(), "the URL's Last-Modified when the version was last fetched over HTTP; null from a mirror"),
+], ["doc_id", "first_run", "sha256"])
+
+
 def _sort_value(value):
     """Nulls sort first; (False, 0) never meets a real value because the flags differ."""
     return (False, 0) if value is None else (True, value)

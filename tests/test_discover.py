@@ -17,6 +17,14 @@ from tests.cms_site import DAM, Server, data_page, esp_list_pdf
 INDEX = "/gethelpnow/cybertipline/cybertiplinedata"
 
 
+
+@pytest.fixture(autouse=True)
+def over_http(monkeypatch):
+    """These tests fetch from the local server: no mirror, no manifest from the environment."""
+    monkeypatch.delenv("NCMEC_MIRROR", raising=False)
+    monkeypatch.delenv("NCMEC_MANIFEST", raising=False)
+
+
 @pytest.fixture
 def site(tmp_path):
     """NCMEC's site on 127.0.0.1 and another host on 127.0.0.2; a manifest naming only the first."""
@@ -187,3 +195,38 @@ def test_later_commands_use_the_overlay(site, tmp_path):
                                        str(site.manifest), "--only", "esp-2025"])
     assert result.exit_code == 0, result.output
     assert "ok       esp-2025" in result.output
+
+
+def test_the_report_lists_unsupported_documents_in_their_own_section(site, tmp_path):
+    assert cli(site, tmp_path, "run", "--discover", "--jobs", "1").exit_code == 3
+    report = tmp_path / "report.html"
+    result = CliRunner().invoke(main, ["report", "--data-dir", str(tmp_path / "data"), "-o", str(report)])
+    assert result.exit_code == 0, result.output
+    html = report.read_text()
+    section = html[html.index('<section id="unsupported">'):]
+    section = section[:section.index("</section>")]
+    assert "state-2025" in section and "2025 CyberTipline Reports by U.S. State" in section
+    assert "esp-2025" not in section
+    documents = html[html.index('<section id="documents">'):html.index('<section id="unsupported">')]
+    assert "esp-2025" in documents and "state-2025" not in documents
+
+
+def test_the_manifest_can_come_from_the_environment(site, tmp_path, monkeypatch):
+    monkeypatch.setenv("NCMEC_MANIFEST", str(site.manifest))
+    result = CliRunner().invoke(main, ["discover", "--dry-run", "--data-dir", str(tmp_path / "data"),
+                                       "--index-url", site.base + INDEX])
+    assert result.exit_code == 0, result.output
+    assert "known        esp-2024" in result.output  # the test manifest's entry, not the packaged one
+    monkeypatch.setenv("NCMEC_MANIFEST", str(tmp_path / "nowhere.csv"))
+    result = CliRunner().invoke(main, ["fetch", "--data-dir", str(tmp_path / "data")])
+    assert result.exit_code == 1 and "nowhere.csv: expected a CSV file, found nothing there" in result.output
+
+
+def test_an_overlay_entry_on_a_host_the_manifest_does_not_name_is_refused(site, tmp_path):
+    state = tmp_path / "data" / "state"
+    state.mkdir(parents=True)
+    (state / "discovered.csv").write_text(",".join(MANIFEST_COLUMNS) + "\n"
+                                          "esp-2025,reports_by_esp,2025,x.pdf,https://evil.example/x.pdf,,,\n")
+    result = cli(site, tmp_path, "discover", "--dry-run")
+    assert result.exit_code == 1
+    assert "esp-2025: host 'evil.example' is not one the manifest names (127.0.0.1)" in result.output
