@@ -1,7 +1,7 @@
 """Command line: `ncmec-pipeline run` nightly; each stage also runs alone.
 
 Exit codes (run, fetch, extract, validate, store):
-  0  every manifest document is ok
+  0  every document is ok (unsupported ones, recorded but not read, do not count)
   1  failure: no document could be published, or an error stopped the run
   2  usage error (bad option)
   3  partial: outputs written, but some documents are missing or failed (see documents.parquet)

@@ -13,9 +13,19 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import pytest
+
 from tests.synthetic import ListSpec, PageSpec, row, write_list_pdf
 
 ESP_HEADER = ("Electronic Service Provider (ESP)", "Reports")
+
+
+@pytest.fixture(autouse=True)
+def over_http(monkeypatch):
+    """Tests that fetch from the local server: no mirror and no manifest from the environment
+    (`make test` sets NCMEC_MIRROR). Import it into a test module to apply it to every test there."""
+    monkeypatch.delenv("NCMEC_MIRROR", raising=False)
+    monkeypatch.delenv("NCMEC_MANIFEST", raising=False)
 
 
 def esp_list_pdf(path: Path, counts: dict[str, int]) -> bytes:

@@ -12,17 +12,10 @@ from click.testing import CliRunner
 from pipeline.cli import main
 from pipeline.discover import Link, classify, load_patterns, page_links, pdf_links
 from pipeline.manifest import MANIFEST_COLUMNS, load_manifest
-from tests.cms_site import DAM, Server, data_page, esp_list_pdf
+from tests.cms_site import DAM, Server, data_page, esp_list_pdf, over_http  # noqa: F401 (autouse fixture)
 
 INDEX = "/gethelpnow/cybertipline/cybertiplinedata"
 
-
-
-@pytest.fixture(autouse=True)
-def over_http(monkeypatch):
-    """These tests fetch from the local server: no mirror, no manifest from the environment."""
-    monkeypatch.delenv("NCMEC_MIRROR", raising=False)
-    monkeypatch.delenv("NCMEC_MANIFEST", raising=False)
 
 
 @pytest.fixture

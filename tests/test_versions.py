@@ -11,19 +11,12 @@ from click.testing import CliRunner
 
 from pipeline.cli import main
 from pipeline.versions import version_records
-from tests.cms_site import DAM, Server, esp_list_pdf
+from tests.cms_site import DAM, Server, esp_list_pdf, over_http  # noqa: F401 (autouse fixture)
 
 PATH = f"{DAM}/cybertiplinedata2025/2025-reports-by-esp.pdf"
 FIRST = {"Facebook": 600, "Google": 130, "Snapchat": 40}
 REVISED = {"Facebook": 650, "Google": 130, "TikTok": 7}  # Facebook restated, Snapchat gone, TikTok added
 
-
-
-@pytest.fixture(autouse=True)
-def over_http(monkeypatch):
-    """These tests fetch from the local server: no mirror, no manifest from the environment."""
-    monkeypatch.delenv("NCMEC_MIRROR", raising=False)
-    monkeypatch.delenv("NCMEC_MANIFEST", raising=False)
 
 
 @pytest.fixture
