@@ -597,7 +597,7 @@ def inputs_fingerprint(documents: list[Document], fetched: dict[str, FetchResult
     payload = {
         "code": code_digest(),
         "extractor_version": EXTRACTOR_VERSION,
-        "documents": [(d.doc_id, d.family, d.year, d.file, d.url,
+        "documents": [(d.doc_id, d.family, d.year, d.file, d.url, d.origin, d.link_text, d.found_on,
                        *(lambda r: (r.status, r.sha256, r.message))(fetched.get(d.doc_id) or FetchResult(d.doc_id, "none")))
                       for d in documents],
         "last_good": sorted(last_good.items()),

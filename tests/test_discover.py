@@ -223,3 +223,29 @@ def test_an_overlay_entry_on_a_host_the_manifest_does_not_name_is_refused(site, 
     result = cli(site, tmp_path, "discover", "--dry-run")
     assert result.exit_code == 1
     assert "esp-2025: host 'evil.example' is not one the manifest names (127.0.0.1)" in result.output
+
+
+def test_run_discover_goes_on_with_the_known_documents_when_no_index_page_answers(site, tmp_path):
+    result = CliRunner().invoke(main, ["run", "--discover", "--jobs", "1", "--data-dir", str(tmp_path / "data"),
+                                       "--manifest", str(site.manifest), "--index-url", site.base + "/gone"])
+    assert result.exit_code == 0, result.output
+    assert f"WARNING discover: index page not read: HTTP 404 from {site.base}/gone" in result.output
+    assert set(documents_table(tmp_path)) == {"esp-2024"}
+
+
+def test_run_discover_dry_run_shows_the_plan_for_new_documents_and_writes_nothing(site, tmp_path):
+    result = cli(site, tmp_path, "run", "--discover", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert f"esp-2025       GET {site.base}{DAM}/cybertiplinedata2025/2025-reports-by-esp.pdf" in result.output
+    assert "state-2025     unsupported: not fetched" in result.output
+    assert not (tmp_path / "data" / "state" / "discovered.csv").exists()
+    assert site.requests == [INDEX]
+
+
+def test_a_discovered_document_the_manifest_later_lists_is_the_manifests(site, tmp_path):
+    assert cli(site, tmp_path, "discover").exit_code == 0
+    row = next(r for r in overlay_rows(tmp_path) if r["doc_id"] == "esp-2025")
+    with open(site.manifest, "a") as handle:
+        handle.write(f"esp-2025,reports_by_esp,2025,2025-reports-by-esp.pdf,{row['url']},\n")
+    assert cli(site, tmp_path, "run", "--jobs", "1", "--only", "esp-2025").exit_code == 0
+    assert documents_table(tmp_path)["esp-2025"]["origin"] == "manifest"
