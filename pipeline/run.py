@@ -370,8 +370,8 @@ def publish_ojjdp_document(doc: Document, extraction: dict, esp_totals: dict[int
 def build_outputs(documents: list[Document], fetched: dict[str, FetchResult], extractions: dict[str, dict],
                   last_good: dict[str, str], paths: DataPaths, *, new_run: bool = False) -> tuple[Outputs, dict[str, str]]:
     """Every table's records, the documents table and the checks; plus the new last-good map.
-    `new_run`: a `run` publishing under a new number in document_versions (`store` alone
-    republishes under the last one, so a re-store of the same inputs gives the same bytes)."""
+    `new_run`: a `run` publishing new inputs, under a new number in document_versions (`store`
+    alone, or a run rebuilding the same inputs, republishes under the last one: same bytes)."""
     out = Outputs()
     new_last_good = dict(last_good)
     totals: dict[str, dict[int, int]] = {"reports_by_esp": {}, "reports_by_country": {}}
@@ -557,7 +557,10 @@ def run_pipeline(documents: list[Document], paths: DataPaths, *, mirror: Path | 
         report = RunReport(exit_code, unchanged["documents"], checks, timings, [], {})
         _write_run_manifest(paths, report, note="inputs unchanged since the last run: outputs kept as they are")
         return report
-    out, new_last_good = build_outputs(documents, fetched, extractions, last_good, paths, new_run=True)
+    # Republishing the same inputs (an output file went missing) keeps the publishing number, so
+    # the rebuilt files are byte-identical; new inputs take the next one (document_versions).
+    out, new_last_good = build_outputs(documents, fetched, extractions, last_good, paths,
+                                       new_run=published_fingerprint(paths) != fingerprint)
     timings["validate"] = time.perf_counter() - t
     t = time.perf_counter()
     exit_code = exit_code_for(selected_records(out.documents, only))
@@ -603,6 +606,12 @@ def inputs_fingerprint(documents: list[Document], fetched: dict[str, FetchResult
         "last_good": sorted(last_good.items()),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def published_fingerprint(paths: DataPaths) -> str | None:
+    """The inputs fingerprint of the outputs on disk, None before the first publication."""
+    state_path = paths.state / "outputs.json"
+    return json.loads(state_path.read_text()).get("fingerprint") if state_path.is_file() else None
 
 
 def unchanged_outputs(paths: DataPaths, fingerprint: str) -> dict | None:

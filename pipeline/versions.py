@@ -7,10 +7,12 @@ pages and the URL's HTTP validators (ETag, Last-Modified) as fetched. A run that
 bytes for a document whose last published version came from the same URL says so as a warning
 (and in the document's message); `diff --versions DOC_ID` then lists the figures that changed.
 
-Runs are numbered by publication (`first_run`, `last_run`: 1 is the first run that wrote the
-outputs of this data directory, each run that writes them adds one; a no-change run writes
-nothing and keeps its number out). The number, not a timestamp, keeps the outputs
-deterministic; each run manifest (`data/runs/*.json`) records its `publish_number` and its time.
+Runs are numbered by publication (`first_run`, `last_run`): 1 is the first run that wrote the
+outputs of this data directory, and each `run` that publishes new inputs (a new or changed
+file, a changed rule) takes the next number. A no-change run writes nothing; a run rebuilding
+the same inputs (an output file went missing) and `store` alone republish under the last number,
+so their files are byte-identical. The number, not a timestamp, keeps the outputs deterministic;
+each run manifest (`data/runs/*.json`) records its `publish_number` beside its time.
 """
 
 from __future__ import annotations
