@@ -309,6 +309,11 @@ def _keyed_rows(rows: list[dict], key: list[str]) -> dict[tuple, dict]:
     return keyed
 
 
+# A row whose only change is here was read again, same figures, from a new version of its PDF
+# (NCMEC replaced the file): counted apart, so the figures that did change stand out.
+RESTAMP_COLUMNS = frozenset({"source_sha256"})
+
+
 def compare_tables(name: str, old: pa.Table, new: pa.Table) -> dict:
     """One table of two runs: schema changes, then rows matched on the primary key."""
     old_types = {f.name: str(f.type) for f in old.schema}
@@ -326,18 +331,21 @@ def compare_tables(name: str, old: pa.Table, new: pa.Table) -> dict:
     def key_dict(k: tuple) -> dict:
         return {**dict(zip(key, k)), **({"occurrence": k[-1]} if k[-1] else {})}
 
-    changed = []
+    changed, restamped = [], []
     for k in sorted(set(a) & set(b), key=_sort_key):
         columns = {c: [_jsonable(a[k].get(c)), _jsonable(b[k].get(c))] for c in common
                    if _jsonable(a[k].get(c)) != _jsonable(b[k].get(c))}
-        if columns:
+        if columns and set(columns) <= RESTAMP_COLUMNS:
+            restamped.append(key_dict(k))
+        elif columns:
             changed.append({"key": key_dict(k), "columns": columns})
     added = [key_dict(k) for k in sorted(set(b) - set(a), key=_sort_key)]
     removed = [key_dict(k) for k in sorted(set(a) - set(b), key=_sort_key)]
-    differences = len(added) + len(removed) + len(changed) + sum(map(len, schema.values()))
+    differences = len(added) + len(removed) + len(changed) + len(restamped) + sum(map(len, schema.values()))
     return {"table": name, "status": "changed" if differences else "identical", "key": key,
             "rows_old": old.num_rows, "rows_new": new.num_rows, "schema": schema,
-            "added": added, "removed": removed, "changed": changed, "differences": differences}
+            "added": added, "removed": removed, "changed": changed, "restamped": restamped,
+            "differences": differences}
 
 
 def _sort_key(k: tuple) -> tuple:
@@ -586,6 +594,9 @@ def _run_lines(r: dict, markdown: bool) -> list[str]:
             out.append(f"  ~ {_key_text(c['key'])}: {what}")
         if _more(t["changed"]):
             out.append(f"    {_more(t['changed'])}")
+        if t.get("restamped"):
+            out.append(f"  {len(t['restamped'])} rows differ only in source_sha256: the same figures, read from "
+                       "a new version of their PDF (`diff --versions DOC_ID`)")
         out.append("")
     return out
 

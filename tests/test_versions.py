@@ -4,6 +4,7 @@ version, records both in document_versions.parquet, and `diff --versions` lists 
 from __future__ import annotations
 
 import json
+import shutil
 
 import pyarrow.parquet as pq
 import pytest
@@ -48,6 +49,7 @@ def test_a_changed_pdf_at_the_same_url_is_a_new_version_a_warning_and_a_diff(sit
     assert v1["etag"] and v1["last_modified"] == "Mon, 01 Dec 2026 04:00:00 GMT"
     assert "changed since" not in first.output
 
+    shutil.copytree(tmp_path / "data" / "processed", tmp_path / "yesterday")
     site.serve(PATH, esp_list_pdf(tmp_path / "v2.pdf", REVISED))
     second = run(site, tmp_path, "run", "--jobs", "1")
     assert second.exit_code == 0, second.output
@@ -73,6 +75,14 @@ def test_a_changed_pdf_at_the_same_url_is_a_new_version_a_warning_and_a_diff(sit
     assert (result["old"]["sha256"], result["new"]["sha256"]) == (v1["sha256"], rows[1]["sha256"])
     text = CliRunner().invoke(main, ["diff", "--versions", "esp-2025", "--data-dir", str(tmp_path / "data")]).output
     assert "1 figures changed, 1 added, 1 removed" in text and "600 (p.1)" in text and "650 (p.1)" in text
+
+    # diff --runs shows the same: the changed figure apart from the rows only re-read.
+    runs = CliRunner().invoke(main, ["diff", "--runs", str(tmp_path / "yesterday"), str(tmp_path / "data"),
+                                     "--format", "json"])
+    esp_table = next(t for t in json.loads(runs.output)["tables"] if t["table"] == "esp_reports")
+    assert [(c["key"]["esp"], c["columns"]["reports"]) for c in esp_table["changed"]] == [("Facebook", [600, 650])]
+    assert [k["esp"] for k in esp_table["restamped"]] == ["Google"]
+    assert [k["esp"] for k in esp_table["added"]] == ["TikTok"] and [k["esp"] for k in esp_table["removed"]] == ["Snapchat"]
 
     # Nothing changes: the outputs stay as they are (the document's note with them), no third
     # version, no new warning.
