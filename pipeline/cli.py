@@ -346,11 +346,12 @@ LIST_FAMILIES = ("reports_by_esp", "reports_by_country")
               help="The list a PDF path holds (a DOC_ID's family comes from the manifest).")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("data"),
               show_default=True, envvar="NCMEC_DATA_DIR", help="Folder holding raw/ (the fetched PDFs).")
+@manifest_option
 @mirror_option
-def explain(target, pages, output, family, data_dir, mirror):
+def explain(target, pages, output, family, data_dir, manifest_path, mirror):
     """Show on the page how the list reader reads a document, or why it refuses it.
 
-    TARGET is a manifest DOC_ID (its fetched copy in DATA_DIR/raw/, else the mirror's) or the path
+    TARGET is a DOC_ID of the manifest or the overlay (its fetched copy in DATA_DIR/raw/, else the mirror's) or the path
     of a PDF (with --family). Prints the reading page by page (header bands, column roles, row
     bounds, rows, near-miss headers, the refusal) and writes each page as a PNG with all of it
     drawn over the page. Exits 0 when the document is read, 3 when the reader refuses it.
@@ -359,7 +360,7 @@ def explain(target, pages, output, family, data_dir, mirror):
     """
     from pipeline.explain import explain_list
 
-    pdf, family, name = _explain_target(target, family, data_dir, mirror)
+    pdf, family, name = _explain_target(target, family, data_dir, manifest_path, mirror)
     try:
         result = explain_list(pdf, family, pages=list(pages) or None, output=output or data_dir / "explain", name=name)
     except ValueError as err:
@@ -370,9 +371,11 @@ def explain(target, pages, output, family, data_dir, mirror):
     _exit(3 if result.refusal else 0)
 
 
-def _explain_target(target: str, family: str | None, data_dir: Path, mirror: Path | None) -> tuple[Path, str, str]:
-    """The PDF, list family and display name `explain` reads for a DOC_ID or a PDF path."""
-    documents = {d.doc_id: d for d in load_manifest()}
+def _explain_target(target: str, family: str | None, data_dir: Path, manifest_path: Path | None,
+                    mirror: Path | None) -> tuple[Path, str, str]:
+    """The PDF, list family and display name `explain` reads for a DOC_ID (of the manifest or the
+    overlay) or a PDF path."""
+    documents = {d.doc_id: d for d in read_documents(manifest_path, DataPaths(data_dir))}
     if target in documents:
         doc = documents[target]
         if doc.family not in LIST_FAMILIES:
