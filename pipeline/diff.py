@@ -374,8 +374,8 @@ def run_diff(old_dir: Path, new_dir: Path) -> dict:
 # What identifies a printed figure in each family's rows, and what its value is. The page is not
 # part of it: a revised PDF may move a row to another page without changing the figure.
 FIGURE_KEYS = {
-    "reports_by_esp": (("esp_key", "esp"), ("reports",)),
-    "reports_by_country": (("country",), ("reports",)),
+    "reports_by_esp": (("esp_key", "esp"), ("reports", "referrals", "informational")),
+    "reports_by_country": (("country",), ("reports", "referrals", "informational")),
     "ojjdp_transparency": (("table_id", "row_label", "column_label", "year", "measure"), ("value", "percent")),
 }
 
@@ -394,11 +394,12 @@ def version_diff(old_version: dict, new_version: dict, old_rows: Sequence[dict],
 
     changed = []
     for k in sorted(set(a) & set(b), key=_sort_key):
-        old, new = value(a[k]), value(b[k])
-        if old != new:
-            numbers = change(old, new) if all(isinstance(v, int) for v in (old, new)) else change(None, None)
-            changed.append({**figure(k), "old": old, "new": new, "old_page": a[k].get("page"),
-                            "new_page": b[k].get("page"), **numbers})
+        for column in value_columns:  # each printed number of the row (reports, referrals, …)
+            old, new = _jsonable(a[k].get(column)), _jsonable(b[k].get(column))
+            if old != new:
+                numbers = change(old, new) if all(isinstance(v, int) for v in (old, new)) else change(None, None)
+                changed.append({**figure(k), "column": column, "old": old, "new": new,
+                                "old_page": a[k].get("page"), "new_page": b[k].get("page"), **numbers})
     only_old = [{**figure(k), "old": value(a[k]), "old_page": a[k].get("page")} for k in sorted(set(a) - set(b), key=_sort_key)]
     only_new = [{**figure(k), "new": value(b[k]), "new_page": b[k].get("page")} for k in sorted(set(b) - set(a), key=_sort_key)]
     describe = ("doc_id", "sha256", "url", "first_run", "last_run", "bytes", "pages", "etag", "last_modified")
@@ -615,9 +616,9 @@ def _version_lines(r: dict, markdown: bool) -> list[str]:
     def name(x: dict) -> str:
         return " | ".join(str(x[k]) for k in r["key"] if x.get(k) is not None)
     if r["changed"]:
-        out += _table([(name(x), f"{_n(x['old'])} (p.{x['old_page']})", f"{_n(x['new'])} (p.{x['new_page']})",
-                        _delta(x)) for x in _biggest(r["changed"])[:SHOWN]],
-                      (" | ".join(r["key"]), "old version", "new version", "change"), markdown)
+        out += _table([(name(x), x["column"], f"{_n(x['old'])} (p.{x['old_page']})",
+                        f"{_n(x['new'])} (p.{x['new_page']})", _delta(x)) for x in _biggest(r["changed"])[:SHOWN]],
+                      (" | ".join(r["key"]), "number", "old version", "new version", "change"), markdown)
         if _more(r["changed"]):
             out += [f"  {_more(r['changed'])}", ""]
     else:

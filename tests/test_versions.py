@@ -68,8 +68,8 @@ def test_a_changed_pdf_at_the_same_url_is_a_new_version_a_warning_and_a_diff(sit
                                      "--format", "json"])
     assert diff.exit_code == 0, diff.output
     result = json.loads(diff.output)
-    assert [(c["esp"], c["old"], c["new"], c["absolute"]) for c in result["changed"]] == [
-        ("Facebook", 600, 650, 50)]
+    assert [(c["esp"], c["column"], c["old"], c["new"], c["absolute"]) for c in result["changed"]] == [
+        ("Facebook", "reports", 600, 650, 50)]
     assert [(x["esp"], x["old"]) for x in result["only_old"]] == [("Snapchat", 40)]
     assert [(x["esp"], x["new"]) for x in result["only_new"]] == [("TikTok", 7)]
     assert (result["old"]["sha256"], result["new"]["sha256"]) == (v1["sha256"], rows[1]["sha256"])
