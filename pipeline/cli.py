@@ -1,7 +1,7 @@
 """Command line: `ncmec-pipeline run` nightly; each stage also runs alone.
 
 Exit codes (run, fetch, extract, validate, store):
-  0  every manifest document is ok
+  0  every document is ok (unsupported ones, recorded but not read, do not count)
   1  failure: no document could be published, or an error stopped the run
   2  usage error (bad option)
   3  partial: outputs written, but some documents are missing or failed (see documents.parquet)
@@ -20,7 +20,8 @@ from pathlib import Path
 import click
 
 from pipeline import __version__
-from pipeline.manifest import load_manifest
+from pipeline.discover import render_findings
+from pipeline.manifest import ManifestError, load_documents
 from pipeline.run import (
     DOCUMENT_TIME_LIMIT,
     EXIT_FAILED,
@@ -39,6 +40,8 @@ from pipeline.run import (
     selected_records,
     store_outputs,
 )
+
+log = logging.getLogger("pipeline")
 
 
 class JsonFormatter(logging.Formatter):
@@ -63,24 +66,42 @@ def configure_logging(quiet: bool, verbose: bool, log_format: str) -> None:
     logging.getLogger("pdfminer").setLevel(logging.WARNING)
 
 
+manifest_option = click.option(
+    "--manifest", "manifest_path", type=click.Path(dir_okay=False, path_type=Path), envvar="NCMEC_MANIFEST",
+    default=None, help="Manifest CSV to use instead of the packaged pipeline/data/manifest.csv (env NCMEC_MANIFEST); "
+                       "the hosts it names are the only ones contacted.")
+
+
+def read_documents(manifest_path: Path | None, paths: DataPaths):
+    """The manifest and the overlay of discovered documents, or a sentence saying what is wrong."""
+    try:
+        return load_documents(manifest_path, paths.discovered)
+    except ManifestError as err:
+        raise click.ClickException(str(err)) from None
+
+
 def data_options(func):
-    """--data-dir, logging and selection options shared by every command that touches data."""
+    """--data-dir, --manifest, logging and selection options shared by every command that touches data."""
     @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("data"),
-                  show_default=True, envvar="NCMEC_DATA_DIR", help="Folder holding raw/, processed/, cache/.")
+                  show_default=True, envvar="NCMEC_DATA_DIR", help="Folder holding raw/, processed/, cache/, state/.")
+    @manifest_option
     @click.option("--only", multiple=True, metavar="DOC_ID",
-                  help="Limit to these manifest documents (e.g. esp-2023); repeatable.")
+                  help="Limit to these documents of the manifest or the overlay (e.g. esp-2023); repeatable.")
     @click.option("--quiet", "-q", is_flag=True, help="Only warnings and errors.")
     @click.option("--verbose", "-v", is_flag=True, help="Debug logging.")
     @click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
     @functools.wraps(func)
-    def wrapper(*args, data_dir, only, quiet, verbose, log_format, **kwargs):
+    def wrapper(*args, data_dir, manifest_path, only, quiet, verbose, log_format, **kwargs):
         configure_logging(quiet, verbose, log_format)
-        documents = load_manifest()
+        paths = DataPaths(data_dir)
+        documents = read_documents(manifest_path, paths)
         if only:
             unknown = sorted(set(only) - {d.doc_id for d in documents})
             if unknown:
-                raise click.BadParameter(f"not in the manifest: {', '.join(unknown)}", param_hint="--only")
-        return func(*args, paths=DataPaths(data_dir), documents=documents, only=set(only) or None, **kwargs)
+                raise click.BadParameter(f"not in the manifest: {', '.join(unknown)} (nor in the overlay "
+                                         f"{paths.discovered})", param_hint="--only")
+        return func(*args, paths=paths, documents=documents, only=set(only) or None,
+                    manifest_path=manifest_path, **kwargs)
     return wrapper
 
 
@@ -90,6 +111,9 @@ mirror_option = click.option(
     help="Read the PDFs from this folder instead of the official URLs (env NCMEC_MIRROR).")
 jobs_option = click.option("--jobs", "-j", type=click.IntRange(1, 64), default=os.cpu_count() or 1,
                            show_default="number of cores", help="Documents extracted in parallel.")
+index_url_option = click.option(
+    "--index-url", "index_urls", multiple=True, metavar="URL",
+    help="Index page to read instead of those in pipeline/data/index_pages.csv; repeatable.")
 time_limit_option = click.option("--time-limit", type=click.FloatRange(1, 3600), default=DOCUMENT_TIME_LIMIT,
                                  show_default=True, metavar="SECONDS",
                                  help="Stop a document's extraction after this long (a runaway parse).")
@@ -104,10 +128,10 @@ def terminal_progress(done: int, total: int, source_file: str) -> None:
         click.echo(end, err=True, nl=False)
 
 
-def print_documents(documents: list[dict]) -> None:
-    """One line per document, in manifest order."""
-    order = {doc.doc_id: i for i, doc in enumerate(load_manifest())}
-    for doc in sorted(documents, key=lambda d: order.get(d["doc_id"], len(order))):
+def print_documents(records: list[dict], documents) -> None:
+    """One line per document, in manifest order (then the overlay's)."""
+    order = {doc.doc_id: i for i, doc in enumerate(documents)}
+    for doc in sorted(records, key=lambda d: order.get(d["doc_id"], len(order))):
         line = f"{doc['status']:<8} {doc['doc_id']:<14} rows={doc['rows']:<5}"
         if doc.get("message"):
             line += f" {doc['message']}"
@@ -139,11 +163,21 @@ def main():
 @jobs_option
 @time_limit_option
 @click.option("--dry-run", is_flag=True, help="Show what would be fetched and rebuilt; change nothing.")
-def run(paths, documents, only, mirror, jobs, time_limit, dry_run):
-    """Fetch, extract, validate and store every manifest document.
+@click.option("--discover", "do_discover", is_flag=True,
+              help="First read NCMEC's data pages for new editions (as `discover`), then run over them too.")
+@index_url_option
+def run(paths, documents, only, manifest_path, mirror, jobs, time_limit, dry_run, do_discover, index_urls):
+    """Fetch, extract, validate and store every document of the manifest and the overlay.
 
-    With --only, just those documents are fetched and extracted; the outputs keep every other
-    document as earlier runs left it, and the exit code speaks for the selected ones."""
+    With --discover, `discover` runs first (under the same lock) and the documents it finds are
+    fetched, extracted, validated and published like the others. With --only, just those
+    documents are fetched and extracted; the outputs keep every other document as earlier runs
+    left it, and the exit code speaks for the selected ones."""
+    if do_discover:
+        discovery = with_lock(paths, lambda: discover_and_record(paths, manifest_path, documents, index_urls,
+                                                                 dry_run=dry_run))
+        click.echo(render_findings(discovery), nl=False)
+        documents = read_documents(manifest_path, paths) if not dry_run else [*documents, *discovery.added()]
     if dry_run:
         for step in plan_run(selected_documents(documents, only), paths, mirror):
             click.echo(f"{step['doc_id']:<14} {step['fetch']}; {step['extract']}")
@@ -151,12 +185,14 @@ def run(paths, documents, only, mirror, jobs, time_limit, dry_run):
     report = with_lock(paths, lambda: run_pipeline(documents, paths, mirror=mirror, jobs=jobs, time_limit=time_limit,
                                                    progress=terminal_progress, only=only))
     shown = selected_records(report.documents, only)
-    print_documents(shown)
+    print_documents(shown, documents)
     files = {d["source_file"] for d in shown}
     blocking = [c for c in report.checks if c.blocking and not c.passed and c.source_file in files]
     findings = [c for c in report.checks if c.in_source and not c.passed and c.source_file in files]
     others = len(report.documents) - len(shown)
-    click.echo(f"{sum(d['status'] == 'ok' for d in shown)}/{len(shown)} documents ok; "
+    unsupported = sum(d["status"] == "unsupported" for d in shown)
+    click.echo(f"{sum(d['status'] == 'ok' for d in shown)}/{len(shown) - unsupported} documents ok; "
+               + (f"{unsupported} unsupported (recorded, not read); " if unsupported else "") +
                f"{len(blocking)} blocking check failure(s); {len(findings)} finding(s) in NCMEC's own figures; "
                f"{report.timings['total']:.1f}s"
                + (f" ({others} other documents not re-run: as earlier runs left them, see documents.parquet)"
@@ -167,9 +203,9 @@ def run(paths, documents, only, mirror, jobs, time_limit, dry_run):
 @main.command()
 @data_options
 @mirror_option
-def fetch(paths, documents, only, mirror):
-    """Download (or copy from --mirror) every manifest document into data/raw/."""
-    documents = selected_documents(documents, only)
+def fetch(paths, documents, only, manifest_path, mirror):
+    """Download (or copy from --mirror) every document into data/raw/ (unsupported ones are not fetched)."""
+    documents = [d for d in selected_documents(documents, only) if d.supported]
     results = with_lock(paths, lambda: fetch_all(documents, paths, mirror, keep=load_fetched(paths)))
     for doc in documents:
         r = results[doc.doc_id]
@@ -182,9 +218,9 @@ def fetch(paths, documents, only, mirror):
 @data_options
 @jobs_option
 @time_limit_option
-def extract(paths, documents, only, jobs, time_limit):
+def extract(paths, documents, only, manifest_path, jobs, time_limit):
     """Extract every fetched document (cached by sha256) into data/cache/."""
-    documents = selected_documents(documents, only)
+    documents = [d for d in selected_documents(documents, only) if d.supported]
 
     def action():
         fetched = load_fetched(paths)
@@ -212,7 +248,7 @@ def _build(paths, documents):
 
 @main.command()
 @data_options
-def validate(paths, documents, only):
+def validate(paths, documents, only, manifest_path):
     """Normalize and validate the extracted documents; print every check (writes nothing)."""
     out, _ = with_lock(paths, lambda: _build(paths, documents))
     files = {d.file for d in selected_documents(documents, only)}
@@ -221,13 +257,13 @@ def validate(paths, documents, only):
             mark = "PASS" if check.passed else ("FAIL" if check.blocking else "NOTE")
             click.echo(f"{mark} {check.source_file} {check.check}: {check.message}")
     shown = selected_records(out.documents, only)
-    print_documents(shown)
+    print_documents(shown, documents)
     _exit(exit_code_for(shown))
 
 
 @main.command()
 @data_options
-def store(paths, documents, only):
+def store(paths, documents, only, manifest_path):
     """Write the Parquet outputs from the extracted documents (every document: --only selects
     what is printed and what the exit code speaks for, never what the outputs hold)."""
     def action():
@@ -236,8 +272,59 @@ def store(paths, documents, only):
         return out
     out = with_lock(paths, action)
     shown = selected_records(out.documents, only)
-    print_documents(shown)
+    print_documents(shown, documents)
     _exit(exit_code_for(shown))
+
+
+def discover_and_record(paths: DataPaths, manifest_path: Path | None, documents, index_urls, *, dry_run: bool):
+    """Read the index pages, compare with the manifest and the overlay, and (unless dry_run)
+    append what is new or unsupported to the overlay. Call under the run lock."""
+    from pipeline.discover import discover as read_index_pages, official_index_urls, write_overlay
+    from pipeline.fetch import fetch_page
+    from pipeline.manifest import allowed_hosts, load_manifest
+
+    manifest = load_manifest(manifest_path)
+    result = read_index_pages(list(index_urls) or official_index_urls(), documents, allowed_hosts(manifest),
+                              fetch_page)
+    for url, what in result.pages:
+        if what.startswith("not read"):
+            log.warning("discover: index page %s", what, extra={"stage": "discover"})
+    for finding in result.findings:
+        if finding.status == "refused":
+            log.warning("discover: refused %s: %s", finding.url, finding.why, extra={"stage": "discover"})
+    if result.added() and not dry_run:
+        overlay = [d for d in documents if d.origin == "discovered"]
+        write_overlay(paths.discovered, overlay, result.added())
+    return result
+
+
+@main.command()
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("data"),
+              show_default=True, envvar="NCMEC_DATA_DIR", help="Folder whose state/discovered.csv is the overlay.")
+@manifest_option
+@index_url_option
+@click.option("--dry-run", is_flag=True, help="Print what was found; write nothing.")
+@click.option("--quiet", "-q", is_flag=True, help="Only warnings and errors.")
+@click.option("--verbose", "-v", is_flag=True, help="Debug logging.")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def discover(data_dir, manifest_path, index_urls, dry_run, quiet, verbose, log_format):
+    """Find new editions on NCMEC's data pages and record them in data/state/discovered.csv.
+
+    Every PDF link of the index pages (pipeline/data/index_pages.csv, or --index-url) is
+    classified by pipeline/data/discovery_patterns.csv and printed as new (a family we read, not
+    in the manifest), known, unsupported (a family we have no reader for: recorded too) or refused
+    (a host the manifest does not name: never fetched). Exit 0, or 1 when no index page could be read."""
+    configure_logging(quiet, verbose, log_format)
+    paths = DataPaths(data_dir)
+    documents = read_documents(manifest_path, paths)
+    result = with_lock(paths, lambda: discover_and_record(paths, manifest_path, documents, index_urls,
+                                                          dry_run=dry_run))
+    click.echo(render_findings(result), nl=False)
+    if dry_run:
+        click.echo("dry run: nothing written")
+    elif result.added():
+        click.echo(f"wrote {len(result.added())} document(s) to {paths.discovered}")
+    _exit(0 if result.pages_read else EXIT_FAILED)
 
 
 # --- reading the outputs: report, datasets ----------------------------------------------------
@@ -259,11 +346,12 @@ LIST_FAMILIES = ("reports_by_esp", "reports_by_country")
               help="The list a PDF path holds (a DOC_ID's family comes from the manifest).")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("data"),
               show_default=True, envvar="NCMEC_DATA_DIR", help="Folder holding raw/ (the fetched PDFs).")
+@manifest_option
 @mirror_option
-def explain(target, pages, output, family, data_dir, mirror):
+def explain(target, pages, output, family, data_dir, manifest_path, mirror):
     """Show on the page how the list reader reads a document, or why it refuses it.
 
-    TARGET is a manifest DOC_ID (its fetched copy in DATA_DIR/raw/, else the mirror's) or the path
+    TARGET is a DOC_ID of the manifest or the overlay (its fetched copy in DATA_DIR/raw/, else the mirror's) or the path
     of a PDF (with --family). Prints the reading page by page (header bands, column roles, row
     bounds, rows, near-miss headers, the refusal) and writes each page as a PNG with all of it
     drawn over the page. Exits 0 when the document is read, 3 when the reader refuses it.
@@ -272,7 +360,7 @@ def explain(target, pages, output, family, data_dir, mirror):
     """
     from pipeline.explain import explain_list
 
-    pdf, family, name = _explain_target(target, family, data_dir, mirror)
+    pdf, family, name = _explain_target(target, family, data_dir, manifest_path, mirror)
     try:
         result = explain_list(pdf, family, pages=list(pages) or None, output=output or data_dir / "explain", name=name)
     except ValueError as err:
@@ -283,9 +371,11 @@ def explain(target, pages, output, family, data_dir, mirror):
     _exit(3 if result.refusal else 0)
 
 
-def _explain_target(target: str, family: str | None, data_dir: Path, mirror: Path | None) -> tuple[Path, str, str]:
-    """The PDF, list family and display name `explain` reads for a DOC_ID or a PDF path."""
-    documents = {d.doc_id: d for d in load_manifest()}
+def _explain_target(target: str, family: str | None, data_dir: Path, manifest_path: Path | None,
+                    mirror: Path | None) -> tuple[Path, str, str]:
+    """The PDF, list family and display name `explain` reads for a DOC_ID (of the manifest or the
+    overlay) or a PDF path."""
+    documents = {d.doc_id: d for d in read_documents(manifest_path, DataPaths(data_dir))}
     if target in documents:
         doc = documents[target]
         if doc.family not in LIST_FAMILIES:
@@ -345,7 +435,7 @@ def datasets(data_dir, name):
             click.echo(f"{column.column:<16} {column.parquet_type:<14} {column.description}")
         return
     for table in list_datasets(data_dir).itertuples(index=False):
-        click.echo(f"{table.name:<16} {table.rows:>7} rows  v{table.schema_version}  {table.description}")
+        click.echo(f"{table.name:<18} {table.rows:>7} rows  v{table.schema_version}  {table.description}")
 
 
 
@@ -400,24 +490,32 @@ def fields(data_dir, query, fmt, color):
 @click.option("--editions", is_flag=True, help="Numbers restated (or relabelled, added, dropped) between OJJDP editions.")
 @click.option("--runs", nargs=2, type=click.Path(path_type=Path), metavar="OLD_DIR NEW_DIR", default=None,
               help="Two processed/ folders (or data dirs), table by table, rows matched on each table's key.")
+@click.option("--versions", "versions_of", metavar="DOC_ID", default=None,
+              help="The figures that changed between the last two published versions of one document "
+                   "(NCMEC replaced the PDF at its URL; see document_versions.parquet).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
               show_default=True, help="Output format.")
 @click.option("--exit-code", is_flag=True,
               help="Exit 1 when there are differences and 0 when there are none (errors exit 2).")
-def diff(data_dir, years, editions, runs, fmt, exit_code):
-    """What appeared, disappeared or changed: between two years, OJJDP editions or two runs.
+def diff(data_dir, years, editions, runs, versions_of, fmt, exit_code):
+    """What appeared, disappeared or changed: between two years, OJJDP editions, two runs, or two
+    versions of one document.
 
-    Exactly one of --years A B, --editions, --runs OLD_DIR NEW_DIR. Exit codes: 0 done (with
-    --exit-code: no differences), 1 differences (only with --exit-code), 2 error or bad usage.
+    Exactly one of --years A B, --editions, --runs OLD_DIR NEW_DIR, --versions DOC_ID. Exit codes:
+    0 done (with --exit-code: no differences), 1 differences (only with --exit-code), 2 error or
+    bad usage.
     """
     from pipeline import diff as diffs
     from pipeline.fields import load_catalog
 
-    if sum(bool(m) for m in (years, editions, runs)) != 1:
-        raise click.UsageError("choose exactly one of --years A B, --editions, --runs OLD_DIR NEW_DIR")
+    if sum(bool(m) for m in (years, editions, runs, versions_of)) != 1:
+        raise click.UsageError("choose exactly one of --years A B, --editions, --runs OLD_DIR NEW_DIR, "
+                               "--versions DOC_ID")
     try:
         if runs:
             result = diffs.run_diff(*runs)
+        elif versions_of:
+            result = versions_diff(data_dir, versions_of)
         else:
             processed = diffs.processed_dir(data_dir)
             cells = diffs.read_records(processed, "ojjdp_cells")
@@ -432,6 +530,19 @@ def diff(data_dir, years, editions, runs, fmt, exit_code):
         raise DiffFailed(str(err)) from None
     click.echo(diffs.render(result, fmt), nl=False)
     _exit(1 if exit_code and result["differences"] else 0)
+
+
+def versions_diff(data_dir: Path, doc_id: str) -> dict:
+    """`diff --versions`: the last two versions of `doc_id` and the figures each published,
+    rebuilt from the extraction cache (data_dir/cache/extract)."""
+    from pipeline import diff as diffs
+    from pipeline import versions
+    from pipeline.run import cache_path
+
+    paths = DataPaths(data_dir)
+    old, new = versions.two_latest(diffs.read_records(diffs.processed_dir(data_dir), versions.TABLE), doc_id)
+    figures = [versions.version_figures(cache_path(paths, v["sha256"]), v) for v in (old, new)]
+    return diffs.version_diff(old, new, *figures)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,8 @@ and lists, JSON-ready) and renderers for the terminal, markdown and JSON:
   run_diff      two processed/ folders (yesterday's and tonight's) table by table, rows matched
                 on each table's primary key (from the Parquet schema metadata), like pudl_diff
                 and csv-diff: schema changes, rows added, removed and changed
+  version_diff  two published versions of one document (NCMEC replaced the PDF at the same
+                URL): every figure whose printed value changed, appeared or disappeared
 
 Each result carries `differences` (a count); the CLI's `--exit-code` turns it into 0 or 1.
 """
@@ -307,6 +309,11 @@ def _keyed_rows(rows: list[dict], key: list[str]) -> dict[tuple, dict]:
     return keyed
 
 
+# A row whose only change is here was read again, same figures, from a new version of its PDF
+# (NCMEC replaced the file): counted apart, so the figures that did change stand out.
+RESTAMP_COLUMNS = frozenset({"source_sha256"})
+
+
 def compare_tables(name: str, old: pa.Table, new: pa.Table) -> dict:
     """One table of two runs: schema changes, then rows matched on the primary key."""
     old_types = {f.name: str(f.type) for f in old.schema}
@@ -324,18 +331,21 @@ def compare_tables(name: str, old: pa.Table, new: pa.Table) -> dict:
     def key_dict(k: tuple) -> dict:
         return {**dict(zip(key, k)), **({"occurrence": k[-1]} if k[-1] else {})}
 
-    changed = []
+    changed, restamped = [], []
     for k in sorted(set(a) & set(b), key=_sort_key):
         columns = {c: [_jsonable(a[k].get(c)), _jsonable(b[k].get(c))] for c in common
                    if _jsonable(a[k].get(c)) != _jsonable(b[k].get(c))}
-        if columns:
+        if columns and set(columns) <= RESTAMP_COLUMNS:
+            restamped.append(key_dict(k))
+        elif columns:
             changed.append({"key": key_dict(k), "columns": columns})
     added = [key_dict(k) for k in sorted(set(b) - set(a), key=_sort_key)]
     removed = [key_dict(k) for k in sorted(set(a) - set(b), key=_sort_key)]
-    differences = len(added) + len(removed) + len(changed) + sum(map(len, schema.values()))
+    differences = len(added) + len(removed) + len(changed) + len(restamped) + sum(map(len, schema.values()))
     return {"table": name, "status": "changed" if differences else "identical", "key": key,
             "rows_old": old.num_rows, "rows_new": new.num_rows, "schema": schema,
-            "added": added, "removed": removed, "changed": changed, "differences": differences}
+            "added": added, "removed": removed, "changed": changed, "restamped": restamped,
+            "differences": differences}
 
 
 def _sort_key(k: tuple) -> tuple:
@@ -357,6 +367,46 @@ def run_diff(old_dir: Path, new_dir: Path) -> dict:
             tables.append(compare_tables(name, read_table(a), read_table(b)))
     return {"kind": "runs", "old": str(old), "new": str(new), "tables": tables,
             "differences": sum(t["differences"] for t in tables)}
+
+
+# --- two versions of one document ----------------------------------------------------------------
+
+# What identifies a printed figure in each family's rows, and what its value is. The page is not
+# part of it: a revised PDF may move a row to another page without changing the figure.
+FIGURE_KEYS = {
+    "reports_by_esp": (("esp_key", "esp"), ("reports", "referrals", "informational")),
+    "reports_by_country": (("country",), ("reports", "referrals", "informational")),
+    "ojjdp_transparency": (("table_id", "row_label", "column_label", "year", "measure"), ("value", "percent")),
+}
+
+
+def version_diff(old_version: dict, new_version: dict, old_rows: Sequence[dict], new_rows: Sequence[dict]) -> dict:
+    """The figures of two versions of one document (document_versions rows and the rows each
+    published), matched on what names a figure: changed values, figures only in one version."""
+    key_columns, value_columns = FIGURE_KEYS[new_version["family"]]
+    a, b = _keyed_rows(list(old_rows), list(key_columns)), _keyed_rows(list(new_rows), list(key_columns))
+
+    def figure(k: tuple) -> dict:
+        return {**dict(zip(key_columns, k)), **({"occurrence": k[-1]} if k[-1] else {})}
+
+    def value(row: dict):
+        return next((_jsonable(row[c]) for c in value_columns if row.get(c) is not None), None)
+
+    changed = []
+    for k in sorted(set(a) & set(b), key=_sort_key):
+        for column in value_columns:  # each printed number of the row (reports, referrals, …)
+            old, new = _jsonable(a[k].get(column)), _jsonable(b[k].get(column))
+            if old != new:
+                numbers = change(old, new) if all(isinstance(v, int) for v in (old, new)) else change(None, None)
+                changed.append({**figure(k), "column": column, "old": old, "new": new,
+                                "old_page": a[k].get("page"), "new_page": b[k].get("page"), **numbers})
+    only_old = [{**figure(k), "old": value(a[k]), "old_page": a[k].get("page")} for k in sorted(set(a) - set(b), key=_sort_key)]
+    only_new = [{**figure(k), "new": value(b[k]), "new_page": b[k].get("page")} for k in sorted(set(b) - set(a), key=_sort_key)]
+    describe = ("doc_id", "sha256", "url", "first_run", "last_run", "bytes", "pages", "etag", "last_modified")
+    return {"kind": "versions", "doc_id": new_version["doc_id"], "key": list(key_columns),
+            "old": {k: old_version.get(k) for k in describe}, "new": {k: new_version.get(k) for k in describe},
+            "figures_old": len(a), "figures_new": len(b), "changed": changed, "only_old": only_old,
+            "only_new": only_new, "differences": len(changed) + len(only_old) + len(only_new)}
 
 
 # --- rendering -----------------------------------------------------------------------------------
@@ -396,7 +446,8 @@ def render(result: dict, fmt: str = "text") -> str:
     if fmt == "json":
         return json.dumps(result, indent=2, ensure_ascii=False, default=_jsonable) + "\n"
     markdown = fmt == "markdown"
-    lines = {"years": _years_lines, "editions": _edition_lines, "runs": _run_lines}[result["kind"]](result, markdown)
+    lines = {"years": _years_lines, "editions": _edition_lines, "runs": _run_lines,
+             "versions": _version_lines}[result["kind"]](result, markdown)
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
@@ -544,5 +595,37 @@ def _run_lines(r: dict, markdown: bool) -> list[str]:
             out.append(f"  ~ {_key_text(c['key'])}: {what}")
         if _more(t["changed"]):
             out.append(f"    {_more(t['changed'])}")
+        if t.get("restamped"):
+            out.append(f"  {len(t['restamped'])} rows differ only in source_sha256: the same figures, read from "
+                       "a new version of their PDF (`diff --versions DOC_ID`)")
         out.append("")
+    return out
+
+
+def _version_text(v: dict) -> str:
+    runs = f"run {v['first_run']}" if v["first_run"] == v["last_run"] else f"runs {v['first_run']}–{v['last_run']}"
+    return f"{v['sha256'][:12]}… ({runs}, {_n(v['bytes'])} bytes, {_n(v['pages'])} pages)"
+
+
+def _version_lines(r: dict, markdown: bool) -> list[str]:
+    out = _heading(f"{r['doc_id']}: {_version_text(r['old'])} → {_version_text(r['new'])}: "
+                   f"{len(r['changed'])} figures changed, {len(r['only_new'])} added, {len(r['only_old'])} removed",
+                   markdown, 1)
+    out += [f"  URL: {r['old']['url']}" + ("" if r["old"]["url"] == r["new"]["url"] else f" → {r['new']['url']}"), ""]
+
+    def name(x: dict) -> str:
+        return " | ".join(str(x[k]) for k in r["key"] if x.get(k) is not None)
+    if r["changed"]:
+        out += _table([(name(x), x["column"], f"{_n(x['old'])} (p.{x['old_page']})",
+                        f"{_n(x['new'])} (p.{x['new_page']})", _delta(x)) for x in _biggest(r["changed"])[:SHOWN]],
+                      (" | ".join(r["key"]), "number", "old version", "new version", "change"), markdown)
+        if _more(r["changed"]):
+            out += [f"  {_more(r['changed'])}", ""]
+    else:
+        out += ["  no printed figure changed", ""]
+    for key, label, side in (("only_new", "only in the new version", "new"), ("only_old", "only in the old version", "old")):
+        if r[key]:
+            out.append(f"  {label} ({len(r[key])}): " + "; ".join(
+                f"{name(x)}: {_n(x[side])} (p.{x[f'{side}_page']})" for x in r[key][:SHOWN])
+                + (f" {_more(r[key])}" if _more(r[key]) else ""))
     return out

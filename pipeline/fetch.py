@@ -260,3 +260,35 @@ def load_fetch_state(path: Path) -> dict[str, dict]:
 
 def fetch_state_entry(result: FetchResult) -> dict:
     return asdict(result)
+
+
+MAX_PAGE_BYTES = 10 * 1024 * 1024
+
+
+def fetch_page(url: str, allowed_hosts: frozenset[str], *, timeout: float = TIMEOUT_SECONDS, retries: int = RETRIES,
+               backoff: float = BACKOFF_SECONDS, max_bytes: int = MAX_PAGE_BYTES) -> str:
+    """GET an HTML index page (`discover`) under the same rules as a PDF: only hosts the manifest
+    names, redirects only to them, retries on 5xx and timeouts, a size limit. Raises FetchError
+    with a sentence saying what went wrong."""
+    host = urlparse(url).hostname or ""
+    if host not in allowed_hosts:
+        raise FetchError(f"{url}: host {host!r} is not in the allow-list (hosts the manifest names: "
+                         f"{', '.join(sorted(allowed_hosts))})")
+    last_error = ""
+    for attempt in range(retries):
+        if attempt:
+            time.sleep(backoff * 2 ** (attempt - 1))
+        try:
+            with _open(url, {"Accept": "text/html"}, allowed_hosts, timeout) as response:
+                body = response.read(max_bytes + 1)
+                if len(body) > max_bytes:
+                    raise FetchError(f"{url}: page exceeds the {max_bytes:,} byte limit")
+                charset = response.headers.get_content_charset() or "utf-8"
+                return body.decode(charset, errors="replace")
+        except urllib.error.HTTPError as err:
+            last_error = f"HTTP {err.code} from {url}"
+            if err.code < 500:
+                break
+        except (urllib.error.URLError, TimeoutError, ConnectionError, http.client.HTTPException, OSError) as err:
+            last_error = f"{url} unreachable: {getattr(err, 'reason', err)}"
+    raise FetchError(last_error)

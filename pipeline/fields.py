@@ -10,7 +10,8 @@ type. An absence is a fact worth recording with its proof, so each (field, year)
                evidence is the closest mentions (file, page, sentence) and the figures printed
                nearby instead
   not_covered  no document that would print it was available for that year (missing or failed
-               editions, or none in the manifest), with the reason
+               editions, or none in the manifest), with the reason; an `unsupported` document
+               (a family no reader reads) never covers a year, and the verdict names it
 
 "Not published" is never written as 0. What counts as the figure, and as a mention of it, lives
 in `pipeline/data/fields.toml` (a reviewed data file); this module only applies it. Everything
@@ -412,16 +413,28 @@ def find_mentions(patterns: Sequence[re.Pattern], pages: Sequence[str], source_f
 # --- presence ----------------------------------------------------------------------------------
 
 def covered_years(documents: Iterable[dict], coverage: Mapping[str, Sequence[int]]) -> list[int]:
-    """Every calendar year some document of the run covers (an OJJDP edition covers three)."""
-    return sorted({doc["year"] + offset for doc in documents for offset in coverage.get(doc["family"], (0,))})
+    """Every calendar year some document of the run covers (an OJJDP edition covers three), an
+    `unsupported` one included: its year is listed, and its verdicts say it was not read."""
+    return sorted({doc["year"] + offset for doc in documents if doc["year"] is not None
+                   for offset in coverage.get(doc["family"], (0,))})
 
 
 def covering_documents(documents: Iterable[dict], families: Sequence[str], year: int,
                        coverage: Mapping[str, Sequence[int]]) -> list[dict]:
     """Documents of `families` whose edition covers `year`, latest edition first."""
-    found = [d for d in documents if d["family"] in families
+    found = [d for d in documents if d["family"] in families and d["year"] is not None
              and any(d["year"] + o == year for o in coverage.get(d["family"], (0,)))]
     return sorted(found, key=lambda d: (-d["year"], d["family"], d["doc_id"]))
+
+
+def unsupported_note(documents: Iterable[dict], year: int, coverage: Mapping[str, Sequence[int]]) -> str:
+    """'; not read for YEAR: …' naming the `unsupported` documents of a year (a family no reader
+    reads, such as the lists by U.S. state): they cover nothing, and a verdict says so."""
+    found = [d for d in documents if d["status"] == "unsupported" and d["year"] is not None
+             and any(d["year"] + o == year for o in coverage.get(d["family"], (0,)))]
+    if not found:
+        return ""
+    return f"; published for {year} but not read: " + "; ".join(_unavailable(d) for d in found)
 
 
 def was_read(doc: dict) -> bool:
@@ -557,10 +570,12 @@ def field_presence(catalog: Catalog, documents: Sequence[dict], tables: Mapping[
             unread = [d for d in covering if not was_read(d)]
             if here:
                 record = _present(field, year, here)
-            elif read:
-                record = _absent(field, year, read, unread, catalog, matches, page_texts)
             else:
-                record = _not_covered(field, year, unread)
+                if read:
+                    record = _absent(field, year, read, unread, catalog, matches, page_texts)
+                else:
+                    record = _not_covered(field, year, unread)
+                record["reason"] += unsupported_note(documents, year, catalog.coverage)
             records.append({"field_id": field.id, "year": year, "title": field.title, **record})
     return records
 

@@ -25,6 +25,7 @@ from pipeline import __version__
 
 SECTIONS = [
     ("documents", "Documents and validation status"),
+    ("unsupported", "Documents NCMEC publishes that the pipeline cannot read"),
     ("presence", "Which fields NCMEC published, year by year"),
     ("trends", "Trends"),
     ("findings", "Validation findings, in NCMEC's own numbers"),
@@ -351,9 +352,32 @@ def status_badge(status) -> str:
     return f'<span class="badge st-{slug(status)}">{esc(status)}</span>'
 
 
+def readable_documents(documents: pd.DataFrame) -> pd.DataFrame:
+    """The documents a reader read (or tried to): every status but `unsupported`."""
+    return documents[documents["status"].astype(str) != "unsupported"]
+
+
+def unsupported_section(documents: pd.DataFrame) -> str:
+    """The PDFs discovery found on NCMEC's pages whose family has no reader (by U.S. state,
+    notifications per ESP, …): listed with their URL and link text, never silently left out."""
+    unsupported = documents[documents["status"].astype(str) == "unsupported"]
+    if unsupported.empty:
+        return "<p>None: every document in the manifest and the overlay has a reader.</p>"
+    ordered = unsupported.sort_values(["family", "year", "doc_id"], key=family_order)
+    rows = [[esc(doc.doc_id), esc(doc.family), fmt_int(doc.year),
+             f'<b>{esc(doc.source_file)}</b><div class="url">{esc(doc.url)}</div>', esc(getattr(doc, "origin", ""))]
+            for doc in ordered.itertuples(index=False)]
+    table = html_table(["document", "family", "year", "file and URL (as text)", "from"], rows,
+                       numeric=frozenset({2}), css_class="unsupported", notes=[esc(m) for m in ordered["message"]])
+    return (f"<p>{len(unsupported)} PDF(s) linked from NCMEC's data pages belong to a family no reader reads "
+            "(pipeline/data/discovery_patterns.csv names them). They are recorded, not fetched; no figure of "
+            "theirs is in this report, and the field presence verdicts of their years say so.</p>" + table)
+
+
 def documents_section(documents: pd.DataFrame, checks: pd.DataFrame | None) -> str:
     counts = check_counts(checks)
     rows, notes = [], []
+    documents = readable_documents(documents)
     for doc in documents.sort_values(["family", "year", "doc_id"], key=family_order).itertuples(index=False):
         passed, failed = counts.get(str(doc.source_file), (0, 0))
         check_text = f"{passed} passed" + (f', <a href="#findings">{failed} not passed</a>' if failed else "")
@@ -871,9 +895,12 @@ footer { color: var(--muted); font-size: 12px; margin-top: 36px; padding-bottom:
 
 def summary_items(documents: pd.DataFrame, checks: pd.DataFrame | None) -> str:
     statuses = documents["status"].astype(str).value_counts()
-    items = [f"<li><b>{int(statuses.get('ok', 0))}</b> of {len(documents)} documents ok</li>",
+    readable = len(documents) - int(statuses.get("unsupported", 0))
+    items = [f"<li><b>{int(statuses.get('ok', 0))}</b> of {readable} documents ok</li>",
              f"<li><b>{int(statuses.get('missing', 0))}</b> missing</li>",
              f"<li><b>{int(statuses.get('failed', 0))}</b> failed</li>"]
+    if statuses.get("unsupported", 0):
+        items.append(f'<li><b><a href="#unsupported">{int(statuses["unsupported"])}</a></b> unsupported</li>')
     if checks is not None:
         findings = int((checks["in_source"].astype(bool) & ~checks["passed"].astype(bool)).sum())
         items.append(f"<li><b>{int(checks['passed'].astype(bool).sum())}</b> of {len(checks)} checks passed</li>")
@@ -900,6 +927,7 @@ def build_report(tables: dict[str, pd.DataFrame | None], *, run: dict | None = N
     checks = tables.get("checks")
     bodies = {
         "documents": documents_section(documents, checks),
+        "unsupported": unsupported_section(documents),
         "presence": presence_section(tables.get("field_presence")),
         "trends": trends_section(tables),
         "findings": findings_section(checks, documents),

@@ -65,6 +65,11 @@ class DataPaths:
         return self.root / "state"
 
     @property
+    def discovered(self) -> Path:
+        """The overlay `discover` writes: documents found on NCMEC's pages (manifest columns)."""
+        return self.state / "discovered.csv"
+
+    @property
     def runs(self) -> Path:
         return self.root / "runs"
 
@@ -299,6 +304,8 @@ class Outputs:
         "esp_reports": [], "country_reports": [], "ojjdp_cells": [], "ojjdp_tables": []})
     documents: list[dict] = field(default_factory=list)
     checks: list[CheckResult] = field(default_factory=list)
+    versions: list[dict] = field(default_factory=list)  # document_versions rows (see pipeline/versions.py)
+    publish_number: int = 1
 
 
 def publish_list_document(doc: Document, extraction: dict) -> tuple[list[dict], list[CheckResult], int | None]:
@@ -361,18 +368,24 @@ def publish_ojjdp_document(doc: Document, extraction: dict, esp_totals: dict[int
 
 
 def build_outputs(documents: list[Document], fetched: dict[str, FetchResult], extractions: dict[str, dict],
-                  last_good: dict[str, str], paths: DataPaths) -> tuple[Outputs, dict[str, str]]:
-    """Every table's records, the documents table and the checks; plus the new last-good map."""
+                  last_good: dict[str, str], paths: DataPaths, *, new_run: bool = False) -> tuple[Outputs, dict[str, str]]:
+    """Every table's records, the documents table and the checks; plus the new last-good map.
+    `new_run`: a `run` publishing new inputs, under a new number in document_versions (`store`
+    alone, or a run rebuilding the same inputs, republishes under the last one: same bytes)."""
     out = Outputs()
     new_last_good = dict(last_good)
     totals: dict[str, dict[int, int]] = {"reports_by_esp": {}, "reports_by_country": {}}
     # List documents first: the OJJDP checks compare against their printed totals.
-    ordered = sorted(documents, key=lambda d: (d.family == "ojjdp_transparency", d.family, d.year))
+    ordered = sorted(documents, key=lambda d: (d.family == "ojjdp_transparency", d.family, d.year or 0))
     for doc in ordered:
+        if not doc.supported:
+            out.documents.append(unsupported_record(doc))
+            continue
         fetch = fetched.get(doc.doc_id) or FetchResult(doc.doc_id, "missing", message="not fetched yet")
         row = {"doc_id": doc.doc_id, "family": doc.family, "year": doc.year, "url": doc.url,
                "source_file": doc.file, "sha256": fetch.sha256, "bytes": fetch.bytes, "pages": None,
-               "status": fetch.status, "message": fetch.message or None, "rows": 0, "printed_total": None}
+               "status": fetch.status, "message": fetch.message or None, "rows": 0, "printed_total": None,
+               "origin": doc.origin}
         table = {"reports_by_esp": "esp_reports", "reports_by_country": "country_reports"}.get(doc.family, "ojjdp_cells")
         if fetch.status != "ok":
             kept = _last_good_records(doc, last_good, paths, None) if fetch.status == "failed" else []
@@ -417,7 +430,35 @@ def build_outputs(documents: list[Document], fetched: dict[str, FetchResult], ex
         if not error and doc.family in totals and printed_total is not None:
             totals[doc.family][doc.year] = printed_total
         out.documents.append(row)
+    record_versions(out, fetched, paths, new_run)
     return out, new_last_good
+
+
+def record_versions(out: Outputs, fetched: dict[str, FetchResult], paths: DataPaths, new_run: bool) -> None:
+    """The document_versions rows after this run publishes, and a warning (in the log and the
+    document's message) for each document whose bytes changed at the same URL."""
+    from pipeline.versions import next_publish_number, read_versions, version_records
+
+    previous = read_versions(paths.processed)
+    out.publish_number = next_publish_number(previous) - (0 if new_run or not previous else 1)
+    validators = {doc_id: (r.etag, r.last_modified) for doc_id, r in fetched.items()}
+    out.versions, changed = version_records(previous, out.documents, validators, out.publish_number)
+    for row in out.documents:
+        if row["doc_id"] in changed:
+            log.warning("%s: %s", row["doc_id"], changed[row["doc_id"]],
+                        extra={"stage": "validate", "doc_id": row["doc_id"], "status": "changed", "sha256": row["sha256"]})
+            row["message"] = (row["message"] + "; " if row["message"] else "") + changed[row["doc_id"]]
+
+
+def unsupported_record(doc: Document) -> dict:
+    """The documents.parquet row of a document no reader reads: recorded with its URL and link
+    text, never fetched, never counted as a failure."""
+    from pipeline.discover import unsupported_reason
+
+    return {"doc_id": doc.doc_id, "family": doc.family, "year": doc.year, "url": doc.url, "source_file": doc.file,
+            "sha256": None, "bytes": None, "pages": None, "status": "unsupported",
+            "message": unsupported_reason(doc) + (f"; found on {doc.found_on}" if doc.found_on else ""),
+            "rows": 0, "printed_total": None, "origin": doc.origin}
 
 
 def cached_page_texts(paths: DataPaths, sha256: str | None) -> list[str] | None:
@@ -450,6 +491,7 @@ def store_outputs(out: Outputs, paths: DataPaths) -> list[Path]:
     tables = {name: to_table(name, records) for name, records in out.tables.items()}
     tables["documents"] = to_table("documents", out.documents)
     tables["checks"] = to_table("checks", [asdict(c) for c in out.checks])
+    tables["document_versions"] = to_table("document_versions", out.versions)
     tables["ojjdp_revisions"] = to_table("ojjdp_revisions", revision_records(out.tables["ojjdp_cells"]))
     # Field presence is derived from the tables above (and the PDFs' page texts), so it is
     # replaced in the same set and always describes the outputs beside it.
@@ -461,7 +503,9 @@ def store_outputs(out: Outputs, paths: DataPaths) -> list[Path]:
 
 
 def exit_code_for(documents: list[dict]) -> int:
-    statuses = [d["status"] for d in documents]
+    """0 all ok, 3 some ok, 1 none. Unsupported documents are recorded facts, not failures: a
+    by-state list on NCMEC's page does not make every night partial."""
+    statuses = [d["status"] for d in documents if d["status"] != "unsupported"]
     if statuses and all(s == "ok" for s in statuses):
         return EXIT_OK
     if any(s == "ok" for s in statuses):
@@ -477,6 +521,7 @@ class RunReport:
     timings: dict[str, float]
     written: list[str]
     extract_seconds: dict[str, float] = field(default_factory=dict)
+    publish_number: int | None = None  # the run's number in document_versions; None when it wrote nothing
 
 
 def run_pipeline(documents: list[Document], paths: DataPaths, *, mirror: Path | None, jobs: int = 1,
@@ -489,7 +534,7 @@ def run_pipeline(documents: list[Document], paths: DataPaths, *, mirror: Path | 
     timings: dict[str, float] = {}
     started = time.perf_counter()
     recover(paths.processed)  # finish a set of renames a killed run had committed
-    selected = selected_documents(documents, only)
+    selected = [d for d in selected_documents(documents, only) if d.supported]
     fetched = load_fetched(paths) if only is not None or not do_fetch else {}
     if do_fetch:
         fetched.update(fetch_all(selected, paths, mirror, keep=fetched))
@@ -512,7 +557,10 @@ def run_pipeline(documents: list[Document], paths: DataPaths, *, mirror: Path | 
         report = RunReport(exit_code, unchanged["documents"], checks, timings, [], {})
         _write_run_manifest(paths, report, note="inputs unchanged since the last run: outputs kept as they are")
         return report
-    out, new_last_good = build_outputs(documents, fetched, extractions, last_good, paths)
+    # Republishing the same inputs (an output file went missing) keeps the publishing number, so
+    # the rebuilt files are byte-identical; new inputs take the next one (document_versions).
+    out, new_last_good = build_outputs(documents, fetched, extractions, last_good, paths,
+                                       new_run=published_fingerprint(paths) != fingerprint)
     timings["validate"] = time.perf_counter() - t
     t = time.perf_counter()
     exit_code = exit_code_for(selected_records(out.documents, only))
@@ -529,7 +577,8 @@ def run_pipeline(documents: list[Document], paths: DataPaths, *, mirror: Path | 
     timings["store"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - started
     report = RunReport(exit_code, out.documents, out.checks, timings, [str(p) for p in written],
-                       {k: v["seconds"] for k, v in extractions.items() if "seconds" in v and v.get("fresh")})
+                       {k: v["seconds"] for k, v in extractions.items() if "seconds" in v and v.get("fresh")},
+                       out.publish_number if written else None)
     _write_run_manifest(paths, report)
     return report
 
@@ -551,12 +600,18 @@ def inputs_fingerprint(documents: list[Document], fetched: dict[str, FetchResult
     payload = {
         "code": code_digest(),
         "extractor_version": EXTRACTOR_VERSION,
-        "documents": [(d.doc_id, d.family, d.year, d.file, d.url,
+        "documents": [(d.doc_id, d.family, d.year, d.file, d.url, d.origin, d.link_text, d.found_on,
                        *(lambda r: (r.status, r.sha256, r.message))(fetched.get(d.doc_id) or FetchResult(d.doc_id, "none")))
                       for d in documents],
         "last_good": sorted(last_good.items()),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def published_fingerprint(paths: DataPaths) -> str | None:
+    """The inputs fingerprint of the outputs on disk, None before the first publication."""
+    state_path = paths.state / "outputs.json"
+    return json.loads(state_path.read_text()).get("fingerprint") if state_path.is_file() else None
 
 
 def unchanged_outputs(paths: DataPaths, fingerprint: str) -> dict | None:
@@ -584,6 +639,7 @@ def _write_run_manifest(paths: DataPaths, report: RunReport, note: str = "") -> 
         "documents": report.documents,
         "extract_seconds": report.extract_seconds,
         "written": report.written,
+        "publish_number": report.publish_number,
     })
 
 
@@ -596,6 +652,9 @@ def plan_run(documents: list[Document], paths: DataPaths, mirror: Path | None) -
     plan = []
     for doc in documents:
         raw = paths.raw / doc.file
+        if not doc.supported:
+            plan.append({"doc_id": doc.doc_id, "fetch": "unsupported: not fetched", "extract": "nothing to extract"})
+            continue
         if mirror is not None:
             source = Path(mirror) / doc.file
             if source.is_file():

@@ -77,19 +77,21 @@ _register("country_reports", "CyberTipline reports by country of upload location
     *PROVENANCE,
 ], ["year", "country", "page"])
 
-_register("documents", "One row per manifest document and what this run made of it", [
+_register("documents", "One row per manifest or discovered document and what this run made of it", [
     ("doc_id", pa.string(), "manifest id, e.g. esp-2023"),
-    ("family", pa.string(), "reports_by_esp | reports_by_country | ojjdp_transparency"),
-    ("year", pa.int16(), "edition year"),
+    ("family", pa.string(), "reports_by_esp | reports_by_country | ojjdp_transparency, or a family with no reader "
+                            "(pipeline/data/discovery_patterns.csv, unclassified)"),
+    ("year", pa.int16(), "edition year; null for an unsupported link that names none"),
     ("url", pa.string(), "official URL"),
     ("source_file", pa.string(), "published file name"),
     ("sha256", pa.string(), "sha256 of the file read; null when missing"),
     ("bytes", pa.int64(), "size of the file read; null when missing"),
     ("pages", pa.int32(), "page count; null when not read"),
-    ("status", pa.string(), "ok | failed | missing"),
+    ("status", pa.string(), "ok | failed | missing | unsupported (a family no reader reads: recorded, not fetched)"),
     ("message", pa.string(), "why a document failed or is missing, or notes on an ok one"),
     ("rows", pa.int64(), "rows (or cells) published from this document"),
     ("printed_total", pa.int64(), "the total NCMEC printed (list documents)"),
+    ("origin", pa.string(), "manifest (pipeline/data/manifest.csv or --manifest) | discovered (data/state/discovered.csv)"),
 ], ["family", "year", "doc_id"])
 
 _register("checks", "One row per validation check run on a document", [
@@ -161,6 +163,23 @@ _register("ojjdp_revisions", "Values NCMEC restated between OJJDP editions, or p
     ("new_page", pa.int32(), "page in the later edition"),
     ("change", pa.string(), "revised | only_in_old | only_in_new"),
 ], ["old_edition", "table_id", "row_label", "column_label", "year", "measure", "change"])
+
+
+_register("document_versions", "Every version (doc_id, sha256) of a document ever published, with the runs that published it", [
+    ("doc_id", pa.string(), "document id (manifest or overlay)"),
+    ("sha256", pa.string(), "sha256 of the version's bytes"),
+    ("family", pa.string(), "document family"),
+    ("year", pa.int16(), "edition year"),
+    ("url", pa.string(), "URL the version was fetched from"),
+    ("source_file", pa.string(), "published file name"),
+    ("first_run", pa.int32(), "publishing run that first published this version (1 = the data directory's first; "
+                              "data/runs/*.json record each run's publish_number and time)"),
+    ("last_run", pa.int32(), "latest publishing run that published this version"),
+    ("bytes", pa.int64(), "size of the version"),
+    ("pages", pa.int32(), "page count of the version"),
+    ("etag", pa.string(), "the URL's ETag when the version was last fetched over HTTP; null from a mirror"),
+    ("last_modified", pa.string(), "the URL's Last-Modified when the version was last fetched over HTTP; null from a mirror"),
+], ["doc_id", "first_run", "sha256"])
 
 
 def _sort_value(value):

@@ -400,3 +400,26 @@ def test_real_fields_command(pipeline_run):
     assert f"{OJJDP_2023_FILE} p.10: «Case Status (Conviction; Arrest;" in arrests.output
     for fmt in ("csv", "markdown", "json"):
         assert runner.invoke(main, ["fields", "feedback", "--format", fmt, "--data-dir", str(paths.root)]).exit_code == 0
+
+
+def test_an_unsupported_document_covers_no_year_and_its_verdicts_say_so():
+    """A by-state list discovered on NCMEC's page: no reader, so 2025 is listed but not covered,
+    and a 2023 verdict names the 2023 by-state list as published but not read."""
+    state = {**doc("state-2025", "reports_by_state", 2025, "2025-reports-by-state.pdf", status="unsupported",
+                   message="no reader for the reports_by_state family (linked as '2025 Reports by U.S. State')"),
+             "rows": 0}
+    state_2023 = {**state, "doc_id": "state-2023", "year": 2023, "source_file": "2023-reports-by-state.pdf"}
+    documents = [doc("ojjdp-2023", "ojjdp_transparency", 2023, OJJDP_2023), state, state_2023]
+    records = fp.field_presence(fp.load_catalog(), documents, {"ojjdp_cells": feedback_cells()}, {OJJDP_2023: PAGES})
+    esp_2025 = verdicts(records, "reports_by_esp")[2025]
+    assert esp_2025["status"] == "not_covered"
+    assert esp_2025["reason"] == (
+        "no reports_by_esp document among this run's documents covers 2025; published for 2025 but not read: "
+        "state-2025 (2025-reports-by-state.pdf) is unsupported: no reader for the reports_by_state family "
+        "(linked as '2025 Reports by U.S. State')")
+    arrests_2023 = verdicts(records, "arrests")[2023]
+    assert arrests_2023["status"] == "absent"
+    assert arrests_2023["reason"].endswith("; published for 2023 but not read: state-2023 (2023-reports-by-state.pdf) "
+                                           "is unsupported: no reader for the reports_by_state family "
+                                           "(linked as '2025 Reports by U.S. State')")
+    assert not any(r["status"] == "present" for r in records if r["year"] == 2025)
