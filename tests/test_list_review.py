@@ -182,3 +182,16 @@ def test_a_stamp_on_a_rows_line_is_refused(tmp_path):
     with pytest.raises(ExtractionError, match=r"page 1: 'DRAFT' at y=\d+ is printed at 45 pt on a row line set at 9 pt"
                                               r" \('Peru DRAFT 2'\)"):
         extract_list(write(tmp_path / "stamp_on_line.pdf", [page]), COUNTRY)
+
+
+def test_a_first_row_of_dashes_right_under_the_header_is_a_row_not_a_label(tmp_path):
+    """Found by a Chromium fuzz: 'Egypt -' set tightly under the header was taken for a label
+    line stacked under 'Total', and the page refused."""
+    page = Page()
+    page.text(64, 80, "Country", "Helvetica-Bold")
+    page.text(326, 80, "Total", "Helvetica-Bold", right=True)
+    for i, (name, count) in enumerate([("Egypt", "-"), ("Chad", "4"), ("Total", "4")]):
+        page.text(64, 91 + 11 * i, name)
+        page.text(326, 91 + 11 * i, count, right=True)
+    assert rows_of(write(tmp_path / "dash.pdf", [page])) == [
+        ("Egypt", {"reports": "-"}), ("Chad", {"reports": "4"}), ("Total", {"reports": "4"})]

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from pipeline.layout import TextLine, Word
+from pipeline.layout import TextLine, Word, is_count_text
 
 LAYOUTS_FILE = "pipeline/data/list_layouts.csv"
 
@@ -304,7 +304,9 @@ def loose_labels(lines: list[TextLine], found: list[tuple[list[ListHeader], list
                 continue
             line = lines[k]
             gap = top - line.bottom if k < min(at) else line.top - bottom
-            if gap > LABEL_NEIGHBOUR * height or any(ch.isdigit() for ch in line.text):
+            # A row ('Egypt -', counts printed '-') holds a count; a label line holds no number.
+            if gap > LABEL_NEIGHBOUR * height or any(ch.isdigit() for ch in line.text) \
+                    or any(is_count_text(w.text) for w in line.words):
                 continue
             over = [next((c for x0, x1, c in cells if w.x0 < x1 + 2 and w.x1 > x0 - 2), False) for w in line.words]
             if all(c is not False for c in over) and any(c is not None for c in over):
