@@ -107,6 +107,12 @@ def describe_page(number: int, reading, trace) -> list[str]:
     return lines
 
 
+def _total_of(reading, trace):
+    """The total row, when this page holds it: the last row read of the document."""
+    last = max((n for n, r in trace.pages.items() if r.rows), default=None)
+    return reading.rows[-1] if reading and reading.rows and reading.page == last and trace.refusal is None else None
+
+
 def draw_page(page, reading, trace, resolution: int):
     """The page rendered with the reading drawn over it (a pdfplumber PageImage)."""
     from PIL import ImageDraw
@@ -126,8 +132,11 @@ def draw_page(page, reading, trace, resolution: int):
         for y in bounds:
             image.draw_line([(header.name_x0, y), (header.count_x1, y)], stroke=BOUND, stroke_width=1)
     for row in (reading.rows if reading else []):
+        colour = TOTAL if row is _total_of(reading, trace) else ROW
         if row.box:
-            image.draw_rect(row.box, fill=(0, 0, 0, 0), stroke=ROW, stroke_width=1)
+            image.draw_rect(row.box, fill=(0, 0, 0, 0), stroke=colour, stroke_width=1)
+        for cell in row.count_boxes:
+            image.draw_rect(cell, fill=(*colour, 35), stroke=colour, stroke_width=1)
     draw = ImageDraw.Draw(image.annotated)
     scale = image.scale
     for region, columns, _ in (reading.lists if reading else []):
@@ -143,7 +152,7 @@ def draw_page(page, reading, trace, resolution: int):
             image.draw_rect((0, y - 1, page.width, y + 12), fill=(*REFUSED, 60), stroke=REFUSED)
         wrapped = textwrap.wrap("REFUSED: " + trace.refusal, width=int(page.width * scale / 6.2))
         draw.multiline_text((4, page.height * scale - 30 - 11 * len(wrapped)), "\n".join(wrapped), fill=REFUSED)
-    legend = ("blue: header band | green: name column, rows read | orange: count columns | grey: row bounds"
-              " | red: refused")
+    legend = ("blue: header band | green: name column, rows and count cells read | orange: count columns"
+              " | grey: row bounds | purple: the total row | red: refused")
     draw.text((4, page.height * scale - 14), legend, fill=(60, 60, 60))
     return image

@@ -66,6 +66,7 @@ class RawRow:
     page: int
     # Where the row is printed (x0, top, x1, bottom): for `explain`, not part of the reading.
     box: tuple[float, float, float, float] | None = field(default=None, compare=False)
+    count_boxes: tuple[tuple[float, float, float, float], ...] = field(default=(), compare=False)
 
     @property
     def name(self) -> str:
@@ -330,7 +331,11 @@ def _row(names: tuple[str, ...], counts: dict[str, str], line: TextLine, where: 
                 f"{where}: expected a count as NCMEC prints one (1,234 or -) for the row {' '.join(names)!r},"
                 f" found {counts[role]!r}"
             )
-    return RawRow(names, tuple((role, counts[role]) for role in columns.roles), page, _box(list(members) or [line]))
+    lines = list(members) or [line]
+    cells = [[w for member in lines for w in member.words if w.x0 >= columns.divider and columns.role_of(w) == role]
+             for role in columns.roles]
+    return RawRow(names, tuple((role, counts[role]) for role in columns.roles), page, _box(lines),
+                  tuple(_box([TextLine(tuple(cell))]) for cell in cells if cell))
 
 
 def _join_by_column(words: list[Word], columns: CountColumns) -> dict[str, str]:
