@@ -40,6 +40,7 @@ from pipeline.run import (
     selected_records,
     store_outputs,
 )
+from pipeline.validate.findings import kind_counts, summary_phrase
 
 log = logging.getLogger("pipeline")
 
@@ -193,7 +194,7 @@ def run(paths, documents, only, manifest_path, mirror, jobs, time_limit, dry_run
     unsupported = sum(d["status"] == "unsupported" for d in shown)
     click.echo(f"{sum(d['status'] == 'ok' for d in shown)}/{len(shown) - unsupported} documents ok; "
                + (f"{unsupported} unsupported (recorded, not read); " if unsupported else "") +
-               f"{len(blocking)} blocking check failure(s); {len(findings)} finding(s) in NCMEC's own figures; "
+               f"{len(blocking)} blocking check failure(s); {summary_phrase(kind_counts(findings))}; "
                f"{report.timings['total']:.1f}s"
                + (f" ({others} other documents not re-run: as earlier runs left them, see documents.parquet)"
                   if others else ""))
@@ -481,6 +482,42 @@ def fields(data_dir, query, fmt, color):
     else:
         text = presence.render_matrix(records, catalog, fmt, styled)
     click.echo(text, nl=False, color=color)
+    statements_path = data_dir / "processed" / "statements.parquet"
+    if query and statements_path.is_file():
+        from pipeline.statements import mentioning, render_mentions
+
+        found = mentioning(pq.read_table(statements_path).to_pylist(), matched)
+        click.echo(render_mentions(found, fmt) if fmt in ("text", "markdown") and found else "", nl=False)
+
+
+@main.command()
+@outputs_dir_option
+@click.option("--kind", type=click.Choice(["conflict", "rounding", "label", "non_additive"]), default=None,
+              help="Only findings of this kind.")
+@click.option("--edition", type=int, default=None, metavar="YEAR", help="Only findings in documents of this edition year.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv", "markdown"]), default="text",
+              show_default=True, help="Output format.")
+def findings(data_dir, kind, edition, fmt):
+    """Where NCMEC's own figures disagree, by kind: conflicts first, then rounding, label quirks
+    and non-additive totals, each with both numbers, both pages and the sentence quoted.
+
+    Reads data/processed/checks.parquet, which `run` writes. Exit codes: 0 done, 1 no outputs
+    yet, 2 bad option."""
+    import pyarrow.parquet as pq
+
+    from pipeline.validate.findings import finding_rows, render_findings
+
+    _require_outputs(data_dir)
+    processed = data_dir / "processed"
+    if not (processed / "checks.parquet").is_file():
+        raise click.ClickException(f"{processed / 'checks.parquet'} does not exist: run `ncmec-pipeline run` first")
+    checks = pq.read_table(processed / "checks.parquet").to_pylist()
+    if "kind" not in (checks[0] if checks else {"kind": None}):
+        raise click.ClickException(f"{processed / 'checks.parquet'} was written by an older version (no kind column):"
+                                   " run `ncmec-pipeline run` again")
+    documents = pq.read_table(processed / "documents.parquet").to_pylist()
+    editions = {d["source_file"]: d["year"] for d in documents}
+    click.echo(render_findings(finding_rows(checks, editions, kind=kind, edition=edition), fmt), nl=False)
 
 
 @main.command()

@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline import __version__
+from pipeline.validate.findings import KINDS, kind_counts, summary_phrase
 
 SECTIONS = [
     ("documents", "Documents and validation status"),
@@ -43,6 +44,10 @@ PRESENCE_STYLE = {  # status -> (css class, mark shown in the cell, legend text)
 }
 TOP_N = 5
 TOP_TABLE_N = 10
+KIND_HEADINGS = {"conflict": "Conflicts: two printed numbers that cannot both be right",
+                 "rounding": "Rounding: a percent or rounded figure off at its printing precision",
+                 "label": "Label quirks: a misprinted or mislabelled label or sentence, values unaffected",
+                 "non_additive": "Non-additive totals: totals the document itself says are not a sum"}
 RECONCILIATION_CHECKS = ("total_reconciles", "ojjdp_matches_", "ojjdp_same_figure")
 CHART_WIDTH, CHART_HEIGHT = 760, 300
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 64, 16, 14, 34
@@ -86,9 +91,12 @@ def fmt_compact(value: float) -> str:
 
 
 def fmt_printed_number(text) -> str:
-    """A check's expected/actual text with thousands separators in its whole numbers ('>= 1241723')."""
+    """A check's expected/actual with thousands separators in its whole numbers (1241723.0 or
+    '>= 1241723' -> 1,241,723)."""
     if missing(text):
         return "–"
+    if isinstance(text, (int, float)):
+        return fmt_int(text) if float(text).is_integer() else esc(f"{text:g}")
     return esc(re.sub(r"(?<![\d.,])\d{4,}(?![\d.,])", lambda m: f"{int(m.group()):,}", str(text)))
 
 
@@ -635,12 +643,18 @@ def findings_section(checks: pd.DataFrame | None, documents: pd.DataFrame) -> st
     in_source = checks["in_source"].astype(bool) & ~passed
     blocking = checks["blocking"].astype(bool) & ~passed
     advisory = ~checks["blocking"].astype(bool) & ~passed & ~checks["in_source"].astype(bool)
-    parts = [f"<p>{len(checks)} checks ran; {int(passed.sum())} passed. "
-             f"{int(in_source.sum())} found NCMEC's printed figures disagreeing with each other; "
-             f"{int(blocking.sum())} refused a document; {int(advisory.sum())} advisory notes.</p>"]
-    parts.append("<h3>Disagreements inside NCMEC's own figures</h3>")
-    parts.append(check_rows(checks[in_source], doc_of) if in_source.any() else
-                 "<p>None: no check found two of NCMEC's printed figures that should agree and do not.</p>")
+    counts = kind_counts(checks.to_dict("records"))
+    parts = [f"<p>{len(checks)} checks ran; {int(passed.sum())} passed. {esc(summary_phrase(counts))}; "
+             f"{int(blocking.sum())} refused a document; {int(advisory.sum())} advisory notes (not failures).</p>"]
+    parts.append("<h3>Findings in NCMEC's own figures, by kind</h3>")
+    if not in_source.any():
+        parts.append("<p>None: no check found two of NCMEC's printed figures that should agree and do not.</p>")
+    kinds = checks["kind"].astype("string").fillna("conflict") if "kind" in checks else pd.Series("conflict", checks.index)
+    for kind in KINDS:  # conflicts first
+        chosen = in_source & (kinds == kind)
+        if chosen.any():
+            parts.append(f"<h4>{esc(KIND_HEADINGS[kind])} ({int(chosen.sum())})</h4>")
+            parts.append(check_rows(checks[chosen], doc_of))
     parts.append("<h3>Documents refused (blocking checks that failed)</h3>")
     parts.append(check_rows(checks[blocking], doc_of) if blocking.any() else "<p>None.</p>")
     parts.append("<h3>Advisory notes</h3>")
@@ -658,11 +672,18 @@ def check_rows(checks: pd.DataFrame, doc_of: dict[str, str]) -> str:
     for c in checks.sort_values(["source_file", "check", "message"]).itertuples(index=False):
         doc = doc_of.get(str(c.source_file))
         where = f'<a href="#{doc_anchor(doc)}">{esc(doc)}</a>' if doc else esc(c.source_file)
-        result = "passed" if c.passed else ("finding in source" if c.in_source else "failed")
+        kind = getattr(c, "kind", None)
+        result = "passed" if c.passed else (
+            (kind if isinstance(kind, str) else "finding in source") if c.in_source else "failed" if c.blocking else "note")
         rows.append([where, esc(c.check).replace(":", ":<wbr>"), "–" if missing(c.page) else str(int(c.page)),
                      fmt_printed_number(c.expected), fmt_printed_number(c.actual),
                      f'<span class="badge st-{slug(result)}">{result}</span>'])
-        messages.append(esc(c.message))
+        sentence = getattr(c, "sentence", None)
+        other = getattr(c, "other_page", None)
+        pages = "" if missing(other) else f" (compared with page {int(other)}" + (
+            f" of {esc(c.other_source_file)})" if isinstance(getattr(c, "other_source_file", None), str)
+            and c.other_source_file != c.source_file else ")")
+        messages.append((f"«{esc(sentence)}» " if isinstance(sentence, str) else "") + esc(c.message) + pages)
     return html_table(["document", "check", "page", "expected", "found", "result"], rows,
                       numeric=frozenset({2, 3, 4}), css_class="checks", notes=messages)
 
@@ -835,7 +856,8 @@ tbody.entry tr.note td > div { width: 0; min-width: 100%; }  /* as wide as the r
          border: 1px solid currentColor; white-space: nowrap; }
 .st-ok, .st-passed, .st-present { color: #005a9c; }
 .st-missing, .st-not-covered { color: #666; }
-.st-failed, .st-finding-in-source, .st-absent { color: #b34700; }
+.st-failed, .st-finding-in-source, .st-conflict, .st-non-additive, .st-absent { color: #b34700; }
+.st-rounding, .st-label, .st-note { color: #6b5a00; }
 .unavailable { color: var(--muted); font-style: italic; border-left: 3px solid var(--rule); padding-left: 10px; }
 figure { margin: 8px 0 18px; break-inside: avoid; }
 svg.chart { width: 100%; max-width: 900px; height: auto; display: block; }
@@ -902,9 +924,8 @@ def summary_items(documents: pd.DataFrame, checks: pd.DataFrame | None) -> str:
     if statuses.get("unsupported", 0):
         items.append(f'<li><b><a href="#unsupported">{int(statuses["unsupported"])}</a></b> unsupported</li>')
     if checks is not None:
-        findings = int((checks["in_source"].astype(bool) & ~checks["passed"].astype(bool)).sum())
         items.append(f"<li><b>{int(checks['passed'].astype(bool).sum())}</b> of {len(checks)} checks passed</li>")
-        items.append(f"<li><b>{findings}</b> disagreements inside NCMEC's figures</li>")
+        items.append(f"<li>{esc(summary_phrase(kind_counts(checks.to_dict('records'))))}</li>")
     return f'<ul class="summary">{"".join(items)}</ul>'
 
 

@@ -26,6 +26,7 @@ from pipeline.normalize import country_records, esp_records
 from pipeline.store import recover, to_table, write_tables
 from pipeline.validate import CheckResult, blocking_failures
 from pipeline.validate.cybertipline import check_list_document
+from pipeline.validate.findings import check_record
 
 log = logging.getLogger("pipeline")
 
@@ -430,6 +431,7 @@ def build_outputs(documents: list[Document], fetched: dict[str, FetchResult], ex
         if not error and doc.family in totals and printed_total is not None:
             totals[doc.family][doc.year] = printed_total
         out.documents.append(row)
+    add_statements(out, paths, extractions)
     record_versions(out, fetched, paths, new_run)
     return out, new_last_good
 
@@ -461,6 +463,23 @@ def unsupported_record(doc: Document) -> dict:
             "rows": 0, "printed_total": None, "origin": doc.origin}
 
 
+def add_statements(out: Outputs, paths: DataPaths, extractions: dict[str, dict]) -> None:
+    """The numbers stated in the published documents' running text (statements.parquet) and the
+    prose–table checks over them; then every finding in NCMEC's figures gets its kind."""
+    from pipeline.fields import PageTexts, load_catalog
+    from pipeline.statements import run_statements
+    from pipeline.validate.findings import with_kind
+    from pipeline.validate.statements import check_statements
+
+    total_pages = {row["source_file"]: extractions[row["doc_id"]]["total"]["page"] for row in out.documents
+                   if "total" in extractions.get(row["doc_id"], {})}
+    found = run_statements(out.documents, out.tables["ojjdp_cells"], PageTexts(out.documents, paths.raw, paths.page_texts),
+                           load_catalog().ignore_lines, total_pages)
+    out.tables["statements"] = found.statements
+    out.checks.extend(check_statements(found.statements, found.sentences, found.cells))
+    out.checks = [with_kind(c) for c in out.checks]
+
+
 def cached_page_texts(paths: DataPaths, sha256: str | None) -> list[str] | None:
     """A document's page texts as the extraction cached them (see `extract_all`), or None."""
     cached = page_texts_path(paths.page_texts, sha256) if sha256 else None
@@ -490,7 +509,7 @@ def store_outputs(out: Outputs, paths: DataPaths) -> list[Path]:
     """Every output table replaced as one set (see `store.write_tables`)."""
     tables = {name: to_table(name, records) for name, records in out.tables.items()}
     tables["documents"] = to_table("documents", out.documents)
-    tables["checks"] = to_table("checks", [asdict(c) for c in out.checks])
+    tables["checks"] = to_table("checks", [check_record(c) for c in out.checks])
     tables["document_versions"] = to_table("document_versions", out.versions)
     tables["ojjdp_revisions"] = to_table("ojjdp_revisions", revision_records(out.tables["ojjdp_cells"]))
     # Field presence is derived from the tables above (and the PDFs' page texts), so it is

@@ -16,7 +16,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: checks.expected/actual typed numbers, kinds; statements
 
 PROVENANCE = [
     ("page", pa.int32(), "1-based page of the source PDF the number was printed on"),
@@ -100,11 +100,42 @@ _register("checks", "One row per validation check run on a document", [
     ("blocking", pa.bool_(), "a failed blocking check stops the document from publishing rows"),
     ("passed", pa.bool_(), "whether the check passed"),
     ("in_source", pa.bool_(), "true when a failure is a disagreement inside NCMEC's own printed figures"),
-    ("expected", pa.string(), "what the check expected (a number as text)"),
-    ("actual", pa.string(), "what it found"),
+    ("kind", pa.string(), "a failed in-source check's kind: conflict | rounding | label | non_additive; null otherwise"),
+    ("expected", pa.float64(), "the number the check expected (null when it compares no numbers)"),
+    ("actual", pa.float64(), "the number it found"),
+    ("relation", pa.string(), "how actual must relate to expected: '=', '>=', '<=', or '~' (within the stated number's printing precision and qualifier); null when no numbers"),
     ("page", pa.int32(), "page the check points at, when one"),
+    ("other_source_file", pa.string(), "the file of the other printed place the check compares with"),
+    ("other_page", pa.int32(), "the page of the other printed place (a table cell, an earlier edition's sentence)"),
+    ("sentence", pa.string(), "the sentence of running text the check quotes, as printed"),
     ("message", pa.string(), "human-readable result naming the document, page and numbers"),
 ], ["source_file", "check", "message"])
+
+_register("statements", "Every number NCMEC states in the running text of its documents, one row per number", [
+    ("edition", pa.int16(), "the document's edition year"),
+    ("family", pa.string(), "ojjdp_transparency | reports_by_esp | reports_by_country"),
+    ("sentence_index", pa.int32(), "the sentence's order on its page, from 0"),
+    ("location", pa.string(), "body | footnote"),
+    ("sentence", pa.string(), "the sentence as printed, whitespace-normalised, line-break hyphens joined"),
+    ("position", pa.int32(), "character offset of the number in the sentence"),
+    ("number_text", pa.string(), "the number as printed ('21.7 million', '4,560', '80%')"),
+    ("value", pa.float64(), "its value (21700000 for '21.7 million'; 80 for '80%'); exact for every count"),
+    ("precision", pa.float64(), "the unit of its last printed digit (100000 for '21.7 million'); 1 for an exact count"),
+    ("unit", pa.string(), "what it counts, from the words after it (pipeline/data/statements.toml [[units]]); null when the sentence does not say"),
+    ("qualifier", pa.string(), "'over', 'more than', 'approximately', 'up to', … printed before it"),
+    ("bound", pa.string(), "lower | upper | approximate (from the qualifier); null for a plain figure"),
+    ("year", pa.int16(), "the calendar year it describes; null for a period or a running total"),
+    ("period", pa.string(), "'CY 2020', or 'CY 2020–CY 2022' when the clause names several years"),
+    ("as_of", pa.date32(), "the date of an 'as of DATE' running total"),
+    ("figure", pa.string(), "the [[figures]] or [[cumulative]] id of pipeline/data/statements.toml it restates"),
+    ("cumulative", pa.bool_(), "true for a running total 'as of DATE'"),
+    ("adjusted_by", pa.string(), "a sentence after a running total saying the total was adjusted"),
+    ("table_id", pa.string(), "the table cell of the same document printing the same figure for the same year"),
+    ("row_label", pa.string(), "that cell's row label"),
+    ("column_label", pa.string(), "that cell's column label"),
+    ("cell_page", pa.int32(), "that cell's page"),
+    *PROVENANCE,
+], ["source_file", "page", "sentence_index", "position"])
 
 _register("ojjdp_cells", "Every number printed in the tables of the OJJDP-NCMEC transparency reports", [
     ("edition", pa.int16(), "calendar year of the report edition"),

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline.load import datasets, describe, load
-from pipeline.store import write_records
+from pipeline.store import SCHEMA_VERSION, write_records
 
 ESP_ROWS = [
     {"year": 2022, "esp": "Discord Inc.", "esp_key": "discord", "footnote": None, "reports": 1000,
@@ -92,7 +92,7 @@ def test_the_data_dir_comes_from_the_environment(data_dir, monkeypatch):
 def test_schema_metadata_travels_with_the_frame(data_dir):
     esp = load("esp_reports", data_dir=data_dir)
     assert esp.attrs["table"] == "esp_reports"
-    assert esp.attrs["schema_version"] == "1"
+    assert esp.attrs["schema_version"] == SCHEMA_VERSION
 
 
 def test_datasets_lists_name_description_version_and_rows(data_dir):
@@ -101,7 +101,7 @@ def test_datasets_lists_name_description_version_and_rows(data_dir):
     assert listing.loc["esp_reports", "rows"] == len(ESP_ROWS)
     assert listing.loc["ojjdp_cells", "rows"] == len(CELL_ROWS)
     assert "electronic service provider" in listing.loc["esp_reports", "description"]
-    assert set(listing["schema_version"]) == {"1"}
+    assert set(listing["schema_version"]) == {SCHEMA_VERSION}
 
 
 def test_datasets_of_an_empty_folder_is_an_empty_listing(tmp_path):
@@ -145,7 +145,7 @@ def test_real_outputs_are_listed_and_stand_alone(pipeline_run):
     assert {"esp_reports", "country_reports", "documents", "checks"} <= set(listing["name"])
     assert listing["description"].notna().all() and (listing["rows"] > 0).all()
     schema = pq.read_schema(paths.processed / "country_reports.parquet")
-    assert schema.metadata[b"schema_version"] == b"1"
+    assert schema.metadata[b"schema_version"] == SCHEMA_VERSION.encode()
     assert all(field.metadata and field.metadata.get(b"description") for field in schema)
     assert pd.read_parquet(paths.processed / "country_reports.parquet").shape[0] == listing.set_index("name").loc[
         "country_reports", "rows"]

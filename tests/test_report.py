@@ -24,7 +24,7 @@ from pipeline.report import (
     stacked_bar_chart,
     yearly_totals,
 )
-from pipeline.store import to_table
+from pipeline.store import SCHEMA_VERSION, to_table
 
 
 class PageStructure(HTMLParser):
@@ -82,9 +82,10 @@ def doc(doc_id, family, year, status, printed_total=None, message=None):
 
 
 def check(source_file, name, passed, *, blocking=False, in_source=False, expected=None, actual=None, page=None,
-          message=""):
+          message="", kind=None):
     return {"source_file": source_file, "check": name, "blocking": blocking, "passed": passed,
-            "in_source": in_source, "expected": expected, "actual": actual, "page": page, "message": message}
+            "in_source": in_source, "expected": expected, "actual": actual, "page": page, "message": message,
+            "kind": kind or ("conflict" if in_source and not passed else None)}
 
 
 def esp_row(year, esp, key, reports):
@@ -114,13 +115,13 @@ def tables() -> dict[str, pd.DataFrame | None]:
         doc("ojjdp-2023", "ojjdp_transparency", 2023, "ok"),
     ])
     checks = frame("checks", [
-        check("esp-2023.pdf", "total_reconciles", True, blocking=True, expected="1500", actual="1500", page=8,
+        check("esp-2023.pdf", "total_reconciles", True, blocking=True, expected=1500, actual=1500, page=8,
               message="rows sum to 1,500, the total printed on page 8 is 1,500"),
-        check("country-2023.pdf", "total_reconciles", False, blocking=True, expected="2000", actual="1990", page=8,
+        check("country-2023.pdf", "total_reconciles", False, blocking=True, expected=2000, actual=1990, page=8,
               message="rows sum to 1,990, the total printed on page 8 is 2,000"),
         check("ojjdp-2023.pdf", "ojjdp_same_figure:total_reports_in_appendix_a", False, in_source=True,
-              expected="1500", actual="1499", page=4, message="page 4 prints 1,499; Appendix A prints 1,500"),
-        check("esp-2022.pdf", "duplicate_esp_key", False, expected="0", actual="1", message="two rows key 'x'"),
+              expected=1500, actual=1499, page=4, message="page 4 prints 1,499; Appendix A prints 1,500"),
+        check("esp-2022.pdf", "duplicate_esp_key", False, expected=0, actual=1, message="two rows key 'x'"),
     ])
     esp = frame("esp_reports", [
         esp_row(2022, "Facebook", "facebook", 800), esp_row(2022, "Google", "google", 200),
@@ -350,7 +351,7 @@ def test_datasets_command_lists_the_tables_and_their_columns(pipeline_run):
     paths, _ = pipeline_run
     listing = CliRunner().invoke(main, ["datasets", "--data-dir", str(paths.root)])
     assert listing.exit_code == 0, listing.output
-    assert re.search(r"^esp_reports\s+\d+ rows\s+v1\s+CyberTipline reports by electronic service provider",
+    assert re.search(rf"^esp_reports\s+\d+ rows\s+v{SCHEMA_VERSION}\s+CyberTipline reports by electronic service provider",
                      listing.output, re.MULTILINE)
     columns = CliRunner().invoke(main, ["datasets", "esp_reports", "--data-dir", str(paths.root)])
     assert re.search(r"^reports\s+int64\s+number of CyberTipline reports", columns.output, re.MULTILINE)
