@@ -62,7 +62,10 @@ SENTENCE_END = re.compile(r"(?<!\d)[.!?][\"'”’)]?\d{0,2}$")
 LINE_END = re.compile(r"(?<!\d)[.!?:;)]['’”\"]?\d{0,2}$|(?<=\d)[!?:;)]$")
 # Sentences also end before a number opening the next one ("… 21.7 million reports. 21.4
 # million of these reports …", 2020 reports by ESP p.1).
-NEXT_SENTENCE = re.compile(SENTENCE_SPLIT.pattern.removesuffix(r"(?=[A-Z“\"(])") + r"(?=[A-Z“\"(\d])")
+# And after a footnote marker glued to the full stop ("… CY 2023, it received 36.2 million.2
+# Appendix A contains …", 2023 ed. p.3).
+NEXT_SENTENCE = re.compile(SENTENCE_SPLIT.pattern.removesuffix(r"(?=[A-Z“\"(])") + r"(?=[A-Z“\"(\d])"
+                           r"|(?<=[a-z)][.!?]\d)\s+(?=[A-Z])|(?<=[a-z)][.!?]\d\d)\s+(?=[A-Z])")
 # A stated figure must not be a bare year: NCMEC prints every count of 1,000 or more with commas.
 BARE_YEAR = re.compile(r"^(?:19|20)\d{2}$")
 
@@ -212,14 +215,24 @@ def _numbers(line: str) -> list[str]:
     return [m.group(0).strip() for m in NUMBER.finditer(line) if not BARE_YEAR.match(m.group(0))]
 
 
+LOWERCASE_WORD = re.compile(r"^[a-z][a-z'’-]*[,.;:]?$")
+# A line with this many lowercase words is prose, even when it restates a number a table of the
+# page prints ("this number increased to 149 new ESPs; and in CY 2022 68 new ESPs were …").
+PROSE_WORDS = 5
+
+
 def is_table_line(line: str, table_numbers: set[str]) -> bool:
-    """A table row rather than prose: two or more numbers that make up much of the line, or two
-    or more numbers a table of the page prints ("New ESPs Registered by NCMEC 42 149 68")."""
+    """A table row or cell rather than prose: two or more numbers that make up much of the line
+    ("2,394 5,139 6,692"), or a number a table of the page prints on a line that is not prose
+    ("New ESPs Registered by NCMEC 42 149 68", "Informational: 11,900")."""
     numbers = _numbers(line)
-    if len(numbers) < 2:
+    if not numbers:
         return False
-    in_tables = sum(n.rstrip("%").strip() in table_numbers or n in table_numbers for n in numbers)
-    return in_tables >= 2 or len(numbers) >= 0.4 * len(line.split())
+    tokens = line.split()
+    if len(numbers) >= 2 and len(numbers) >= 0.4 * len(tokens):
+        return True
+    in_tables = any(n in table_numbers or n.rstrip("%").strip() in table_numbers for n in numbers)
+    return in_tables and sum(bool(LOWERCASE_WORD.match(t)) for t in tokens) < PROSE_WORDS
 
 
 def footnote_start(lines: Sequence[str], vocabulary: Vocabulary) -> int:
