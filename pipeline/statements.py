@@ -38,7 +38,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
 
-from pipeline.fields import SENTENCE_SPLIT
+from pipeline.fields import SENTENCE_SPLIT, CatalogError
+from pipeline.fields import _pattern as catalog_pattern
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
           "October", "November", "December")
@@ -130,12 +131,11 @@ class Vocabulary:
 
 
 def _pattern(text, where: str) -> re.Pattern:
-    if not isinstance(text, str) or not text:
-        raise StatementsVocabularyError(f"{where}: expected a non-empty regular expression, found {text!r}")
+    """A case-insensitive pattern, compiled as the field catalog compiles its own."""
     try:
-        return re.compile(text, re.IGNORECASE)
-    except re.error as err:
-        raise StatementsVocabularyError(f"{where}: bad regular expression {text!r}: {err}") from None
+        return catalog_pattern(text, where)
+    except CatalogError as err:
+        raise StatementsVocabularyError(str(err)) from None
 
 
 def _figure(raw: dict, where: str, units: set[str]) -> Figure:
