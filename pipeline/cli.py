@@ -255,7 +255,8 @@ def validate(paths, documents, only, manifest_path):
     files = {d.file for d in selected_documents(documents, only)}
     for check in out.checks:
         if check.source_file in files:
-            mark = "PASS" if check.passed else ("FAIL" if check.blocking else "NOTE")
+            mark = "PASS" if check.passed else ("FAIL" if check.blocking else
+                                                (check.kind or "finding").upper() if check.in_source else "NOTE")
             click.echo(f"{mark} {check.source_file} {check.check}: {check.message}")
     shown = selected_records(out.documents, only)
     print_documents(shown, documents)
@@ -487,7 +488,7 @@ def fields(data_dir, query, fmt, color):
         from pipeline.statements import mentioning, render_mentions
 
         found = mentioning(pq.read_table(statements_path).to_pylist(), matched)
-        click.echo(render_mentions(found, fmt) if fmt in ("text", "markdown") and found else "", nl=False)
+        click.echo(("\n" + render_mentions(found, fmt)) if fmt in ("text", "markdown") and found else "", nl=False)
 
 
 @main.command()

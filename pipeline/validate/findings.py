@@ -101,7 +101,8 @@ def kind_counts(checks: Iterable[CheckResult | Mapping]) -> dict[str, int]:
     for check in checks:
         if is_finding(check):
             kind = check.get("kind") if isinstance(check, Mapping) else check.kind
-            counts[kind or "conflict"] = counts.get(kind or "conflict", 0) + 1
+            kind = kind if isinstance(kind, str) else "conflict"  # outputs written before kinds existed
+            counts[kind] = counts.get(kind, 0) + 1
     return counts
 
 
