@@ -560,11 +560,13 @@ def list_total_cell(document: Mapping) -> list[dict]:
 
 
 def list_header_pattern(family: str) -> re.Pattern:
-    """The line that opens a list PDF's list (its column header): the running text ends there."""
-    from pipeline.extract.cybertipline import load_layouts
+    """The line that opens a list PDF's list (its column header: the name column's label, then a
+    count column's, as `pipeline/data/list_layouts.csv` words them): the running text ends there."""
+    from pipeline.extract.list_headers import load_layouts
 
     layout = load_layouts()[family]
-    return re.compile(rf"^(?:{layout.name_header.pattern})\s+(?:{layout.count_header.pattern})$", re.IGNORECASE)
+    counts = "|".join(f"(?:{p.pattern})" for p in layout.count_headers.values())
+    return re.compile(rf"^(?:{layout.name_header.pattern})\s+(?:{counts})(?:\s|$)", re.IGNORECASE)
 
 
 @dataclass
