@@ -474,9 +474,9 @@ def add_statements(out: Outputs, paths: DataPaths, extractions: dict[str, dict])
     total_pages = {row["source_file"]: extractions[row["doc_id"]]["total"]["page"] for row in out.documents
                    if "total" in extractions.get(row["doc_id"], {})}
     found = run_statements(out.documents, out.tables["ojjdp_cells"], PageTexts(out.documents, paths.raw, paths.page_texts),
-                           load_catalog().ignore_lines, total_pages)
+                           load_catalog().ignore_lines, total_pages, out.tables["ojjdp_tables"])
     out.tables["statements"] = found.statements
-    out.checks.extend(check_statements(found.statements, found.sentences, found.cells))
+    out.checks.extend(check_statements(found.statements, found.sentences, found.cells, tables=found.tables))
     out.checks = [with_kind(c) for c in out.checks]
 
 

@@ -35,7 +35,7 @@ import functools
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from importlib import resources
 
 from pipeline.fields import SENTENCE_SPLIT, CatalogError
@@ -106,10 +106,15 @@ class Figure:
 
 @dataclass(frozen=True)
 class YearClaim:
+    """A sentence naming the years of a table: `table_id` (the years its cells of `measures`
+    have), or, with `table_id` "next", the table(s) printed after the sentence (`plural`: every
+    table up to the next such sentence, together)."""
+
     id: str
     sentence: re.Pattern
     table_id: str
     measures: tuple[str, ...]
+    plural: re.Pattern | None = None
 
 
 @dataclass(frozen=True)
@@ -170,7 +175,9 @@ def parse_vocabulary(data: dict, where: str = "statements.toml") -> Vocabulary:
     skip = data.get("not_statements") or {}
     adjusted = data.get("adjusted") or {}
     year_claims = tuple(YearClaim(str(c.get("id")), _pattern(c.get("sentence"), f"{where}, year_claims {c.get('id')}"),
-                                  str(c.get("table_id")), tuple(c.get("measures") or ()))
+                                  str(c.get("table_id")), tuple(c.get("measures") or ()),
+                                  _pattern(c["plural"], f"{where}, year_claims {c.get('id')} plural")
+                                  if "plural" in c else None)
                         for c in data.get("year_claims") or [])
     for claim in year_claims:
         if "years" not in claim.sentence.groupindex:
@@ -569,18 +576,57 @@ def list_header_pattern(family: str) -> re.Pattern:
     return re.compile(rf"^(?:{layout.name_header.pattern})\s+(?:{counts})(?:\s|$)", re.IGNORECASE)
 
 
+def reading_text(text: str) -> str:
+    """A page's text (or a sentence) as one line, line-break hyphens joined: where a sentence or
+    a caption lies on its page is found in this."""
+    return re.sub(r"-\s+", "-", " ".join((text or "").split()))
+
+
+def sentence_offsets(pages: Sequence[str], sentences: Sequence[Sentence]) -> list[int | None]:
+    """Where each sentence starts in its page's reading text (None when it cannot be found),
+    each searched after the one before it on the page: two sentences may open alike ("The chart
+    below shows the number of CyberTipline reports NCMEC received …", 2022 ed. p.4)."""
+    flat = {number: reading_text(text) for number, text in enumerate(pages, start=1)}
+    offsets: list[int | None] = []
+    last: dict[int, int] = {}
+    for sentence in sentences:
+        text = reading_text(sentence.text)
+        at = next((found for length in (60, 25) if (found := flat.get(sentence.page, "").find(
+            text[:length], last.get(sentence.page, 0))) >= 0), None)
+        if at is not None:
+            last[sentence.page] = at + 1
+        offsets.append(at)
+    return offsets
+
+
+def table_anchors(pages: Sequence[str], tables: Sequence[Mapping]) -> list[dict]:
+    """Each table of an edition with where its caption starts on its page, in reading order: the
+    caption's first eight, five or three words, the first found (a header cell printed inside a
+    wrapped caption breaks longer runs); 0 when the page text holds none of them."""
+    anchors = []
+    for table in tables:
+        flat = reading_text(pages[table["page"] - 1]) if 0 < table["page"] <= len(pages) else ""
+        words = reading_text(table.get("caption") or "").split()
+        at = next((found for n in (8, 5, 3) if words and (found := flat.find(" ".join(words[:n]))) >= 0), 0)
+        anchors.append({**table, "offset": at})
+    return sorted(anchors, key=lambda t: (t["page"], t["offset"], t["table_id"]))
+
+
 @dataclass
 class RunStatements:
-    """A run's statements (statements.parquet rows), its sentences ({source_file, page,
-    sentence}) and the cells the checks compare with (ojjdp_cells and the list totals)."""
+    """A run's statements (statements.parquet rows), its sentences ({source_file, page, offset,
+    sentence}), the cells the checks compare with (ojjdp_cells and the list totals) and the
+    OJJDP tables in reading order (ojjdp_tables rows with their caption's `offset`)."""
 
     statements: list[dict]
     sentences: list[dict]
     cells: list[dict]
+    tables: list[dict] = field(default_factory=list)
 
 
 def run_statements(documents: Sequence[Mapping], ojjdp_cells: Sequence[Mapping], page_texts: Mapping[str, Sequence[str]],
-                   ignore_lines: Sequence[re.Pattern] = (), total_pages: Mapping[str, int] | None = None) -> RunStatements:
+                   ignore_lines: Sequence[re.Pattern] = (), total_pages: Mapping[str, int] | None = None,
+                   ojjdp_tables: Sequence[Mapping] = ()) -> RunStatements:
     """The statements of every published document of a run: an OJJDP edition's every page, a
     list PDF's first page above its list (its numbers describe the list's year). `total_pages`
     gives a list PDF's total row page, for the checks' page references."""
@@ -596,12 +642,14 @@ def run_statements(documents: Sequence[Mapping], ojjdp_cells: Sequence[Mapping],
         ojjdp = doc["family"] == "ojjdp_transparency"
         if ojjdp:
             cells = [c for c in ojjdp_cells if c["source_file"] == doc["source_file"]]
+            out.tables.extend(table_anchors(pages, [t for t in ojjdp_tables if t["source_file"] == doc["source_file"]]))
         else:
             cells = [{**c, "page": (total_pages or {}).get(doc["source_file"])} for c in list_total_cell(doc)]
         sentences = document_sentences(pages, cells=cells, ignore_lines=ignore_lines, vocabulary=vocabulary,
                                        stop_at=None if ojjdp else list_header_pattern(doc["family"]),
                                        max_pages=None if ojjdp else 1)
-        out.sentences.extend({"source_file": doc["source_file"], "page": s.page, "sentence": s.text} for s in sentences)
+        out.sentences.extend({"source_file": doc["source_file"], "page": s.page, "offset": offset, "sentence": s.text}
+                             for s, offset in zip(sentences, sentence_offsets(pages, sentences)))
         out.statements.extend(document_statements(
             sentences, edition=doc["year"], family=doc["family"], source_file=doc["source_file"],
             source_sha256=doc.get("sha256"), cells=cells, default_year=None if ojjdp else doc["year"],

@@ -269,6 +269,51 @@ def test_which_years_a_table_splits(years, passed):
     assert (result.passed, result.kind, result.page, result.other_page) == (passed, None if passed else "label", 9, 8)
 
 
+def anchor(table_id, page, offset):
+    return {"source_file": ED22, "table_id": table_id, "page": page, "offset": offset}
+
+
+CHARTS = [cell(ED22, "ncmec_md5_ngo", y, 1, page=11, measure="hashes") for y in (2020, 2021, 2022)] + \
+         [cell(ED22, "esp_md5_industry", y, 1, page=12, measure="hashes") for y in (2021, 2022)] + \
+         [cell(ED22, "esp_photodna_industry", y, 1, page=12, measure="signatures") for y in (2020, 2021, 2022)]
+TABLES = [anchor("ncmec_md5_ngo", 11, 0), anchor("esp_md5_industry", 12, 900), anchor("esp_photodna_industry", 12, 1200)]
+
+
+@pytest.mark.parametrize("sentence, page, offset, expected", [
+    # the next table, on the next page
+    ("The chart below shows the hashes added in CY 2020, CY 2021, and CY 2022 to the list.", 10, 2000,
+     (True, "ncmec_md5_ngo")),
+    ("The chart below shows the hashes added in CY 2021, and CY 2022 to the list.", 10, 2000, (False, "ncmec_md5_ngo")),
+    # plural: the tables up to the next such sentence, together (2021-2022 and 2020-2022)
+    ("The charts below show the hashes and signatures added in CY 2020, CY 2021, and CY 2022.", 12, 500,
+     (True, "esp_md5_industry, esp_photodna_industry")),
+    # singular: only the next table, which prints 2021-2022
+    ("The chart below shows the hashes added in CY 2020, CY 2021, and CY 2022.", 12, 500, (False, "esp_md5_industry")),
+])
+def test_which_years_the_chart_below_covers(sentence, page, offset, expected):
+    [result] = check_year_claims([{"source_file": ED22, "page": page, "offset": offset, "sentence": sentence}],
+                                 CHARTS, VOCABULARY, TABLES)
+    assert (result.passed, result.check) == (expected[0], "statement_years:chart_below")
+    assert f"; {expected[1]} (page" in result.message
+    assert result.kind == (None if expected[0] else "label")
+
+
+def test_sentences_and_captions_are_placed_in_reading_order():
+    from pipeline.statements import Sentence, sentence_offsets, table_anchors
+
+    # Both sentences open with the same 60 characters (2022 ed. p.4).
+    first_text = "The chart below shows the number of CyberTipline reports NCMEC received from the public in CY 2022."
+    second_text = "The chart below shows the number of CyberTipline reports NCMEC received in CY 2022 by location."
+    page = (f"{first_text} Public 5\n{second_text} Totals of Unique and Visually\n"
+            "Unique and Visually Similar Images/Videos Contained in Reports 7")
+    sentences = [Sentence(1, 0, first_text, "body"), Sentence(1, 1, second_text, "body")]
+    first, second = sentence_offsets([page], sentences)
+    assert (first, second) == (0, page.index(second_text))
+    [placed] = table_anchors([page], [{"table_id": "files_unique_similar", "page": 1, "source_file": ED22,
+                                       "caption": "Unique and Visually Similar Images/Videos Contained in Reports"}])
+    assert placed["offset"] == page.replace("\n", " ").index("Unique and Visually Similar Images")
+
+
 @pytest.mark.parametrize("label, passed", [
     ("CY 2021– Visually Similar Images and Videos Determined by PhotoDNA", True),
     ("CY 2021– Unique Images and Videos Determined by PhotoDNA and Videntifier Technology", False)])
@@ -398,6 +443,8 @@ def test_every_failing_prose_table_check_on_the_corpus(outputs):
     assert prose.in_source.all() and not prose.blocking.any()
     passed = checks[checks.check.str.startswith("statement_") & checks.passed]
     assert len(passed) >= 25  # the figures and running totals that reconcile
+    charts = checks[checks.check == "statement_years:chart_below"]
+    assert charts.groupby("source_file").size().to_dict() == {ED22: 17, ED23: 17} and charts.passed.all()
 
 
 def test_run_summary_and_findings_command_by_kind(outputs):

@@ -16,8 +16,8 @@ sentence's):
                                         two dates against the additions the tables print for the
                                         years in between (at least the years wholly inside the
                                         period, at most every year it touches)
-  statement_years:<claim>               a sentence naming which years a table splits against the
-                                        years the table splits
+  statement_years:<claim>               a sentence naming which years a table splits, or which
+                                        years the chart below it covers, against the table
   label_measure:<table_id>              a row or column label whose words contradict the measure
                                         the rules file gives its cells (`label`)
 
@@ -234,34 +234,55 @@ def check_cumulative_between(statements: Sequence[Mapping], cells: Sequence[Mapp
 YEAR = re.compile(r"\b((?:19|20)\d{2})\b")
 
 
-def check_year_claims(documents_sentences: Sequence[Mapping], cells: Sequence[Mapping],
-                      vocabulary: Vocabulary | None = None) -> list[CheckResult]:
+def _tables_after(record: Mapping, bound: tuple | None, tables: Sequence[Mapping], plural: bool) -> list[Mapping]:
+    """The tables printed after a sentence (in reading order, on its page or the next): the first
+    one, or with `plural` every one before `bound` (the next sentence of the same claim)."""
+    where = (record["page"], record.get("offset") or 0)
+    after = [t for t in tables if t["source_file"] == record["source_file"] and (t["page"], t["offset"]) > where
+             and t["page"] <= record["page"] + 1 and (bound is None or (t["page"], t["offset"]) < bound)]
+    return after if plural else after[:1]
+
+
+def check_year_claims(sentences: Sequence[Mapping], cells: Sequence[Mapping], vocabulary: Vocabulary | None = None,
+                      tables: Sequence[Mapping] = ()) -> list[CheckResult]:
     """Sentences saying which years a table splits ("CY 2022 report numbers are differentiated
-    between actionable and informational") against the years whose cells have those measures.
-    `documents_sentences` are {source_file, page, sentence} records (one per sentence)."""
+    between actionable and informational") or covers ("The chart below shows … in CY 2020, CY
+    2021, and CY 2022") against the years the table prints. `sentences` are {source_file, page,
+    offset, sentence} records in reading order; `tables` the OJJDP tables with their caption's
+    offset (`pipeline.statements.table_anchors`)."""
     vocabulary = vocabulary or load_vocabulary()
     results = []
-    for record in documents_sentences:
+    for index, record in enumerate(sentences):
         for claim in vocabulary.year_claims:
             match = claim.sentence.search(record["sentence"])
             if not match:
                 continue
             stated = sorted({int(y) for y in YEAR.findall(match.group("years"))})
-            split = [c for c in cells if c.get("source_file") == record["source_file"]
-                     and c["table_id"] == claim.table_id and c.get("measure") in claim.measures]
+            mine = [c for c in cells if c.get("source_file") == record["source_file"] and c.get("measure") != "percent"
+                    and (not claim.measures or c.get("measure") in claim.measures)]
+            if claim.table_id == "next":
+                later = next(((r["page"], r.get("offset") or 0) for r in sentences[index + 1:]
+                              if r["source_file"] == record["source_file"] and claim.sentence.search(r["sentence"])), None)
+                chosen = _tables_after(record, later, tables, bool(claim.plural and claim.plural.search(record["sentence"])))
+                keys = {(t["table_id"], t["page"]) for t in chosen}
+                split = [c for c in mine if (c["table_id"], c.get("page")) in keys]
+                names = ", ".join(dict.fromkeys(t["table_id"] for t in chosen))
+            else:
+                split = [c for c in mine if c["table_id"] == claim.table_id]
+                names = claim.table_id
             if not split:
                 continue
             printed = sorted({c["year"] for c in split if c.get("year") is not None})
             passed = stated == printed
             page = min(c["page"] for c in split)
+            what = f"prints {'/'.join(claim.measures)} for" if claim.measures else "covers"
             results.append(CheckResult(
                 record["source_file"], f"statement_years:{claim.id}", False, passed, float(len(printed)),
                 float(len(stated)),
                 f"{record['source_file']} p.{record['page']}: «{record['sentence']}» names "
-                f"{', '.join(f'CY {y}' for y in stated)}; {claim.table_id} (page {page}) prints"
-                f" {'/'.join(claim.measures)} for {', '.join(f'CY {y}' for y in printed)}"
-                + ("" if passed else "; the numbers are unaffected"),
-                in_source=not passed, page=record["page"], kind=None if passed else "label",
+                f"{', '.join(f'CY {y}' for y in stated)}; {names} (page {page}) {what}"
+                f" {', '.join(f'CY {y}' for y in printed)}" + ("" if passed else "; the numbers are unaffected"),
+                in_source=not passed, page=record["page"], kind=None if passed else "label", relation="=",
                 other_source_file=record["source_file"], other_page=page, sentence=record["sentence"]))
     return results
 
@@ -305,12 +326,12 @@ def check_label_words(cells: Sequence[Mapping], vocabulary: Vocabulary | None = 
 
 
 def check_statements(statements: Sequence[Mapping], sentences: Sequence[Mapping], cells: Sequence[Mapping],
-                     vocabulary: Vocabulary | None = None) -> list[CheckResult]:
+                     vocabulary: Vocabulary | None = None, tables: Sequence[Mapping] = ()) -> list[CheckResult]:
     """Every prose–table check of one run, in a fixed order. `cells` are ojjdp_cells rows plus
     the list PDFs' printed totals as cells (`pipeline.statements.list_total_cell`)."""
     vocabulary = vocabulary or load_vocabulary()
     return [*check_stated_figures(statements, cells, vocabulary),
             *check_cumulative_within(statements, cells, vocabulary),
             *check_cumulative_between(statements, cells, vocabulary),
-            *check_year_claims(sentences, cells, vocabulary),
+            *check_year_claims(sentences, cells, vocabulary, tables),
             *check_label_words(cells, vocabulary)]
