@@ -480,15 +480,21 @@ def fields(data_dir, query, fmt, color):
                                      f"lists the ids ({', '.join(f.id for f in catalog.fields[:4])}, …)",
                                      param_hint="QUERY")
         text = presence.render_field_report(records, matched, fmt, styled)
+        statements_path = data_dir / "processed" / "statements.parquet"
+        if statements_path.is_file():
+            from pipeline.statements import mentioning, render_mentions
+
+            found = mentioning(pq.read_table(statements_path).to_pylist(), matched)
+            if fmt == "json":  # each field's entry lists its statements
+                payload = json.loads(text)
+                for entry in payload:
+                    entry["statements"] = found.get(entry["id"], [])
+                text = json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n"
+            elif fmt in ("text", "markdown") and found:
+                text += "\n" + render_mentions(found, fmt)
     else:
         text = presence.render_matrix(records, catalog, fmt, styled)
     click.echo(text, nl=False, color=color)
-    statements_path = data_dir / "processed" / "statements.parquet"
-    if query and statements_path.is_file():
-        from pipeline.statements import mentioning, render_mentions
-
-        found = mentioning(pq.read_table(statements_path).to_pylist(), matched)
-        click.echo(("\n" + render_mentions(found, fmt)) if fmt in ("text", "markdown") and found else "", nl=False)
 
 
 @main.command()

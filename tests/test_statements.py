@@ -479,6 +479,12 @@ def test_fields_shows_the_statements_beside_the_table_values(outputs):
     tail = result.output[result.output.index("statements in the running text"):]
     assert f"{ED22} p.7: 42 esps, CY 2020 (= new_esps_registered p.8)" in tail
     assert "«In CY 2020, 42 new ESPs were registered to report to the CyberTipline;" in tail
+    as_json = CliRunner().invoke(main, ["fields", "new_esps_registered", "--format", "json", "--data-dir",
+                                        str(paths.root)])
+    [entry] = __import__("json").loads(as_json.output)
+    assert sorted((s["edition"], s["number_text"], s["table_id"]) for s in entry["statements"]) == [
+        (2022, "149", "new_esps_registered"), (2022, "42", "new_esps_registered"), (2022, "68", "new_esps_registered"),
+        (2023, "149", "new_esps_registered"), (2023, "192", "new_esps_registered"), (2023, "68", "new_esps_registered")]
 
 
 def test_report_shows_findings_by_kind(outputs):
