@@ -122,6 +122,9 @@ RAISED_FOOTNOTE_SIZE_RATIO = 0.9
 # ruled table (two rows by two columns already need 3 + 3 borders). Such a page is not parsed:
 # nearly all of the extraction time is pdfminer interpreting pages.
 MIN_SHAPES_FOR_A_TABLE = 6
+# A table set with horizontal rules only needs two of them (`pipeline.extract.ojjdp_text_grid`);
+# a table with no rules at all is looked for on every page.
+MIN_SHAPES_FOR_A_RULED_TABLE = 2
 
 COUNT = re.compile(r"^\d{1,3}(,\d{3})*$")
 PERCENT = re.compile(r"^(\d+(?:\.\d+)?)%$")
@@ -1254,6 +1257,8 @@ def extract_ojjdp(pdf_path, *, edition: int, with_page_texts: bool = False) -> O
     """
     import pdfplumber
 
+    from pipeline.extract.ojjdp_text_grid import derived_grids
+
     source = Path(pdf_path).name
     grids: list[Grid] = []
     page_texts: list[str] = []
@@ -1261,12 +1266,16 @@ def extract_ojjdp(pdf_path, *, edition: int, with_page_texts: bool = False) -> O
     with pdfplumber.open(pdf_path) as pdf:
         page_count = len(pdf.pages)
         for number, page in enumerate(pdf.pages, start=1):
-            if _shapes_drawn(page) >= MIN_SHAPES_FOR_A_TABLE:
-                groups = group_rules(rules_from_shapes(page.rects + page.lines + shapes_from_curves(page.curves)))
-                if groups:
-                    words = _sized_words(page)
-                    lines_by_page[number] = group_lines(words)
-                    grids.extend(build_grid(group, words, page=number, source=source) for group in groups)
+            shapes = _shapes_drawn(page)
+            rules = rules_from_shapes(page.rects + page.lines + shapes_from_curves(page.curves)) \
+                if shapes >= MIN_SHAPES_FOR_A_RULED_TABLE else []
+            groups = group_rules(rules) if shapes >= MIN_SHAPES_FOR_A_TABLE else []
+            words = _sized_words(page)
+            drawn = [build_grid(group, words, page=number, source=source) for group in groups]
+            derived = derived_grids(words, rules, drawn, page=number, source=source)
+            if drawn or derived:
+                lines_by_page[number] = group_lines(words)
+                grids.extend(sorted(drawn + derived, key=lambda g: (g.top, g.x0)) if derived else drawn)
             if with_page_texts:
                 page_texts.append(page.extract_text() or "")
             page.close()
