@@ -71,11 +71,15 @@ class Page:
 
     def table(self, x: float, y: float, widths: list[float], rows: list[list], *,
               merges: tuple[tuple[int, int, int, int], ...] = (), header_rows: int = 1,
-              one_path: bool = False, bottom_border: float | None = BORDER) -> float:
+              one_path: bool = False, bottom_border: float | None = BORDER, rules: str = "grid",
+              header_align: str = "left", shade: bool = True) -> float:
         """Rows of cell texts ("\\n" between lines; None under a merge); `merges` are
         (row, col, rowspan, colspan). With `one_path` every border is one stroked path (which
         pdfplumber reports as a curve) instead of Word's rectangles. `bottom_border` is the
-        thickness of the table's bottom border (None: not drawn). Returns the y below the table."""
+        thickness of the table's bottom border (None: not drawn). `rules`: "grid" (every cell
+        border), "horizontal" (only the horizontal ones, full width), "booktabs" (above and below
+        the table and under the header) or "none". `header_align`: "left" or "center" for header
+        text; `shade` fills header cells. Returns the y below the table."""
         pdf = self.pdf
         lines = [[self._wrap(cell or "", widths[c] - 8) for c, cell in enumerate(row)] for row in rows]
         heights = [max(len(c) for c in row) * 13.5 + 5 for row in lines]
@@ -93,7 +97,7 @@ class Page:
                 if (r0, c0) == (r, c):
                     boxes.append((r, c, xs[c], ys[r], xs[c + cs], ys[r + rs]))
         for r, c, x0, top, x1, bottom in boxes:  # shading first, as Word does
-            if r < header_rows:
+            if r < header_rows and shade:
                 pdf.set_fill_color(200, 220, 240)
                 pdf.rect(x0 + 0.5, top + 0.5, x1 - x0 - 1, bottom - top - 1, style="F")
         pdf.set_fill_color(0, 0, 0)
@@ -105,8 +109,10 @@ class Page:
                 plain = re.sub(MARKER, "", line)
                 numeric = re.fullmatch(r"[\d,.%\-: A-Za-z]*\d[\d,.%]*", plain) and r >= header_rows
                 tx = x1 - 4 - self._printed_width(line) if numeric else x0 + 4
+                if header_align == "center" and r < header_rows:
+                    tx = (x0 + x1 - self._printed_width(line)) / 2
                 self.text(tx, top + 13 + 13.5 * i, line)
-            if one_path:
+            if one_path or rules != "grid":
                 continue
             half = BORDER / 2
             for (a, b) in ((x0, top), (x1, top)):  # corner squares
@@ -121,6 +127,10 @@ class Page:
             pdf.rect(x1 - half, top + half, BORDER, bottom - top - BORDER, style="F")
         if one_path:
             self._borders_as_one_path(boxes, xs, ys)
+        rule_rows = {"horizontal": range(len(ys)), "booktabs": sorted({0, header_rows, len(ys) - 1}),
+                     "grid": (), "none": ()}[rules]
+        for i in rule_rows:
+            pdf.rect(xs[0], ys[i] - BORDER / 2, xs[-1] - xs[0], BORDER, style="F")
         return ys[-1]
 
     def _printed_width(self, line: str) -> float:

@@ -58,9 +58,9 @@ RULE_END_TOLERANCE = 3.0
 # a header line above it at under `HEADER_GAP_RATIO` of it.
 TABLE_GAP_RATIO = 1.5
 HEADER_GAP_RATIO = 1.0
-# Rules farther apart than this (points: six lines of 11 pt text) bound no band of one table: a
-# page's top and bottom rules hold prose. A body of many rows between two rules only is not seen.
-MAX_BAND_HEIGHT = 90.0
+# Rules farther apart than this (points: about fourteen lines of 11 pt text) bound no band of one
+# table: a page's top and bottom rules hold prose. A body of more rows between two rules is not seen.
+MAX_BAND_HEIGHT = 200.0
 NUMBER_WORD = re.compile(r"[\d,.%]*\d[\d,.%]*")
 YEAR_LABEL = re.compile(r"(?:CY ?|Calendar Year )?(?:19|20)\d\d[*\u2020\u2021]?", re.IGNORECASE)
 
@@ -139,7 +139,20 @@ class Run:
 
     @property
     def has_number(self) -> bool:
-        return any(w.size >= RAISED_FOOTNOTE_SIZE_RATIO * self.size and _is_number(w.text) for w in self.words)
+        """The run reads as a cell of numbers: counts, percents or "-", each optionally after an
+        in-cell label ending in ':' ("Actionable: 1,462"); "Table 7 continues" and "Top 5 ESPs"
+        are labels."""
+        open_label, numbers = False, False
+        for word in self.words:
+            if word.size < RAISED_FOOTNOTE_SIZE_RATIO * self.size:
+                continue
+            if _is_number(word.text):
+                if open_label:
+                    return False
+                numbers = True
+            else:
+                open_label = not word.text.endswith(":")
+        return numbers and not open_label
 
     @property
     def is_year_label(self) -> bool:
@@ -328,13 +341,16 @@ def _table_lines(data: list[Line], where: str) -> list[Line]:
     if not tail:
         return body
     gaps = [b.top - a.bottom for a, b in zip(body, body[1:])]
-    within = min(gaps) if gaps and max(gaps) - min(gaps) > LINE_GAP_TOLERANCE else None
+    if gaps and max(gaps) - min(gaps) > LINE_GAP_TOLERANCE:
+        within = min(gaps) + LINE_GAP_TOLERANCE  # the within-row gap the body shows
+    else:
+        within = min(gaps) - LINE_GAP_TOLERANCE if gaps else None  # tighter than its rows
     number_x0 = min(r.x0 for line in body for r in line.runs() if r.has_number)
     for line in tail:
         gap = line.top - body[-1].bottom
         if line.x1 > number_x0:
             break  # prose or a caption over the columns, not a row label
-        if within is not None and gap <= within + LINE_GAP_TOLERANCE:
+        if within is not None and gap <= within:
             body.append(line)
             continue
         raise ExtractionError(
@@ -354,6 +370,16 @@ def _columns(data: list[Line], where: str) -> tuple[list[tuple[float, float]], d
             number_columns[-1][1] = max(number_columns[-1][1], run.x1)
         else:
             number_columns.append([run.x0, run.x1])
+    for a, b in number_columns:
+        runs = [r for r in number_runs if a <= r.x0 and r.x1 <= b]
+        if not any(max(edges) - min(edges) <= LINE_GAP_TOLERANCE
+                   for edges in ([r.x0 for r in runs], [r.x1 for r in runs], [r.middle for r in runs])):
+            odd = max(runs, key=lambda r: min(abs(r.x0 - a), abs(r.x1 - b)))
+            raise ExtractionError(
+                f"{where}: expected the numbers of a column of a table without column rules aligned left, right"
+                f" or centred, found {odd.text!r} (x {odd.x0:.0f}-{odd.x1:.0f}) out of line with the column's"
+                f" other numbers (x {a:.0f}-{b:.0f}): a number straddling a gutter?"
+            )
     first_x0 = number_columns[0][0]
     label_runs = [r for line in data for r in line.runs() if not r.has_number and r.x1 < first_x0]
     columns = ([(min(r.x0 for r in label_runs), max(r.x1 for r in label_runs))] if label_runs else []) \
@@ -399,6 +425,8 @@ def _header_levels(header: list[Line], columns: list[tuple[float, float]], where
                 span = (gap, gap + 1)
             elif len(over) == 1:
                 span = (over[0], over[0])
+            elif gap is not None and _clearly_nearer(run, extents[gap], extents[gap + 1]) is not None:
+                span = (_clearly_nearer(run, extents[gap], extents[gap + 1]) + gap,) * 2
             else:
                 raise ExtractionError(
                     f"{where}: expected each header label of a table without column rules over a column,"
@@ -419,8 +447,9 @@ def _header_levels(header: list[Line], columns: list[tuple[float, float]], where
             if a == b:
                 extents[a] = [min(extents[a][0], run.x0), max(extents[a][1], run.x1)]
     assigned.reverse()
-    for index, (line, runs) in enumerate(assigned):  # title lines, across the whole table
-        if len(runs) != 1 or runs[0][0][0] != 0 or runs[0][0][1] == 0:
+    middle = (columns[0][0] + columns[-1][1]) / 2
+    for index, (line, runs) in enumerate(assigned):  # title lines: alone, over the row labels or centred
+        if len(runs) != 1 or not (runs[0][0][0] == 0 or abs(runs[0][1].middle - middle) <= line.size):
             break
         assigned[index] = (line, [((0, len(columns) - 1), runs[0][1])])
     levels: list[list] = []
@@ -435,12 +464,11 @@ def _header_levels(header: list[Line], columns: list[tuple[float, float]], where
             )
         if spanning:
             covered = {c for a, b in spans for c in range(a, b + 1)}
-            beside = [c for a, b in spans for c in (a - 1, b + 1) if 0 < c < len(columns) and c not in covered]
-            if beside and spans != ((0, len(columns) - 1),):
+            if any(c not in covered for c in range(1, len(columns))):
                 raise ExtractionError(
                     f"{where}: expected a spanning header of a table without column rules to reach over whole"
-                    f" columns, found {line.text!r} with a column of numbers beside it left without a label at"
-                    f" its level: how far it reaches is ambiguous"
+                    f" columns, found {line.text!r} leaving a column of numbers without a label at its level:"
+                    f" how far it reaches is ambiguous"
                 )
         same_level = levels and (
             (spanning and levels[-1][0][0] == spans) or (not spanning and levels[-1][0][0] is None))
@@ -450,6 +478,18 @@ def _header_levels(header: list[Line], columns: list[tuple[float, float]], where
             levels.append(((spans if spanning else None,), [(line, runs)]))
         seen_column_line = seen_column_line or not spanning
     return [lines for _, lines in levels], [tuple(e) for e in extents]
+
+
+def _clearly_nearer(run: Run, left: list[float], right: list[float]) -> int | None:
+    """0 or 1 when a label in the gap between two columns lies within one text size of the
+    ink of one of them (a centred label over right-aligned numbers) and at least three times as
+    far from the other; None otherwise."""
+    to_left, to_right = run.x0 - left[1], right[0] - run.x1
+    if to_right <= run.size and to_left >= 3 * to_right:
+        return 1
+    if to_left <= run.size and to_right >= 3 * to_left:
+        return 0
+    return None
 
 
 def _rows(data: list[Line], rule_ys: list[float], placed: dict, where: str) -> list[list[Line]]:
