@@ -31,7 +31,7 @@ from pipeline.validate.findings import check_record
 log = logging.getLogger("pipeline")
 
 # Bump when an extractor's output can change for the same PDF: cached extractions are then redone.
-EXTRACTOR_VERSION = "3"
+EXTRACTOR_VERSION = "4"
 
 DOCUMENT_TIME_LIMIT = 120.0  # seconds one document's extraction may take before it is stopped
 

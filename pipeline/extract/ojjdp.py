@@ -8,7 +8,10 @@ curve, counts by its straight pieces). The grid gives the cells, including merge
 missing border between two grid cells merges them); pdfplumber words are placed into the cell
 holding their letters (`_ink_middle`).
 `extract_tables()` defaults are not used: they split multi-line headers, wrapped labels and
-numbers broken across lines in narrow cells. A table drawn without borders is not seen at all:
+numbers broken across lines in narrow cells. A table set without cell borders (horizontal rules
+only, or no rules, its columns aligned under year labels; shaded header bands are no borders)
+gets the same grid derived from where its words are (`pipeline.extract.ojjdp_text_grid`), or is
+refused where that is ambiguous. A table neither way finds is not seen:
 `pipeline.validate.ojjdp.check_tables_expected` fails the edition when a table the rules file
 expects is missing.
 
@@ -1283,6 +1286,7 @@ def extract_ojjdp(pdf_path, *, edition: int, with_page_texts: bool = False) -> O
     read = [read_table(grids_of_table, source=source)
             for grids_of_table in continue_across_pages(grids, source=source)]
     if not read:
-        raise ExtractionError(f"{source}: expected ruled tables, found none on any page")
+        raise ExtractionError(f"{source}: expected tables (ruled, or aligned under year labels), found none"
+                              f" on any of its {page_count} pages")
     result = tables_to_cells(read, load_table_rules(), edition=edition, source=source)
     return replace(result, pages=page_count, page_texts=page_texts)

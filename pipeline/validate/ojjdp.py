@@ -10,7 +10,8 @@ A relation that cannot be evaluated because a cell it needs is missing means the
 (or a relabelled table) broke: that is a failed blocking check. A relation that finds no total
 at all fails the same way, so a renamed total row can never pass by comparing nothing. So does a
 table the rules file expects in the edition (its `editions` column) and the extractor did not
-read: a table drawn without borders is invisible to it, and most tables are in no relation.
+read: a table set in a way the reader does not find (neither a drawn grid nor rules or columns
+aligned under year labels) is invisible to it, and most tables are in no relation.
 """
 
 from __future__ import annotations
@@ -403,8 +404,8 @@ def check_tables_expected(cells: list[dict], *, edition: int, source_file: str,
                           page_texts: list[str] | None = None, rules: list[TableRule] | None = None) \
         -> list[CheckResult]:
     """Blocking: every table the rules file expects in this edition (its `editions` range) has
-    numbers among the cells. A table drawn without borders (or with horizontal rules only) is
-    not found by the extractor and would be missing without an error; with the edition's
+    numbers among the cells. A table the extractor does not find (no border grid, and no rules
+    or year labels it derives a grid from) would be missing without an error; with the edition's
     `page_texts` the message names the page whose text matches the table's caption pattern."""
     from pipeline.extract.ojjdp import load_table_rules
 
