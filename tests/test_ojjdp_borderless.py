@@ -49,6 +49,9 @@ SHAPES = {
         ["Images/videos in identified series", "4,166,072", "1,590,435", "4,200,000", "1,600,000"],
         ["Images/videos in unidentified series", "966,072", "590,435", "1,000,000", "600,000"]],
         ((0, 0, 2, 1), (0, 1, 1, 2), (0, 3, 1, 2)), 2),
+    "footnote_markers": (72, WIDE, [[FEEDBACK, None, None, None], ["", "CY 2022", "CY 2023^9", "CY 2024^3,4"],
+                                    ["Local Law Enforcement^7", "51", "27^12", "30"],
+                                    ["Federal Law Enforcement", "478", "465", "500^*"]], ((0, 0, 1, 4),), 2),
     "unrecognised_table": (72, WIDE, [["Reports Escalated by Platform Type", None, None, None], [""] + YEARS,
                                       ["Messaging", "1,204", "2,312", "3,350"],
                                       ["Gaming\nplatforms", "51", "27", "30"]], ((0, 0, 1, 4),), 2),
@@ -213,3 +216,69 @@ def test_spanning_header_with_unclear_reach(tmp_path):
     path = edition(tmp_path, lambda p: p.table(x, 100, widths, rows, merges=merges, header_rows=header_rows,
                                                rules="none", header_align="center"))
     refused(path, "CY 2024", "how far it reaches is ambiguous")
+
+
+# --- a second producer -------------------------------------------------------------------------------
+
+def reportlab_table(path, widths, rows, *, header_rows, spans=(), rules="horizontal", x=72.0, y=100.0):
+    """The table typeset by reportlab: rules drawn as stroked lines (not Word's rectangles),
+    labels wrapped at spaces, headers centred, numbers right-aligned; `spans` are
+    (row, col, colspan) header cells centred over several columns. `rules`: "horizontal" (one
+    line under every row and above the first) or "none"."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+    from reportlab.pdfgen import canvas
+
+    def wrap(text, width):
+        lines = []
+        for paragraph in (text or "").split("\n"):
+            line = ""
+            for word in paragraph.split(" "):
+                candidate = f"{line} {word}" if line else word
+                if line and stringWidth(candidate, "Helvetica", 11.04) > width:
+                    lines.append(line)
+                    line = word
+                else:
+                    line = candidate
+            lines.append(line)
+        return lines
+
+    page = canvas.Canvas(str(path), pagesize=(612, 792), pageCompression=0)
+    page.setFont("Helvetica", 11.04)
+    span_of = {(r, c): n for r, c, n in spans}
+    xs = [x + sum(widths[:i]) for i in range(len(widths) + 1)]
+    top = y
+    for r, row in enumerate(rows):
+        cells = [(c, wrap(text, xs[c + span_of.get((r, c), 1)] - xs[c] - 8)) for c, text in enumerate(row)
+                 if text is not None]
+        height = max(len(lines) for _, lines in cells) * 13.5 + 5
+        for c, lines in cells:
+            x0, x1 = xs[c], xs[c + span_of.get((r, c), 1)]
+            for i, line in enumerate(lines):
+                baseline = 792 - (top + 13 + 13.5 * i)
+                if r < header_rows:
+                    page.drawCentredString((x0 + x1) / 2, baseline, line)
+                elif c > 0:
+                    page.drawRightString(x1 - 4, baseline, line)
+                else:
+                    page.drawString(x0 + 4, baseline, line)
+        if rules == "horizontal":
+            page.setLineWidth(0.75)
+            if r == 0:
+                page.line(xs[0], 792 - top, xs[-1], 792 - top)
+            page.line(xs[0], 792 - top - height, xs[-1], 792 - top - height)
+        top += height
+    page.showPage()
+    page.save()
+    return path
+
+
+@pytest.mark.parametrize("rules", ["horizontal", "none"])
+def test_reportlab_borderless_table_reads_like_the_word_bordered_one(tmp_path, rules):
+    """Another producer, rules drawn as stroked lines: the same cells as the fpdf2 (Word-like)
+    table with every border, spanning year headers included."""
+    x, widths, rows, merges, header_rows = SHAPES["spanning_year_headers"]
+    bordered = read(tmp_path, "spanning_year_headers", "grid")
+    spans = tuple((r, c, cs) for r, c, rs, cs in merges if cs > 1)
+    path = reportlab_table(tmp_path / "OJJDP-reportlab.pdf", widths, rows, header_rows=header_rows, spans=spans,
+                           rules=rules, x=x)
+    assert extract_ojjdp(path, edition=2024).cells == bordered.cells

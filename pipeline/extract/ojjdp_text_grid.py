@@ -61,6 +61,9 @@ HEADER_GAP_RATIO = 1.0
 # Rules farther apart than this (points: about fourteen lines of 11 pt text) bound no band of one
 # table: a page's top and bottom rules hold prose. A body of more rows between two rules is not seen.
 MAX_BAND_HEIGHT = 200.0
+# A header label over no column's ink belongs to the nearer column when it is within this many
+# text sizes of it and this many times farther from the other.
+NEAR_COLUMN_RATIO = 3.0
 NUMBER_WORD = re.compile(r"[\d,.%]*\d[\d,.%]*")
 YEAR_LABEL = re.compile(r"(?:CY ?|Calendar Year )?(?:19|20)\d\d[*\u2020\u2021]?", re.IGNORECASE)
 
@@ -265,7 +268,8 @@ def _whitespace_tables(lines: list[Line], *, page: int, source: str) -> list[Gri
         if index in used or sum(1 for run in line.runs() if run.is_year_label) < 2:
             continue
         end = index + 1
-        while end < len(lines) and lines[end].top - lines[end - 1].bottom <= TABLE_GAP_RATIO * line.size:
+        while (end < len(lines) and lines[end].top - lines[end - 1].bottom <= TABLE_GAP_RATIO * line.size
+               and sum(1 for run in lines[end].runs() if run.is_year_label) < 2):  # the next table's header
             end += 1
         x0 = min(ln.x0 for ln in lines[index:end])
         x1 = max(ln.x1 for ln in lines[index:end])
@@ -481,13 +485,13 @@ def _header_levels(header: list[Line], columns: list[tuple[float, float]], where
 
 
 def _clearly_nearer(run: Run, left: list[float], right: list[float]) -> int | None:
-    """0 or 1 when a label in the gap between two columns lies within one text size of the
-    ink of one of them (a centred label over right-aligned numbers) and at least three times as
-    far from the other; None otherwise."""
+    """0 or 1 when a label in the gap between two columns lies within three text sizes of the
+    ink of one of them (a centred label over narrow right-aligned numbers) and at least three
+    times as far from the other; None otherwise."""
     to_left, to_right = run.x0 - left[1], right[0] - run.x1
-    if to_right <= run.size and to_left >= 3 * to_right:
+    if to_right <= NEAR_COLUMN_RATIO * run.size and to_left >= NEAR_COLUMN_RATIO * to_right:
         return 1
-    if to_left <= run.size and to_right >= 3 * to_left:
+    if to_left <= NEAR_COLUMN_RATIO * run.size and to_right >= NEAR_COLUMN_RATIO * to_left:
         return 0
     return None
 
