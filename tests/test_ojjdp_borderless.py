@@ -20,9 +20,10 @@ from tests.test_ojjdp_synthetic import (
     RECIPIENTS,
     WIDE,
     YEARS,
+    cells_of,
     edition,
     expected_feedback,
-    cells_of,
+    wrap,
 )
 
 LAYOUTS = ("horizontal", "booktabs", "none")
@@ -228,19 +229,8 @@ def reportlab_table(path, widths, rows, *, header_rows, spans=(), rules="horizon
     from reportlab.pdfbase.pdfmetrics import stringWidth
     from reportlab.pdfgen import canvas
 
-    def wrap(text, width):
-        lines = []
-        for paragraph in (text or "").split("\n"):
-            line = ""
-            for word in paragraph.split(" "):
-                candidate = f"{line} {word}" if line else word
-                if line and stringWidth(candidate, "Helvetica", 11.04) > width:
-                    lines.append(line)
-                    line = word
-                else:
-                    line = candidate
-            lines.append(line)
-        return lines
+    def lines_of(text, width):
+        return wrap(text or "", width, lambda line: stringWidth(line, "Helvetica", 11.04))
 
     page = canvas.Canvas(str(path), pagesize=(612, 792), pageCompression=0)
     page.setFont("Helvetica", 11.04)
@@ -248,7 +238,7 @@ def reportlab_table(path, widths, rows, *, header_rows, spans=(), rules="horizon
     xs = [x + sum(widths[:i]) for i in range(len(widths) + 1)]
     top = y
     for r, row in enumerate(rows):
-        cells = [(c, wrap(text, xs[c + span_of.get((r, c), 1)] - xs[c] - 8)) for c, text in enumerate(row)
+        cells = [(c, lines_of(text, xs[c + span_of.get((r, c), 1)] - xs[c] - 8)) for c, text in enumerate(row)
                  if text is not None]
         height = max(len(lines) for _, lines in cells) * 13.5 + 5
         for c, lines in cells:

@@ -31,6 +31,22 @@ SUBMISSIONS = "Image/Video Reviews Submitted by Law Enforcement Agencies"
 MARKER = r"\^[\da-z,*]+"  # "^9", "^3,4", "^*", "^a" in a cell text: a raised footnote marker
 
 
+def wrap(text: str, width: float, measure) -> list[str]:
+    """Lines as Word wraps them: at spaces, so that no line is wider (by `measure`) than the cell."""
+    lines = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for word in paragraph.split(" "):
+            candidate = f"{line} {word}" if line else word
+            if line and measure(candidate) > width:
+                lines.append(line)
+                line = word
+            else:
+                line = candidate
+        lines.append(line)
+    return lines
+
+
 class Page:
     """One letter page of a synthetic edition; `table` draws a Word-like ruled table on it."""
 
@@ -55,19 +71,7 @@ class Page:
         pdf.set_font_size(BODY)
 
     def _wrap(self, text: str, width: float) -> list[str]:
-        """Lines as Word wraps them: at spaces, so that no line is wider than the cell."""
-        lines = []
-        for paragraph in text.split("\n"):
-            line = ""
-            for word in paragraph.split(" "):
-                candidate = f"{line} {word}" if line else word
-                if line and self.pdf.get_string_width(re.sub(MARKER, "", candidate)) > width:
-                    lines.append(line)
-                    line = word
-                else:
-                    line = candidate
-            lines.append(line)
-        return lines
+        return wrap(text, width, lambda line: self.pdf.get_string_width(re.sub(MARKER, "", line)))
 
     def table(self, x: float, y: float, widths: list[float], rows: list[list], *,
               merges: tuple[tuple[int, int, int, int], ...] = (), header_rows: int = 1,

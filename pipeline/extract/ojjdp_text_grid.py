@@ -68,8 +68,26 @@ NUMBER_WORD = re.compile(r"[\d,.%]*\d[\d,.%]*")
 YEAR_LABEL = re.compile(r"(?:CY ?|Calendar Year )?(?:19|20)\d\d[*\u2020\u2021]?", re.IGNORECASE)
 
 
+class _Span:
+    """The horizontal extent and text of some words (`words`) on one line."""
+
+    words: tuple[SizedWord, ...]
+
+    @property
+    def x0(self) -> float:
+        return min(w.x0 for w in self.words)
+
+    @property
+    def x1(self) -> float:
+        return max(w.x1 for w in self.words)
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+
 @dataclass(frozen=True)
-class Line:
+class Line(_Span):
     """One printed line: its body words, with the small raised footnote markers beside them."""
 
     words: tuple[SizedWord, ...]
@@ -95,18 +113,6 @@ class Line:
         big = [w for w in self.words if w.size >= RAISED_FOOTNOTE_SIZE_RATIO * self.size]
         return tuple(big or self.words)
 
-    @property
-    def x0(self) -> float:
-        return min(w.x0 for w in self.words)
-
-    @property
-    def x1(self) -> float:
-        return max(w.x1 for w in self.words)
-
-    @property
-    def text(self) -> str:
-        return " ".join(w.text for w in self.words)
-
     def runs(self) -> list[Run]:
         runs: list[list[SizedWord]] = []
         for word in sorted(self.words, key=lambda w: w.x0):
@@ -118,27 +124,15 @@ class Line:
 
 
 @dataclass(frozen=True)
-class Run:
+class Run(_Span):
     """Words of one line closer together than a column gutter: one label or one cell's line."""
 
     words: tuple[SizedWord, ...]
     size: float
 
     @property
-    def x0(self) -> float:
-        return min(w.x0 for w in self.words)
-
-    @property
-    def x1(self) -> float:
-        return max(w.x1 for w in self.words)
-
-    @property
     def middle(self) -> float:
         return (self.x0 + self.x1) / 2
-
-    @property
-    def text(self) -> str:
-        return " ".join(w.text for w in self.words)
 
     @property
     def has_number(self) -> bool:
