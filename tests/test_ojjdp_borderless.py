@@ -272,3 +272,22 @@ def test_reportlab_borderless_table_reads_like_the_word_bordered_one(tmp_path, r
     path = reportlab_table(tmp_path / "OJJDP-reportlab.pdf", widths, rows, header_rows=header_rows, spans=spans,
                            rules=rules, x=x)
     assert extract_ojjdp(path, edition=2024).cells == bordered.cells
+
+
+@pytest.mark.parametrize("rules", ["horizontal", "booktabs"])
+def test_two_ruled_tables_of_one_width_stay_apart(tmp_path, rules):
+    """Two tables set with the same rule width one under the other: the rules of both stack up
+    with the same ends, and the second table's header band (no numbers) starts a table of its
+    own, as with borders."""
+    def draw(rules):
+        def page(p):
+            for index, shape in enumerate(("title_and_wrapped_label", "percents_and_percent_row")):
+                x, widths, rows, merges, header_rows = SHAPES[shape]
+                y = p.table(x, 100 if index == 0 else y + 30, widths, rows, merges=merges, header_rows=header_rows,
+                            rules=rules, header_align="center")
+        return page
+
+    bordered = extract_ojjdp(edition(tmp_path, draw("grid"), name="OJJDP-grid.pdf"), edition=2024)
+    ruled = extract_ojjdp(edition(tmp_path, draw(rules), name=f"OJJDP-{rules}.pdf"), edition=2024)
+    assert [t["table_id"] for t in ruled.tables] == ["le_feedback_instances", "reports_by_user_location"]
+    assert ruled.cells == bordered.cells and ruled.tables == bordered.tables

@@ -201,8 +201,11 @@ def derived_grids(words: list[SizedWord], rules: list[Rule], drawn: list[Grid], 
         inside = [w for w in free_words if x0 <= (w.x0 + w.x1) / 2 <= x1 and stack[0].at < (w.top + w.bottom) / 2
                   < stack[-1].at]
         lines = text_lines(inside)
-        for part in _split_at_headers(lines, [r.at for r in stack]):
-            grid = grid_from_lines(part, [r.at for r in stack], page=page, source=source)
+        ys = [r.at for r in stack]
+        for part in _split_at_headers(lines, ys):
+            above = max(y for y in ys if y < part[0].middle)
+            below = min(y for y in ys if y > part[-1].middle)
+            grid = grid_from_lines(part, [y for y in ys if above <= y <= below], page=page, source=source)
             if grid is not None:
                 found.append(grid)
     rest = [w for w in free_words if outside(found, w)]
