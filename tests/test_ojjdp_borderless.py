@@ -291,3 +291,24 @@ def test_two_ruled_tables_of_one_width_stay_apart(tmp_path, rules):
     ruled = extract_ojjdp(edition(tmp_path, draw(rules), name=f"OJJDP-{rules}.pdf"), edition=2024)
     assert [t["table_id"] for t in ruled.tables] == ["le_feedback_instances", "reports_by_user_location"]
     assert ruled.cells == bordered.cells and ruled.tables == bordered.tables
+
+
+ROWS = [("Internet Crimes", "204,517", "312,343", "350,001"), ("Local Law Enforcement", "51", "27", "30")]
+
+
+def test_two_header_labels_over_one_column(tmp_path):
+    """"Jan" and "CY 2022" a gutter apart, both over the CY 2022 numbers: one label or two is a
+    guess."""
+    def draw(page):
+        aligned(page, HEADER + [("Internet Crimes", "204,517,000", "312,343", "350,001")] + ROWS[1:])
+        page.text(303, 120, "Jan")
+    refused(edition(tmp_path, draw), "'Jan'", "'CY 2022'", "one header label over a column")
+
+
+def test_spanning_header_below_column_labels(tmp_path):
+    """A label across the CY 2022 and CY 2023 columns printed under their year labels: a
+    spanning level below the column level has no place in a header."""
+    def draw(page):
+        aligned(page, HEADER + [("", None, None, None)] + ROWS)
+        page.text(330, 120 + 18.5, "Reports of both years together")
+    refused(edition(tmp_path, draw), "'Reports of both years together'", "spanning columns below a line of column labels")
