@@ -337,6 +337,7 @@ outputs_dir_option = click.option(
 
 
 LIST_FAMILIES = ("reports_by_esp", "reports_by_country")
+EXPLAINED_FAMILIES = (*LIST_FAMILIES, "ojjdp_transparency")
 
 
 @main.command()
@@ -344,27 +345,35 @@ LIST_FAMILIES = ("reports_by_esp", "reports_by_country")
 @click.option("--page", "pages", type=int, multiple=True, metavar="N", help="Only this page; repeatable.")
 @click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder for the drawn pages (default: DATA_DIR/explain/).")
-@click.option("--family", type=click.Choice(LIST_FAMILIES), default=None,
-              help="The list a PDF path holds (a DOC_ID's family comes from the manifest).")
+@click.option("--family", type=click.Choice(EXPLAINED_FAMILIES), default=None,
+              help="The family of a PDF path (a DOC_ID's family comes from the manifest).")
+@click.option("--edition", type=int, default=None,
+              help="The edition year of an OJJDP PDF path (a DOC_ID's comes from the manifest).")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("data"),
               show_default=True, envvar="NCMEC_DATA_DIR", help="Folder holding raw/ (the fetched PDFs).")
 @manifest_option
 @mirror_option
-def explain(target, pages, output, family, data_dir, manifest_path, mirror):
-    """Show on the page how the list reader reads a document, or why it refuses it.
+def explain(target, pages, output, family, edition, data_dir, manifest_path, mirror):
+    """Show on the page how a reader reads a document, or why it refuses it.
 
-    TARGET is a DOC_ID of the manifest or the overlay (its fetched copy in DATA_DIR/raw/, else the mirror's) or the path
-    of a PDF (with --family). Prints the reading page by page (header bands, column roles, row
-    bounds, rows, near-miss headers, the refusal) and writes each page as a PNG with all of it
-    drawn over the page. Exits 0 when the document is read, 3 when the reader refuses it.
+    TARGET is a DOC_ID of the manifest or the overlay (its fetched copy in DATA_DIR/raw/, else the
+    mirror's) or the path of a PDF (with --family; an OJJDP one with --edition too). For a list,
+    prints the reading page by page (header bands, column roles, row bounds, rows, near-miss
+    headers, the refusal); for an OJJDP edition, the table grids and the table ids read on each
+    page. Writes each page as a PNG with all of it drawn over the page. Exits 0 when the document
+    is read, 3 when the reader refuses it.
 
     Example: ncmec-pipeline explain country-2024 --page 3
     """
-    from pipeline.explain import explain_list
+    from pipeline.explain import explain_list, explain_ojjdp
 
-    pdf, family, name = _explain_target(target, family, data_dir, manifest_path, mirror)
+    pdf, family, name, year = _explain_target(target, family, edition, data_dir, manifest_path, mirror)
+    folder = output or data_dir / "explain"
     try:
-        result = explain_list(pdf, family, pages=list(pages) or None, output=output or data_dir / "explain", name=name)
+        if family == "ojjdp_transparency":
+            result = explain_ojjdp(pdf, year, pages=list(pages) or None, output=folder, name=name)
+        else:
+            result = explain_list(pdf, family, pages=list(pages) or None, output=folder, name=name)
     except ValueError as err:
         raise click.ClickException(str(err)) from None
     click.echo("\n".join(result.lines))
@@ -373,29 +382,32 @@ def explain(target, pages, output, family, data_dir, manifest_path, mirror):
     _exit(3 if result.refusal else 0)
 
 
-def _explain_target(target: str, family: str | None, data_dir: Path, manifest_path: Path | None,
-                    mirror: Path | None) -> tuple[Path, str, str]:
-    """The PDF, list family and display name `explain` reads for a DOC_ID (of the manifest or the
-    overlay) or a PDF path."""
+def _explain_target(target: str, family: str | None, edition: int | None, data_dir: Path,
+                    manifest_path: Path | None, mirror: Path | None) -> tuple[Path, str, str, int | None]:
+    """The PDF, family, display name and edition `explain` reads for a DOC_ID (of the manifest or
+    the overlay) or a PDF path."""
     documents = {d.doc_id: d for d in read_documents(manifest_path, DataPaths(data_dir))}
     if target in documents:
         doc = documents[target]
-        if doc.family not in LIST_FAMILIES:
-            raise click.ClickException(f"{target} is an {doc.family} edition; explain draws the list reader's"
-                                       f" reading (families: {', '.join(LIST_FAMILIES)})")
+        if doc.family not in EXPLAINED_FAMILIES:
+            raise click.ClickException(f"{target} is a {doc.family} document, which no reader reads"
+                                       f" (explain draws the readers of {', '.join(EXPLAINED_FAMILIES)})")
         copies = [data_dir / "raw" / doc.file] + ([mirror / doc.file] if mirror else [])
         found = next((p for p in copies if p.is_file()), None)
         if found is None:
             raise click.ClickException(f"no copy of {doc.file} for {target}: looked in {', '.join(map(str, copies))};"
                                        f" fetch it (ncmec-pipeline fetch --only {target}) or pass --mirror DIR")
-        return found, doc.family, target
+        return found, doc.family, target, doc.year
     path = Path(target)
     if not path.is_file():
         raise click.ClickException(f"{target!r} is neither a manifest DOC_ID nor a PDF file"
                                    f" (ids: {', '.join(sorted(documents))})")
     if family is None:
-        raise click.ClickException(f"{target}: say which list the PDF holds with --family ({' or '.join(LIST_FAMILIES)})")
-    return path, family, path.stem
+        raise click.ClickException(f"{target}: say which family the PDF is with --family"
+                                   f" ({', '.join(EXPLAINED_FAMILIES)})")
+    if family == "ojjdp_transparency" and edition is None:
+        raise click.ClickException(f"{target}: an OJJDP edition needs its year: --edition YYYY")
+    return path, family, path.stem, edition
 
 
 def _require_outputs(data_dir: Path) -> None:

@@ -156,3 +156,85 @@ def draw_page(page, reading, trace, resolution: int):
               " | grey: row bounds | purple: the total row | red: refused")
     draw.text((4, page.height * scale - 14), legend, fill=(60, 60, 60))
     return image
+
+
+# --- OJJDP editions ----------------------------------------------------------------------------
+
+def explain_ojjdp(pdf_path: Path, edition: int, *, pages: list[int] | None = None, output: Path | None = None,
+                  name: str | None = None, resolution: int = 100) -> Explanation:
+    """The OJJDP reader's tables page by page: each table grid (drawn borders, or derived from the
+    text where none is drawn) with its header bands and cells, the table ids read on the page,
+    and the refusal on its page."""
+    import pdfplumber
+
+    from pipeline.extract.ojjdp import extract_ojjdp
+
+    stem = name or Path(pdf_path).stem
+    tables: list[dict] = []
+    out = Explanation()
+    try:
+        result = extract_ojjdp(pdf_path, edition=edition)
+        tables = result.tables
+        out.lines.append(f"{stem}: read {len(result.cells)} numbers in {len(tables)} tables"
+                         f" ({sum(not t['recognised'] for t in tables)} not recognised by pipeline/data/ojjdp_tables.csv)")
+    except ExtractionError as err:
+        out.refusal = str(err)
+        page = re.search(r", page (\d+)", out.refusal)
+        out.refused_page = int(page.group(1)) if page else None
+        out.lines.append(f"{stem}: REFUSED" + (f" on page {out.refused_page}" if out.refused_page else "")
+                         + f": {out.refusal}")
+    with pdfplumber.open(pdf_path) as pdf:
+        wanted = pages or list(range(1, len(pdf.pages) + 1))
+        for number in wanted:
+            if not 1 <= number <= len(pdf.pages):
+                raise ValueError(f"{stem} has {len(pdf.pages)} pages; there is no page {number}")
+            page = pdf.pages[number - 1]
+            grids, refusal = _page_grids(page, number, Path(pdf_path).name)
+            here = [t for t in tables if t["page"] == number]
+            out.lines.append(f"page {number}: {len(grids)} table grid(s)" + "".join(
+                f"; {t['table_id']} ({t['n_cells']} numbers) {t['caption'][:60]!r}" for t in here))
+            if refusal:
+                out.lines.append(f"  the page's grids cannot be built: {refusal}")
+            if out.refused_page == number:
+                out.lines.append(f"  REFUSED here: {out.refusal}")
+            if output is not None:
+                output.mkdir(parents=True, exist_ok=True)
+                path = output / f"{stem}-p{number}.png"
+                _draw_grids(page, grids, here, out if out.refused_page == number else None, resolution).save(path)
+                out.images.append(path)
+    return out
+
+
+def _page_grids(page, number: int, source: str):
+    from pipeline.extract.ojjdp import page_grids
+
+    try:
+        return page_grids(page, number, source)[0], None
+    except ExtractionError as err:
+        return [], str(err)
+
+
+def _draw_grids(page, grids, tables: list[dict], refused: Explanation | None, resolution: int):
+    from PIL import ImageDraw
+
+    from pipeline.extract.ojjdp import header_band_count
+
+    image = page.to_image(resolution=resolution)
+    for grid in grids:
+        image.draw_rect((grid.x0, grid.top, grid.x1, grid.bottom), fill=(0, 0, 0, 0), stroke=HEADER, stroke_width=2)
+        header = header_band_count(grid)
+        for index, band in enumerate(grid.bands):
+            for cell in band:
+                colour = HEADER if index < header else ROW
+                image.draw_rect((cell.x0, cell.top, cell.x1, cell.bottom), fill=(*colour, 25), stroke=colour)
+    draw = ImageDraw.Draw(image.annotated)
+    for grid, table in zip(grids, tables):
+        draw.text((grid.x0 * image.scale, max(0, grid.top * image.scale - 11)), table["table_id"], fill=HEADER)
+    if refused is not None:
+        for y in {float(m) for m in re.findall(r"\by=(\d+)", refused.refusal or "")}:
+            image.draw_rect((0, y - 1, page.width, y + 12), fill=(*REFUSED, 60), stroke=REFUSED)
+        wrapped = textwrap.wrap("REFUSED: " + refused.refusal, width=int(page.width * image.scale / 6.2))
+        draw.multiline_text((4, page.height * image.scale - 30 - 11 * len(wrapped)), "\n".join(wrapped), fill=REFUSED)
+    draw.text((4, page.height * image.scale - 14), "blue: table grid, header cells | green: data cells | red: refused",
+              fill=(60, 60, 60))
+    return image

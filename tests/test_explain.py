@@ -72,7 +72,7 @@ def test_explain_names_what_it_cannot_find(tmp_path):
     assert missing.exit_code == 1
     assert "no copy of 2023-reports-by-esp.pdf for esp-2023" in missing.output and "--mirror DIR" in missing.output
     ojjdp = runner.invoke(main, ["explain", "ojjdp-2023", "--data-dir", str(tmp_path)])
-    assert "explain draws the list reader's reading" in ojjdp.output
+    assert "no copy of OJJDP-NCMEC-Transparency-CY-2023-Report.pdf for ojjdp-2023" in ojjdp.output
     unknown = runner.invoke(main, ["explain", "esp-2030", "--data-dir", str(tmp_path)])
     assert "neither a manifest DOC_ID nor a PDF file" in unknown.output and "esp-2023" in unknown.output
     read, _ = example_pdfs(tmp_path)
@@ -88,3 +88,34 @@ def test_the_readme_shows_an_explain_page_drawn_from_a_synthetic_pdf():
     assert "docs/explain-example.png" in (ROOT / "README.md").read_text(encoding="utf-8")
     with Image.open(image) as png:
         assert png.size[0] > 400
+
+
+# --- OJJDP editions --------------------------------------------------------------------------------
+
+def test_explain_draws_an_ojjdp_editions_table_grids_and_names_its_tables(tmp_path):
+    from tests.test_ojjdp_synthetic import FEEDBACK_ROWS, edition, feedback_table
+
+    pdf = edition(tmp_path, lambda p: feedback_table(p, 100, FEEDBACK_ROWS))
+    result = CliRunner().invoke(main, ["explain", str(pdf), "--family", "ojjdp_transparency", "--edition", "2024",
+                                       "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "read 12 numbers in 1 tables" in result.output
+    assert "page 1: 1 table grid(s); le_feedback_instances (12 numbers)" in result.output
+    image = tmp_path / "out" / "OJJDP-CY-2024-p1.png"
+    with Image.open(image) as png:
+        colours = png.convert("RGB").getcolors(maxcolors=1 << 24)
+    assert sum(n for n, (r, g, b) in colours if (r, g, b) == (30, 140, 60)) > 100  # data cells outlined
+
+
+def test_explain_shows_an_ojjdp_refusal_on_its_page(tmp_path):
+    from tests.test_ojjdp_synthetic import FEEDBACK_ROWS, edition, feedback_table
+
+    rows = [FEEDBACK_ROWS[0], ["Local Law Enforcement", "51", "see note", "30"]] + FEEDBACK_ROWS[2:]
+    pdf = edition(tmp_path, lambda p: feedback_table(p, 100, rows))
+    result = CliRunner().invoke(main, ["explain", str(pdf), "--family", "ojjdp_transparency", "--edition", "2024",
+                                       "-o", str(tmp_path / "out")])
+    assert result.exit_code == 3, result.output
+    assert "REFUSED on page 1: OJJDP-CY-2024.pdf, page 1:" in result.output
+    assert "  REFUSED here:" in result.output
+    missing_edition = CliRunner().invoke(main, ["explain", str(pdf), "--family", "ojjdp_transparency"])
+    assert "--edition YYYY" in missing_edition.output

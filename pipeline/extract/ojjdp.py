@@ -601,6 +601,11 @@ def _data_start(grid: Grid) -> int:
     return len(grid.bands)
 
 
+def header_band_count(grid: Grid) -> int:
+    """How many of a grid's bands are its header (for `explain`, which draws them apart)."""
+    return _data_start(grid)
+
+
 def _first_band_is_data(grid: Grid) -> bool:
     return bool(grid.bands) and _data_start(grid) == 0
 
@@ -1252,6 +1257,21 @@ def rejoin_split_words(words: list[SizedWord]) -> list[SizedWord]:
     return out
 
 
+def page_grids(page, number: int, source: str) -> tuple[list[Grid], list[SizedWord]]:
+    """The table grids of one page, top to bottom (drawn border grids, and grids derived from the
+    text where no border is drawn), and the page's words. Shared with `explain`, which draws them."""
+    from pipeline.extract.ojjdp_text_grid import derived_grids
+
+    shapes = _shapes_drawn(page)
+    rules = rules_from_shapes(page.rects + page.lines + shapes_from_curves(page.curves)) \
+        if shapes >= MIN_SHAPES_FOR_A_RULED_TABLE else []
+    groups = group_rules(rules) if shapes >= MIN_SHAPES_FOR_A_TABLE else []
+    words = _sized_words(page)
+    drawn = [build_grid(group, words, page=number, source=source) for group in groups]
+    derived = derived_grids(words, rules, drawn, page=number, source=source)
+    return (sorted(drawn + derived, key=lambda g: (g.top, g.x0)) if derived else drawn), words
+
+
 def extract_ojjdp(pdf_path, *, edition: int, with_page_texts: bool = False) -> OjjdpExtraction:
     """Every number in every table of one OJJDP-NCMEC Transparency edition.
 
@@ -1260,8 +1280,6 @@ def extract_ojjdp(pdf_path, *, edition: int, with_page_texts: bool = False) -> O
     """
     import pdfplumber
 
-    from pipeline.extract.ojjdp_text_grid import derived_grids
-
     source = Path(pdf_path).name
     grids: list[Grid] = []
     page_texts: list[str] = []
@@ -1269,16 +1287,10 @@ def extract_ojjdp(pdf_path, *, edition: int, with_page_texts: bool = False) -> O
     with pdfplumber.open(pdf_path) as pdf:
         page_count = len(pdf.pages)
         for number, page in enumerate(pdf.pages, start=1):
-            shapes = _shapes_drawn(page)
-            rules = rules_from_shapes(page.rects + page.lines + shapes_from_curves(page.curves)) \
-                if shapes >= MIN_SHAPES_FOR_A_RULED_TABLE else []
-            groups = group_rules(rules) if shapes >= MIN_SHAPES_FOR_A_TABLE else []
-            words = _sized_words(page)
-            drawn = [build_grid(group, words, page=number, source=source) for group in groups]
-            derived = derived_grids(words, rules, drawn, page=number, source=source)
-            if drawn or derived:
+            found, words = page_grids(page, number, source)
+            if found:
                 lines_by_page[number] = group_lines(words)
-                grids.extend(sorted(drawn + derived, key=lambda g: (g.top, g.x0)) if derived else drawn)
+                grids.extend(found)
             if with_page_texts:
                 page_texts.append(page.extract_text() or "")
             page.close()
