@@ -14,13 +14,16 @@ import functools
 import json
 import logging
 import os
+import shutil
 import sys
+import time
 from pathlib import Path
 
 import click
 
 from pipeline import __version__
 from pipeline.discover import render_findings
+from pipeline.logs import iso_time, log_run_summary
 from pipeline.manifest import ManifestError, load_documents
 from pipeline.run import (
     DOCUMENT_TIME_LIMIT,
@@ -49,10 +52,12 @@ class JsonFormatter(logging.Formatter):
     """One JSON object per line; the structured fields a stage attaches (stage, doc_id, status,
     sha256, seconds) are kept as keys so a log collector can filter on them."""
 
-    FIELDS = ("stage", "doc_id", "status", "sha256", "seconds")
+    FIELDS = ("stage", "doc_id", "status", "sha256", "seconds", "event", "command", "exit_code", "documents",
+              "blocking_failures", "findings")
 
     def format(self, record: logging.LogRecord) -> str:
-        entry = {"level": record.levelname.lower(), "logger": record.name, "message": record.getMessage()}
+        entry = {"time": iso_time(record.created), "level": record.levelname.lower(), "logger": record.name,
+                 "message": record.getMessage()}
         entry.update({k: getattr(record, k) for k in self.FIELDS if getattr(record, k, None) is not None})
         return json.dumps(entry)
 
@@ -84,7 +89,8 @@ def read_documents(manifest_path: Path | None, paths: DataPaths):
 def data_options(func):
     """--data-dir, --manifest, logging and selection options shared by every command that touches data."""
     @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("data"),
-                  show_default=True, envvar="NCMEC_DATA_DIR", help="Folder holding raw/, processed/, cache/, state/.")
+                  show_default=True, envvar="NCMEC_DATA_DIR",
+                  help="Folder holding raw/, processed/, cache/, state/ (env NCMEC_DATA_DIR).")
     @manifest_option
     @click.option("--only", multiple=True, metavar="DOC_ID",
                   help="Limit to these documents of the manifest or the overlay (e.g. esp-2023); repeatable.")
@@ -93,14 +99,19 @@ def data_options(func):
     @click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
     @functools.wraps(func)
     def wrapper(*args, data_dir, manifest_path, only, quiet, verbose, log_format, **kwargs):
+        if quiet and verbose:
+            raise click.UsageError("--quiet and --verbose contradict each other: choose one")
         configure_logging(quiet, verbose, log_format)
+        context = click.get_current_context()
+        context.meta.update(quiet=quiet, started=time.perf_counter(), command=context.info_name)
         paths = DataPaths(data_dir)
         documents = read_documents(manifest_path, paths)
         if only:
             unknown = sorted(set(only) - {d.doc_id for d in documents})
             if unknown:
                 raise click.BadParameter(f"not in the manifest: {', '.join(unknown)} (nor in the overlay "
-                                         f"{paths.discovered})", param_hint="--only")
+                                         f"{paths.discovered}); valid ids: {', '.join(d.doc_id for d in documents)}",
+                                         param_hint="--only")
         return func(*args, paths=paths, documents=documents, only=set(only) or None,
                     manifest_path=manifest_path, **kwargs)
     return wrapper
@@ -121,6 +132,25 @@ time_limit_option = click.option("--time-limit", type=click.FloatRange(1, 3600),
 
 
 
+def echo_records(records: list[dict], fmt: str) -> None:
+    """Plain records as JSON (a list) or CSV (a header row), for the machine formats."""
+    if fmt == "json":
+        click.echo(json.dumps(records, indent=2, ensure_ascii=False, default=str))
+        return
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(records[0]) if records else [], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({k: "" if v is None else v for k, v in r.items()} for r in records)
+    click.echo(out.getvalue(), nl=False)
+
+
+format_option = click.option("--format", "fmt", type=click.Choice(["text", "json", "csv", "markdown"]),
+                             default="text", show_default=True, help="Output format.")
+
+
 def terminal_progress(done: int, total: int, source_file: str) -> None:
     """A one-line progress display, only when stderr is a terminal and logging is not quiet."""
     if sys.stderr.isatty() and logging.getLogger().level <= logging.INFO:
@@ -129,8 +159,24 @@ def terminal_progress(done: int, total: int, source_file: str) -> None:
         click.echo(end, err=True, nl=False)
 
 
+def quiet() -> bool:
+    """`--quiet`: warnings only, and no table on stdout (cron mails stdout)."""
+    context = click.get_current_context(silent=True)
+    return bool(context and context.meta.get("quiet"))
+
+
+def summarise(statuses, code: int, seconds: float | None = None, **counts) -> None:
+    """The closing `run_summary` log event of a data command (see `pipeline.logs`)."""
+    meta = click.get_current_context().meta
+    log_run_summary(meta.get("command", "?"), statuses, code,
+                    seconds if seconds is not None else time.perf_counter() - meta.get("started", time.perf_counter()),
+                    **counts)
+
+
 def print_documents(records: list[dict], documents) -> None:
-    """One line per document, in manifest order (then the overlay's)."""
+    """One line per document, in manifest order (then the overlay's); nothing with --quiet."""
+    if quiet():
+        return
     order = {doc.doc_id: i for i, doc in enumerate(documents)}
     for doc in sorted(records, key=lambda d: order.get(d["doc_id"], len(order))):
         line = f"{doc['status']:<8} {doc['doc_id']:<14} rows={doc['rows']:<5}"
@@ -180,9 +226,11 @@ def run(paths, documents, only, manifest_path, mirror, jobs, time_limit, dry_run
         click.echo(render_findings(discovery), nl=False)
         documents = read_documents(manifest_path, paths) if not dry_run else [*documents, *discovery.added()]
     if dry_run:
-        for step in plan_run(selected_documents(documents, only), paths, mirror):
+        steps = plan_run(selected_documents(documents, only), paths, mirror)
+        for step in steps:
             click.echo(f"{step['doc_id']:<14} {step['fetch']}; {step['extract']}")
-        _exit(0)
+        # The exit code the run would have: a document the mirror does not hold would be missing.
+        _exit(exit_code_for([{"status": "missing" if s["fetch"].startswith("missing") else "ok"} for s in steps]))
     report = with_lock(paths, lambda: run_pipeline(documents, paths, mirror=mirror, jobs=jobs, time_limit=time_limit,
                                                    progress=terminal_progress, only=only))
     shown = selected_records(report.documents, only)
@@ -191,6 +239,10 @@ def run(paths, documents, only, manifest_path, mirror, jobs, time_limit, dry_run
     blocking = [c for c in report.checks if c.blocking and not c.passed and c.source_file in files]
     findings = [c for c in report.checks if c.in_source and not c.passed and c.source_file in files]
     others = len(report.documents) - len(shown)
+    summarise([d["status"] for d in shown], report.exit_code, report.timings["total"],
+              blocking_failures=len(blocking), findings=len(findings))
+    if quiet():
+        _exit(report.exit_code)
     unsupported = sum(d["status"] == "unsupported" for d in shown)
     click.echo(f"{sum(d['status'] == 'ok' for d in shown)}/{len(shown) - unsupported} documents ok; "
                + (f"{unsupported} unsupported (recorded, not read); " if unsupported else "") +
@@ -208,11 +260,13 @@ def fetch(paths, documents, only, manifest_path, mirror):
     """Download (or copy from --mirror) every document into data/raw/ (unsupported ones are not fetched)."""
     documents = [d for d in selected_documents(documents, only) if d.supported]
     results = with_lock(paths, lambda: fetch_all(documents, paths, mirror, keep=load_fetched(paths)))
-    for doc in documents:
+    for doc in documents if not quiet() else ():
         r = results[doc.doc_id]
         click.echo(f"{r.status:<8} {doc.doc_id:<14} {r.bytes or '':>9} {(r.sha256 or '')[:12]} {r.message}")
     statuses = [r.status for r in results.values()]
-    _exit(0 if all(s == "ok" for s in statuses) else 3 if "ok" in statuses else EXIT_FAILED)
+    code = 0 if all(s == "ok" for s in statuses) else 3 if "ok" in statuses else EXIT_FAILED
+    summarise(statuses, code)
+    _exit(code)
 
 
 @main.command()
@@ -227,16 +281,27 @@ def extract(paths, documents, only, manifest_path, jobs, time_limit):
         fetched = load_fetched(paths)
         return fetched, extract_all(documents, fetched, paths, jobs=jobs, time_limit=time_limit)
     fetched, extractions = with_lock(paths, action)
-    failed = 0
+    failed, statuses = 0, []
     for doc in documents:
         if doc.doc_id not in extractions:
-            click.echo(f"{'skipped':<8} {doc.doc_id:<14} not fetched")
+            statuses.append("skipped")
+            if not quiet():
+                click.echo(f"{'skipped':<8} {doc.doc_id:<14} not fetched")
             continue
         error = extractions[doc.doc_id].get("error")
         failed += bool(error)
+        statuses.append("failed" if error else "ok")
         size = len(extractions[doc.doc_id].get("rows", extractions[doc.doc_id].get("cells", [])))
-        click.echo(f"{'failed' if error else 'ok':<8} {doc.doc_id:<14} {error or f'{size} rows'}")
-    _exit(0 if not failed and len(extractions) == len(documents) else 3 if len(extractions) > failed else EXIT_FAILED)
+        if not quiet():
+            click.echo(f"{'failed' if error else 'ok':<8} {doc.doc_id:<14} {error or f'{size} rows'}")
+    code = 0 if not failed and len(extractions) == len(documents) else 3 if len(extractions) > failed else EXIT_FAILED
+    summarise(statuses, code)
+    _exit(code)
+
+
+def check_mark(check) -> str:
+    return "PASS" if check.passed else ("FAIL" if check.blocking else
+                                        (check.kind or "finding").upper() if check.in_source else "NOTE")
 
 
 def _build(paths, documents):
@@ -249,17 +314,28 @@ def _build(paths, documents):
 
 @main.command()
 @data_options
-def validate(paths, documents, only, manifest_path):
+@format_option
+@click.option("--failures-only", is_flag=True, help="Only the checks that did not pass.")
+def validate(paths, documents, only, manifest_path, fmt, failures_only):
     """Normalize and validate the extracted documents; print every check (writes nothing)."""
+    from dataclasses import asdict
+
     out, _ = with_lock(paths, lambda: _build(paths, documents))
     files = {d.file for d in selected_documents(documents, only)}
-    for check in out.checks:
-        if check.source_file in files:
-            mark = "PASS" if check.passed else ("FAIL" if check.blocking else
-                                                (check.kind or "finding").upper() if check.in_source else "NOTE")
-            click.echo(f"{mark} {check.source_file} {check.check}: {check.message}")
+    checks = [c for c in out.checks if c.source_file in files and not (failures_only and c.passed)]
     shown = selected_records(out.documents, only)
-    print_documents(shown, documents)
+    if fmt in ("json", "csv"):
+        echo_records([asdict(c) for c in checks], fmt)
+    elif fmt == "markdown":
+        click.echo("| result | document | check | page | expected | found | message |\n|---|---|---|---|---|---|---|")
+        for c in checks:
+            cells = (check_mark(c), c.source_file, c.check, c.page or "", c.expected or "", c.actual or "", c.message)
+            click.echo("| " + " | ".join(str(x).replace("|", "\\|") for x in cells) + " |")
+    else:
+        for check in checks:
+            click.echo(f"{check_mark(check)} {check.source_file} {check.check}: {check.message}")
+        print_documents(shown, documents)
+    summarise([d["status"] for d in shown], exit_code_for(shown))
     _exit(exit_code_for(shown))
 
 
@@ -275,6 +351,7 @@ def store(paths, documents, only, manifest_path):
     out = with_lock(paths, action)
     shown = selected_records(out.documents, only)
     print_documents(shown, documents)
+    summarise([d["status"] for d in shown], exit_code_for(shown))
     _exit(exit_code_for(shown))
 
 
@@ -425,6 +502,9 @@ def report(data_dir, output):
     from pipeline.report import build_report, latest_run, read_tables, write_report
 
     _require_outputs(data_dir)
+    if output is not None and not output.parent.is_dir():
+        raise click.BadParameter(f"expected an existing folder for {output.name}, found no folder {output.parent}"
+                                 " (create it first)", param_hint="--output")
     paths = DataPaths(data_dir)
     tables = with_lock(paths, lambda: read_tables(data_dir))
     path = write_report(build_report(tables, run=latest_run(data_dir)), output or paths.processed / "report.html")
@@ -436,19 +516,36 @@ def report(data_dir, output):
 @main.command()
 @outputs_dir_option
 @click.argument("name", required=False)
-def datasets(data_dir, name):
-    """List the output tables (name, rows, schema version, description); with NAME, its columns."""
+@format_option
+def datasets(data_dir, name, fmt):
+    """List the output tables (name, rows, schema version, description); with NAME, its columns.
+
+    --format markdown prints the data dictionary (every table and column with type, nullability,
+    key and description, generated from the schemas; nulls and rows counted in these outputs)."""
     from pipeline.load import available_names, datasets as list_datasets, describe
 
     _require_outputs(data_dir)
+    if name and name not in available_names(data_dir):
+        raise click.BadParameter(f"no table {name!r}; available: {', '.join(available_names(data_dir))}",
+                                 param_hint="NAME")
+    if fmt == "markdown":
+        from pipeline.dictionary import data_dictionary, observed_nulls, render_markdown
+
+        present = available_names(data_dir)
+        tables = [t for t in data_dictionary() if (name is None or t["table"] == name)]
+        rows = {r.name: int(r.rows) for r in list_datasets(data_dir).itertuples(index=False)}
+        nulls = {t: observed_nulls(data_dir / "processed" / f"{t}.parquet") for t in present}
+        click.echo(render_markdown(tables, rows, nulls), nl=False)
+        return
+    frame = describe(name, data_dir) if name else list_datasets(data_dir)
+    if fmt != "text":
+        echo_records(frame.astype(object).where(frame.notna(), None).to_dict("records"), fmt)
+        return
     if name:
-        if name not in available_names(data_dir):
-            raise click.BadParameter(f"no table {name!r}; available: {', '.join(available_names(data_dir))}",
-                                     param_hint="NAME")
-        for column in describe(name, data_dir).itertuples(index=False):
+        for column in frame.itertuples(index=False):
             click.echo(f"{column.column:<16} {column.parquet_type:<14} {column.description}")
         return
-    for table in list_datasets(data_dir).itertuples(index=False):
+    for table in frame.itertuples(index=False):
         click.echo(f"{table.name:<18} {table.rows:>7} rows  v{table.schema_version}  {table.description}")
 
 
@@ -466,8 +563,11 @@ class DiffFailed(click.ClickException):
 @click.argument("query", required=False)
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "csv", "markdown"]), default="text",
               show_default=True, help="Output format.")
-@click.option("--color/--no-color", default=None, help="Colour the statuses (default: only on a terminal).")
-def fields(data_dir, query, fmt, color):
+@click.option("--color/--no-color", default=None, help="Colour the statuses (default: only on a terminal;"
+              " never with NO_COLOR set).")
+@click.option("--year", "years", type=int, multiple=True, metavar="YEAR", help="Only this year; repeatable.")
+@click.option("--evidence", is_flag=True, help="With QUERY: every year's evidence in full (default: each proof once).")
+def fields(data_dir, query, fmt, color, years, evidence):
     """Which figures are published, year by year (present / absent / not covered).
 
     Without QUERY: the field x year matrix. With QUERY (a field id such as `arrests`, or a search
@@ -484,14 +584,26 @@ def fields(data_dir, query, fmt, color):
         raise click.ClickException(f"{path} does not exist: run `ncmec-pipeline run --data-dir {data_dir}` first "
                                    "(it writes field_presence.parquet)")
     records = pq.read_table(path).to_pylist()
+    if years:
+        covered = sorted({r["year"] for r in records})
+        unknown = sorted(set(years) - set(covered))
+        if unknown:
+            raise click.BadParameter(f"no document of this run covers {', '.join(map(str, unknown))}; covered years:"
+                                     f" {', '.join(map(str, covered))}", param_hint="--year")
+        records = [r for r in records if r["year"] in years]
+    if color is None and os.environ.get("NO_COLOR"):
+        color = False
     styled = fmt == "text" and color is not False
     if query:
         matched = presence.find_fields(catalog, query)
         if not matched:
-            raise click.BadParameter(f"no field id, title or alias matches {query!r}; `ncmec-pipeline fields` "
-                                     f"lists the ids ({', '.join(f.id for f in catalog.fields[:4])}, …)",
+            close = presence.suggest_fields(catalog, query)
+            raise click.BadParameter(f"no field id, title or alias matches {query!r}; "
+                                     + (f"did you mean {' or '.join(close)}? " if close else "")
+                                     + f"`ncmec-pipeline fields` lists the ids "
+                                       f"({', '.join(f.id for f in catalog.fields[:4])}, …)",
                                      param_hint="QUERY")
-        text = presence.render_field_report(records, matched, fmt, styled)
+        text = presence.render_field_report(records, matched, fmt, styled, evidence=evidence)
         statements_path = data_dir / "processed" / "statements.parquet"
         if statements_path.is_file():
             from pipeline.statements import mentioning, render_mentions
@@ -544,8 +656,10 @@ def findings(data_dir, kind, edition, fmt):
 @click.option("--years", nargs=2, type=int, metavar="A B", default=None,
               help="Year A against year B: fields, OJJDP tables, ESPs and countries side by side.")
 @click.option("--editions", is_flag=True, help="Numbers restated (or relabelled, added, dropped) between OJJDP editions.")
-@click.option("--runs", nargs=2, type=click.Path(path_type=Path), metavar="OLD_DIR NEW_DIR", default=None,
-              help="Two processed/ folders (or data dirs), table by table, rows matched on each table's key.")
+@click.option("--runs", metavar="OLD [NEW]", default=None,
+              help="Two runs' outputs table by table, rows matched on what identifies them: `last` (the previous"
+                   " run against the newest), a kept RUN_ID or a processed/ folder (or data dir); without NEW,"
+                   " against DATA_DIR/processed.")
 @click.option("--versions", "versions_of", metavar="DOC_ID", default=None,
               help="The figures that changed between the last two published versions of one document "
                    "(NCMEC replaced the PDF at its URL; see document_versions.parquet).")
@@ -553,7 +667,10 @@ def findings(data_dir, kind, edition, fmt):
               show_default=True, help="Output format.")
 @click.option("--exit-code", is_flag=True,
               help="Exit 1 when there are differences and 0 when there are none (errors exit 2).")
-def diff(data_dir, years, editions, runs, versions_of, fmt, exit_code):
+@click.option("--full", is_flag=True, help="Print long cells and labels whole (text cuts them with … to fit"
+              " the terminal; --runs: cells at 60 characters).")
+@click.argument("new_run", required=False, metavar="[NEW]")
+def diff(data_dir, years, editions, runs, versions_of, fmt, exit_code, full, new_run):
     """What appeared, disappeared or changed: between two years, OJJDP editions, two runs, or two
     versions of one document.
 
@@ -565,11 +682,18 @@ def diff(data_dir, years, editions, runs, versions_of, fmt, exit_code):
     from pipeline.fields import load_catalog
 
     if sum(bool(m) for m in (years, editions, runs, versions_of)) != 1:
-        raise click.UsageError("choose exactly one of --years A B, --editions, --runs OLD_DIR NEW_DIR, "
+        raise click.UsageError("choose exactly one of --years A B, --editions, --runs OLD [NEW], "
                                "--versions DOC_ID")
+    if new_run is not None and not runs:
+        raise click.UsageError(f"unexpected argument {new_run!r}: only --runs OLD NEW takes a second value")
     try:
         if runs:
-            result = diffs.run_diff(*runs)
+            from pipeline.history import NoSuchRun, resolve_runs
+
+            try:
+                result = diffs.run_diff(*resolve_runs(data_dir, runs, new_run))
+            except NoSuchRun as err:
+                raise diffs.DiffError(str(err)) from None
         elif versions_of:
             result = versions_diff(data_dir, versions_of)
         else:
@@ -584,7 +708,8 @@ def diff(data_dir, years, editions, runs, versions_of, fmt, exit_code):
                     years[0], years[1], [f.id for f in load_catalog().fields])
     except (diffs.DiffError, ValueError, OSError) as err:
         raise DiffFailed(str(err)) from None
-    click.echo(diffs.render(result, fmt), nl=False)
+    width = shutil.get_terminal_size((diffs.TEXT_WIDTH, 24)).columns
+    click.echo(diffs.render(result, fmt, full=full, width=width), nl=False)
     _exit(1 if exit_code and result["differences"] else 0)
 
 

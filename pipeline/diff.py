@@ -23,14 +23,23 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipeline.display import ratio_percent
+
 # How many rows of each kind the text and markdown renderers print (JSON has them all).
 SHOWN = 12
+# Characters of a cell the text renderer prints before cutting it with "…" (`diff --full`: all).
+CELL_WIDTH = 60
+# Numbers printed for only one of two years that `diff --years` lists in text (JSON: all).
+ONLY_SHOWN = 5
+# Width the text output fits in when the terminal's is unknown (piped, cron).
+TEXT_WIDTH = 100
 # Years printed inside labels: "CY 2021–" column headers, Appendix A's "CY2022 (1/1/22-12/31/22)".
 YEAR_IN_LABEL = re.compile(r"\bCY ?(?:19|20)\d\d\b|\(\d{1,2}/\d{1,2}/\d{2,4}\s*[–—-]\s*\d{1,2}/\d{1,2}/\d{2,4}\)")
 PUNCTUATION = re.compile(r"[^\w/#%&]+")
@@ -69,10 +78,11 @@ def read_records(directory: Path, name: str) -> list[dict]:
 
 
 def change(old: int | None, new: int | None) -> dict:
-    """Absolute and relative change; None where either side has no number (never 0)."""
+    """Absolute and relative change, unrounded (rounding is for display: `pipeline.display`);
+    None where either side has no number (never 0)."""
     if old is None or new is None:
         return {"absolute": None, "relative": None}
-    return {"absolute": new - old, "relative": None if old == 0 else round((new - old) / old, 4)}
+    return {"absolute": new - old, "relative": None if old == 0 else (new - old) / old}
 
 
 def _norm(text: str | None) -> str:
@@ -131,16 +141,32 @@ def _esp_rows(rows: Iterable[dict], year: int) -> dict[tuple, dict]:
     return {(r["esp_key"],): {**r, "value": r["reports"]} for r in rows if r["year"] == year}
 
 
+NO_COUNTRY = "(no country listed)"
+
+
 def _country_key(row: dict) -> str:
     if row["iso3_status"] == "no_country":
-        return "(no country listed)"
-    if row.get("iso3") and not row.get("iso3_duplicate"):
-        return row["iso3"]
-    return _norm(row["country"])
+        return NO_COUNTRY
+    return row.get("iso3") or _norm(row["country"])
 
 
 def _country_rows(rows: Iterable[dict], year: int) -> dict[tuple, dict]:
-    return {(_country_key(r),): {**r, "value": r["reports"]} for r in rows if r["year"] == year}
+    """A year's countries keyed by ISO code (else the name). NCMEC prints some countries twice in
+    one edition ("French Guiana" and "Guiana, French", 2020 and 2021): one country, its rows
+    summed and both names shown, so it is never both 'appeared' and 'disappeared' against a year
+    printing it once. The no-country row ("No Country Listed", "Null", "null") is no country
+    named "null": it is shown as what it is, with the label NCMEC printed."""
+    grouped: dict[tuple, list[dict]] = {}
+    for r in rows:
+        if r["year"] == year:
+            grouped.setdefault((_country_key(r),), []).append(r)
+    keyed = {}
+    for key, group in grouped.items():
+        names = " / ".join(dict.fromkeys(r["country"] for r in group))
+        counts = [r["reports"] for r in group]
+        keyed[key] = {**group[0], "country": f"{NO_COUNTRY[:-1]}: printed {names!r})" if key[0] == NO_COUNTRY else names,
+                      "value": None if None in counts else sum(counts), "printed_rows": len(group)}
+    return keyed
 
 
 def split_totals(rows: Iterable[dict], year: int) -> dict | None:
@@ -179,7 +205,11 @@ def year_diff(presence: Sequence[dict], cells: Sequence[dict], esp: Sequence[dic
     edition_b, cells_b = _latest_edition_cells(cells, year_b)
     years = (year_a, year_b)
     ojjdp = _compared(years, cells_a, cells_b, lambda k, c: {
-        "table_id": k[0], "row_label": c["row_label"], "column": k[2], "measure": k[3]})
+        "table_id": k[0], "row_label": c["row_label"], "column": k[2], "measure": k[3],
+        "column_label": c["column_label"]})
+    for entry in ojjdp["compared"]:  # the labels as year A's edition printed them, beside year B's
+        old = cells_a[(entry["table_id"], label_kind(entry["row_label"]), entry["column"], entry["measure"])]
+        entry.update(row_label_a=old["row_label"], column_label_a=old["column_label"])
     esps = _compared(years, _esp_rows(esp, year_a), _esp_rows(esp, year_b),
                      lambda k, r: {"esp_key": k[0], "esp": r["esp"]})
     country = _compared(years, _country_rows(countries, year_a), _country_rows(countries, year_b),
@@ -217,33 +247,11 @@ def _printed_value(value, percent) -> str:
     return "-" if percent is None else f"{percent.normalize() if isinstance(percent, Decimal) else percent}%"
 
 
-def _relabellings(gone: Sequence[dict], came: Sequence[dict]) -> list[tuple[dict, dict]]:
-    """Pairs (old, new) of one number printed under a new label ("Unknown" in the 2022 ed. p.4,
-    "Unknown Location" in the 2023 ed. p.4): same table, year, measure, column (or row) and
-    value, and no other candidate on either side."""
-    def slots(rows, side):
-        found: dict[tuple, list[dict]] = {}
-        for r in rows:
-            for label in ("row_label", "column_label"):
-                other = "column_label" if label == "row_label" else "row_label"
-                found.setdefault((label, r["table_id"], r["year"], r["measure"], label_kind(r[other]),
-                                  r[f"{side}_value"], r[f"{side}_percent"]), []).append(r)
-        return found
-    old_slots, new_slots = slots(gone, "old"), slots(came, "new")
-    pairs, used = [], set()
-    for slot, olds in old_slots.items():
-        news = new_slots.get(slot, [])
-        if len(olds) == 1 and len(news) == 1 and id(olds[0]) not in used and id(news[0]) not in used:
-            pairs.append((olds[0], news[0]))
-            used.update((id(olds[0]), id(news[0])))
-    return pairs
-
-
 def edition_diff(cells: Sequence[dict]) -> dict:
     """Numbers restated between consecutive OJJDP editions, numbers printed under a new label,
     and numbers one edition prints for a year both cover that the other does not. The matching
     is `pipeline.revisions.ojjdp_revisions` (the same rules the report uses)."""
-    from pipeline.revisions import ojjdp_revisions
+    from pipeline.revisions import difference_counts, ojjdp_revisions, relabellings
 
     frame = pd.DataFrame(list(cells), columns=CELL_COLUMNS)
     revisions = [{k: _plain(v) for k, v in r.items()} for r in ojjdp_revisions(frame).to_dict("records")]
@@ -258,7 +266,7 @@ def edition_diff(cells: Sequence[dict]) -> dict:
         gone = [r for r in mine if r["change"] == "only_in_old"]
         came = [r for r in mine if r["change"] == "only_in_new"]
         relabelled = []
-        for o, n in _relabellings(gone, came):
+        for o, n in relabellings(gone, came):
             relabelled.append({"table_id": o["table_id"], "year": o["year"], "measure": o["measure"],
                                "old_row_label": o["row_label"], "new_row_label": n["row_label"],
                                "old_column_label": o["column_label"], "new_column_label": n["column_label"],
@@ -273,9 +281,10 @@ def edition_diff(cells: Sequence[dict]) -> dict:
                             for r in gone],
             "only_in_new": [{**r, "printed": _printed_value(r["new_value"], r["new_percent"]), "page": r["new_page"]}
                             for r in came]})
-    differences = sum(len(p["restated"]) + len(p["relabelled"]) + len(p["only_in_old"]) + len(p["only_in_new"])
-                      for p in pairs)
-    return {"kind": "editions", "editions": editions, "pairs": pairs, "differences": differences}
+    # One definition with the report and the notebook: a relabelled number counts once.
+    counts = difference_counts(revisions)
+    return {"kind": "editions", "editions": editions, "pairs": pairs, "differences": counts["differences"],
+            "counts": counts}
 
 
 def _file_of(cells: Sequence[dict], edition: int) -> str | None:
@@ -295,6 +304,14 @@ def _jsonable(value):
 def _primary_key(schema: pa.Schema) -> list[str]:
     raw = (schema.metadata or {}).get(b"primary_key", b"").decode()
     return [k for k in raw.split(",") if k]
+
+
+def row_identity(name: str, *schemas: pa.Schema) -> list[str]:
+    """The columns identifying a row of table `name` across runs: `store.ROW_IDENTITY` for the
+    pipeline's tables, else the primary key in the file's schema metadata."""
+    from pipeline.store import ROW_IDENTITY
+
+    return ROW_IDENTITY.get(name) or next((k for k in map(_primary_key, schemas) if k), [])
 
 
 def _keyed_rows(rows: list[dict], key: list[str]) -> dict[tuple, dict]:
@@ -323,7 +340,7 @@ def compare_tables(name: str, old: pa.Table, new: pa.Table) -> dict:
               "types_changed": {c: [old_types[c], new_types[c]] for c in old_types
                                 if c in new_types and old_types[c] != new_types[c]}}
     common = [c for c in new_types if c in old_types]
-    key = _primary_key(new.schema) or _primary_key(old.schema)
+    key = row_identity(name, new.schema, old.schema)
     if not key or not all(k in common for k in key):
         key = common  # no usable key: a row is its values
     a, b = _keyed_rows(old.to_pylist(), key), _keyed_rows(new.to_pylist(), key)
@@ -418,7 +435,7 @@ def _n(value) -> str:
 def _delta(entry: dict) -> str:
     if entry.get("absolute") is None:
         return ""
-    rel = "" if entry.get("relative") is None else f" ({entry['relative'] * 100:+.1f}%)"
+    rel = "" if entry.get("relative") is None else f" ({ratio_percent(entry['relative'], signed=True)})"
     return f"{entry['absolute']:+,}{rel}"
 
 
@@ -441,13 +458,18 @@ def _field_cell(status: str | None, value, values, n_values) -> str:
     return f"({n_values} values)"
 
 
-def render(result: dict, fmt: str = "text") -> str:
-    """Text, markdown or JSON for any diff result."""
+def render(result: dict, fmt: str = "text", full: bool = False, width: int = TEXT_WIDTH) -> str:
+    """Text, markdown or JSON for any diff result. Text cuts long cells (a runs diff's cells at
+    CELL_WIDTH, a years diff's labels to fit `width`) unless `full`; JSON holds everything."""
     if fmt == "json":
         return json.dumps(result, indent=2, ensure_ascii=False, default=_jsonable) + "\n"
     markdown = fmt == "markdown"
-    lines = {"years": _years_lines, "editions": _edition_lines, "runs": _run_lines,
-             "versions": _version_lines}[result["kind"]](result, markdown)
+    if result["kind"] == "runs":
+        lines = _run_lines(result, markdown, full)
+    elif result["kind"] == "years":
+        lines = _years_lines(result, markdown, None if full else width)
+    else:
+        lines = {"editions": _edition_lines, "versions": _version_lines}[result["kind"]](result, markdown)
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
@@ -466,7 +488,7 @@ def _heading(text: str, markdown: bool, level: int = 2) -> list[str]:
     return [f"{'#' * level} {text}", ""] if markdown else [text]
 
 
-def _years_lines(r: dict, markdown: bool) -> list[str]:
+def _years_lines(r: dict, markdown: bool, width: int | None = TEXT_WIDTH) -> list[str]:
     a, b = r["year_a"], r["year_b"]
     out = _heading(f"Differences {a} → {b}: {r['differences']}", markdown, 1)
     out += _heading(f"Fields ({a} vs {b})", markdown)
@@ -483,17 +505,26 @@ def _years_lines(r: dict, markdown: bool) -> list[str]:
         out += [f"  {_unavailable(t['unavailable'], 'OJJDP edition')}", ""]
     else:
         out += _heading(f"OJJDP tables ({a} from the {t['edition_a']} edition, {b} from the {t['edition_b']}"
-                        f" edition): {len(t['compared'])} numbers compared, {len(t['changed'])} changed", markdown)
-        rows = _biggest(t["changed"])[:SHOWN]
-        out += _table([(c["table_id"], c["row_label"] or "", c["column"], _n(c["a"]), _n(c["b"]), _delta(c))
-                       for c in rows], ("table", "row", "column", str(a), str(b), "change"), markdown)
+                        " edition)", markdown)
+        out.append(f"  {_ojjdp_summary(t)}")
+        changed = _biggest(t["changed"])[:SHOWN]
+        if markdown:
+            out += _table([(c["table_id"], _printed_label(c, "row_label"), _printed_label(c, "column_label"),
+                            _n(c["a"]), _n(c["b"]), _delta(c)) for c in changed],
+                          ("table", "row", "column", str(a), str(b), "change"), markdown)
+        else:
+            out += wrapped_table([(_n(c["a"]), _n(c["b"]), _delta(c), " · ".join(filter(None, (
+                c["table_id"], _printed_label(c, "row_label"), _printed_label(c, "column_label")))))
+                for c in changed], (str(a), str(b), "change", "table · row · column"), width)
     if _more(t["changed"]):
         out += [f"  {_more(t['changed'])}", ""]
     for only, year in (("only_a", a), ("only_b", b)):
         if t[only]:
-            out.append(f"  only printed for {year}: " + "; ".join(
-                f"{c['table_id']} {c['row_label'] or ''} {c['column']}".strip() for c in t[only][:SHOWN]) + (
-                f" {_more(t[only])}" if _more(t[only]) else ""))
+            out.append(f"  printed only for {year} ({len(t[only])}):")
+            out += [_cut(f"    {c['table_id']}: {' | '.join(filter(None, (c['row_label'], c.get('column_label'))))}",
+                         width, markdown) for c in t[only][:ONLY_SHOWN]]
+            if len(t[only]) > ONLY_SHOWN:
+                out.append(f"    … and {len(t[only]) - ONLY_SHOWN} more (--format json lists all)")
     for name, label, what in (("esp_reports", "esp", "ESPs"), ("country_reports", "country", "Countries")):
         t = r["tables"][name]
         if t["unavailable"]:
@@ -507,8 +538,9 @@ def _years_lines(r: dict, markdown: bool) -> list[str]:
                        f" ({_share(totals['referrals'], totals['reports'])}), informational"
                        f" {_n(totals['informational'])} ({_share(totals['informational'], totals['reports'])})"
                        f" of {_n(totals['reports'])}")
-        out.append(f"  appeared in {b}: " + (", ".join(f"{x[label]} ({_n(x['b'])})" for x in t["only_b"]) or "(none)"))
-        out.append(f"  disappeared in {b}: " + (", ".join(f"{x[label]} ({_n(x['a'])})" for x in t["only_a"]) or "(none)"))
+        for what_, side, items in (("appeared", "b", t["only_b"]), ("disappeared", "a", t["only_a"])):
+            line = f"  {what_} in {b}: " + (", ".join(f"{x[label]} ({_n(x[side])})" for x in items) or "(none)")
+            out += [line] if markdown or width is None else _wrap(line, width, "      ")
         out.append("")
         rows = _biggest(t["changed"])[:SHOWN]
         if rows:
@@ -518,12 +550,63 @@ def _years_lines(r: dict, markdown: bool) -> list[str]:
     return out
 
 
+def _ojjdp_summary(t: dict) -> str:
+    """'157 numbers printed for both years: 149 up, 8 down, 0 equal' (a changed count is the
+    normal case between two years, so 'N compared, N changed' said nothing)."""
+    up = sum(1 for c in t["changed"] if c["absolute"] is not None and c["absolute"] > 0)
+    down = sum(1 for c in t["changed"] if c["absolute"] is not None and c["absolute"] < 0)
+    other = len(t["changed"]) - up - down
+    return (f"{len(t['compared'])} number{'s' if len(t['compared']) != 1 else ''} printed for both years:"
+            f" {up} up, {down} down, "
+            f"{len(t['compared']) - len(t['changed'])} equal" + (f", {other} printed as '-' in one year" if other else ""))
+
+
+def _printed_label(entry: dict, label: str) -> str:
+    """A row or column label as printed, without the year it names ("CY 2023 | Total
+    Images/Videos" → "Total Images/Videos"; Appendix A's "CY2023 (1/1/23-12/31/23)" → ""), so
+    a label printed for year B is never shown beside year A's number. Where the two editions
+    print the rest of the label differently, both are shown."""
+    def bare(text):
+        return " ".join(YEAR_IN_LABEL.sub(" ", text or "").split()).strip(" |–—-")
+    old, new = bare(entry.get(f"{label}_a", entry.get(label))), bare(entry.get(label))
+    return new if old == new else f"{old} / {new}"
+
+
+def _cut(line: str, width: int | None, markdown: bool) -> str:
+    return line if markdown or width is None else clip(line, width)
+
+
+def _wrap(line: str, width: int, indent: str) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(line, width, subsequent_indent=indent, break_on_hyphens=False) or [line]
+
+
+def wrapped_table(rows: Sequence[Sequence[str]], header: Sequence[str], width: int | None) -> list[str]:
+    """A text table whose last column (a label) wraps onto indented lines to fit `width`, the
+    numbers before it aligned and never cut."""
+    import textwrap
+
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header[:-1])]
+    lead = 2 + sum(w + 2 for w in widths)
+    room = max((width or 10_000) - lead, 30)
+    out = ["  " + "".join(f"{h:<{w}}  " for h, w in zip(header, widths)) + header[-1]]
+    for r in rows:
+        label = textwrap.wrap(r[-1], room, break_long_words=True, break_on_hyphens=False) or [""]
+        out.append("  " + "".join(f"{c:<{w}}  " for c, w in zip(r, widths)) + label[0])
+        out += [" " * lead + more for more in label[1:]]
+    return out + [""]
+
+
 def _share(part: int, whole: int) -> str:
-    return f"{100 * part / whole:.1f}%" if whole else "n/a"
+    return ratio_percent(Fraction(part, whole)) if whole else "n/a"
 
 
 def _edition_lines(r: dict, markdown: bool) -> list[str]:
-    out = _heading(f"OJJDP editions {', '.join(map(str, r['editions'])) or '(none)'}: {r['differences']} differences",
+    counts = r.get("counts") or {}
+    out = _heading(f"OJJDP editions {', '.join(map(str, r['editions'])) or '(none)'}: {r['differences']} differences"
+                   + (f" ({counts['restated']} restated, {counts['relabelled']} relabelled, "
+                      f"{counts['only_in_old'] + counts['only_in_new']} printed by one edition only)" if counts else ""),
                    markdown, 1)
     if len(r["editions"]) < 2:
         out.append("  fewer than two editions in ojjdp_cells: nothing to compare")
@@ -565,7 +648,7 @@ def _key_text(key: dict) -> str:
     return " ".join(f"{k}={'—' if v is None else v}" for k, v in key.items())  # keys as stored: year=2023
 
 
-def _run_lines(r: dict, markdown: bool) -> list[str]:
+def _run_lines(r: dict, markdown: bool, full: bool = False) -> list[str]:
     differing = [t for t in r["tables"] if t["status"] != "identical"]
     out = _heading(f"{r['old']} → {r['new']}: {len(differing)} of {len(r['tables'])} tables differ", markdown, 1)
     rows = []
@@ -591,14 +674,79 @@ def _run_lines(r: dict, markdown: bool) -> list[str]:
             if _more(items):
                 out.append(f"    {_more(items)}")
         for c in t["changed"][:SHOWN]:
-            what = "; ".join(f"{col}: {_n(was)} → {_n(now)}" for col, (was, now) in c["columns"].items())
-            out.append(f"  ~ {_key_text(c['key'])}: {what}")
+            out += _changed_row_lines(c, markdown, full)
         if _more(t["changed"]):
             out.append(f"    {_more(t['changed'])}")
         if t.get("restamped"):
             out.append(f"  {len(t['restamped'])} rows differ only in source_sha256: the same figures, read from "
                        "a new version of their PDF (`diff --versions DOC_ID`)")
         out.append("")
+    if not full and any(_clipped(t) for t in differing):
+        out.append(f"(cells longer than {CELL_WIDTH} characters are cut with …; --full shows them whole,"
+                   " --format json has every row and cell)")
+    return out
+
+
+def clip(text: str, width: int = CELL_WIDTH) -> str:
+    """One line of a cell cut to `width` characters, the cut marked with an ellipsis."""
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def _cell_text(value) -> str:
+    return _n(value) if not isinstance(value, str) else value
+
+
+def _clipped(table: dict) -> bool:
+    return any(len(line) > CELL_WIDTH for c in table.get("changed", ())[:SHOWN] for pair in c["columns"].values()
+               for value in pair for line in _cell_text(value).splitlines())
+
+
+def line_changes(old: str, new: str) -> list[str]:
+    """The lines of a multi-line cell that differ, '- ' before and '+ ' after (the lines both
+    sides share are left out: one changed line of a 20-line evidence cell is one line pair)."""
+    import difflib
+
+    a, b = old.splitlines(), new.splitlines()
+    out = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op != "equal":
+            out += [f"- {line}" for line in a[i1:i2]] + [f"+ {line}" for line in b[j1:j2]]
+    return out
+
+
+def _changed_row_lines(change_: dict, markdown: bool, full: bool) -> list[str]:
+    """One changed row: its key, then each changed column with the value before and after side
+    by side; a multi-line cell (evidence, reasons) as the lines that differ."""
+    width = None if full else CELL_WIDTH
+    cut = (lambda text: text) if full else clip
+    single, multi = [], []
+    for column, (was, now) in change_["columns"].items():
+        was_text, now_text = _cell_text(was), _cell_text(now)
+        if "\n" in was_text or "\n" in now_text:
+            multi.append((column, was_text, now_text))
+        else:
+            single.append((column, cut(was_text), cut(now_text)))
+    if markdown:
+        rows = list(single)
+        for column, was_text, now_text in multi:
+            lines = line_changes(was_text, now_text)
+            rows.append((column, *("<br>".join(cut(line[2:]) for line in lines if line[0] == mark) for mark in "-+")))
+        return [f"- `{_key_text(change_['key'])}`", ""] + _table(rows, ("column", "before", "after"), True)
+    out = [f"  ~ {_key_text(change_['key'])}"]
+    labels = [column for column, *_ in single + multi]
+    pad = max(map(len, labels + ["column"]))
+    if single:
+        before = max(len(w) for _, w, _ in single + [("", "before", "")])
+        out.append(f"      {'column':<{pad}}  {'before':<{before}}  after")
+        out += [f"      {column:<{pad}}  {w:<{before}}  {n}".rstrip() for column, w, n in single]
+    for column, was_text, now_text in multi:
+        lines = line_changes(was_text, now_text)
+        total = max(len(was_text.splitlines()), len(now_text.splitlines()))
+        out.append(f"      {column:<{pad}}  the lines that differ (- before, + after; {total} lines in all):")
+        shown = lines if full else lines[:SHOWN]
+        out += [f"      {'':<{pad}}  {line if width is None else clip(line, width + 2)}" for line in shown]
+        if len(shown) < len(lines):
+            out.append(f"      {'':<{pad}}  … and {len(lines) - len(shown)} more lines (--full shows them)")
     return out
 
 

@@ -88,13 +88,68 @@ class Source:
         if self.table != "ojjdp_cells":
             return f"{self.table} (every printed row)" if self.count == "reports" else \
                 f"{self.table}, the {self.count} column of every printed row"
-        parts = [f"OJJDP table {self.table_id.pattern}" if self.table_id else "any OJJDP table"]
+        table = self.table_id.pattern if self.table_id else None
+        parts = [f"OJJDP table {table}" if table and FIELD_ID.match(table) else
+                 f"an OJJDP table (id {pattern_in_words(table)})" if table else "any OJJDP table"]
         for name, pattern in (("row", self.row), ("column", self.column), ("row or column", self.label)):
             if pattern is not None:
-                parts.append(f"{name} label ~ /{pattern.pattern}/")
+                parts.append(f"a {name} label {pattern_in_words(pattern.pattern)}")
         if self.measures:
-            parts.append(f"measure {'/'.join(self.measures)}")
+            parts.append(f"counting {' or '.join(self.measures)}")
         return ", ".join(parts)
+
+
+def _top_level_alternatives(pattern: str) -> list[str]:
+    """`a|b(c|d)` -> ['a', 'b(c|d)']: the alternatives outside any group."""
+    parts, depth, current, escaped = [], 0, "", False
+    for char in pattern:
+        if escaped:
+            current, escaped = current + char, False
+            continue
+        if char == "\\":
+            escaped = True
+        elif char in "([":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            parts.append(current)
+            current = ""
+            continue
+        current += char
+    return [*parts, current]
+
+
+def pattern_in_words(pattern: str) -> str:
+    """A catalog pattern said in words, for the people who read the evidence ('\\barrest' ->
+    'with a word starting “arrest”', '^total' -> 'starting “total”'); a pattern with more
+    regular-expression syntax than anchors, word boundaries and alternatives is quoted as is."""
+    alternatives = _top_level_alternatives(pattern)
+    if len(alternatives) > 1:
+        return " or ".join(pattern_in_words(a) for a in alternatives)
+    negative = re.fullmatch(r"\(\?!([\w ]+)\)\.\*", pattern)
+    if negative:
+        return f"not starting “{negative.group(1)}”"
+    group = re.fullmatch(r"(.*?)\(([\w ]+(?:\|[\w ]+)+)\)(.*)", pattern)
+    if group and "(" not in group.group(1) + group.group(3):  # charg(ed|es) -> charged or charges
+        return " or ".join(pattern_in_words(group.group(1) + a + group.group(3)) for a in group.group(2).split("|"))
+    text = pattern
+    starts, ends = text.startswith("^"), text.endswith("$") and not text.endswith("\\$")
+    text = text[1 if starts else 0:len(text) - 1 if ends else None]
+    word_start, word_end = text.startswith("\\b"), text.endswith("\\b") and len(text) > 2
+    text = text[2 if word_start else 0:len(text) - 2 if word_end else None]
+    if re.search(r"(?<!\\)[()\[\]{}*+?.|^$]|\\[a-zA-Z]", text):
+        return f"matching the pattern /{pattern}/"
+    literal = "“" + re.sub(r"\\(.)", r"\1", text) + "”"
+    if starts and ends:
+        return f"reading {literal}"
+    if starts:
+        return f"starting {literal}"
+    if word_start and word_end:
+        return f"with the word {literal}"
+    if word_start:
+        return f"with a word starting {literal}"
+    return f"containing {literal}"
 
 
 @dataclass(frozen=True)
@@ -733,9 +788,46 @@ def _verdict(r: dict) -> str:
     return r["reason"] or ""
 
 
+def suggest_fields(catalog: Catalog, query: str, n: int = 3) -> list[str]:
+    """Field ids close to a misspelt query ("arests" -> arrests), by difflib's ratio, over the ids
+    and the words of titles and aliases."""
+    import difflib
+
+    words: dict[str, str] = {}
+    for f in catalog.fields:
+        for name in (f.id, *f.id.split("_"), *re.findall(r"[a-z]+", " ".join((f.title, *f.aliases)).lower())):
+            words.setdefault(name, f.id)
+    close = difflib.get_close_matches(query.strip().lower(), list(words), n=n * 3, cutoff=0.75)
+    return list(dict.fromkeys(words[w] if w not in {f.id for f in catalog.fields} else w for w in close))[:n]
+
+
+def one_line_verdict(r: dict) -> str:
+    """A year's answer in one line: the value and where it is printed, or what was read and
+    what is printed instead, or which document was not available (the evidence comes apart)."""
+    if r["status"] == "present":
+        return _verdict({**r, "reason": None})
+    if r["status"] == "absent":
+        read = re.match(r"read (.*?): no table prints", r["reason"] or "")
+        docs = re.sub(r" \([^()]*\)", "", read.group(1)) if read else ""
+        instead = sorted({line.split()[2] for line in (r["evidence"] or "").splitlines()
+                          if line.startswith("printed instead: ")})
+        return (f"not printed in {docs or 'the documents read'}"
+                + (f"; printed instead: {', '.join(instead)}" if instead else ""))
+    return re.sub(r" \([^()]*\.pdf\)", "", r["reason"] or "")
+
+
+def compact_evidence(rows: Sequence[dict]) -> list[str]:
+    """Every evidence line once, in first-seen order: the same mention of a 2023 edition proves
+    three years' absence, and was printed three times."""
+    seen = dict.fromkeys(line for r in rows for line in (r["evidence"] or "").splitlines()
+                         if not line.startswith("printed instead: "))
+    return list(seen)
+
+
 def render_field_report(records: Sequence[dict], fields: Sequence[Field], fmt: str = "text",
-                        color: bool = False) -> str:
-    """Per field, the verdict for every year with its evidence."""
+                        color: bool = False, evidence: bool = False) -> str:
+    """Per field, the verdict for every year with its evidence. Text is compact unless
+    `evidence`: one line per year, then each proof once (not repeated per year)."""
     chosen = {f.id for f in fields}
     rows = [r for r in records if r["field_id"] in chosen]
     rank = {f.id: i for i, f in enumerate(fields)}
@@ -762,6 +854,15 @@ def render_field_report(records: Sequence[dict], fields: Sequence[Field], fmt: s
         out.append(f"{f.id}: {f.title}")
         out.append(f"  {f.description}")
         out.append("  would be printed in: " + "; ".join(s.describe() for s in f.sources))
+        if not evidence:
+            for r in mine:
+                out.append(f"  {r['year']}  " + _style(f"{r['status']:<13}", r["status"], color) + one_line_verdict(r))
+            proofs = compact_evidence(mine)
+            if proofs:
+                out.append("  evidence (each once; --evidence lists every year's):")
+                out += [f"    {line}" for line in proofs]
+            out.append("")
+            continue
         for r in mine:
             out.append(f"  {r['year']}  " + _style(f"{r['status']:<13}", r["status"], color) + _verdict(r))
             for line in (r["evidence"] or "").splitlines():

@@ -112,8 +112,39 @@ def _filters(schema: pa.Schema, name: str, years, editions) -> list[tuple] | Non
         if column not in schema.names:
             raise ValueError(f"{name} has no {column!r} column, so {argument}= does not apply "
                              f"(its columns: {', '.join(schema.names)})")
-        filters.append((column, "in", [int(v) for v in values]))
+        filters.append((column, "in", _years(values)))
     return filters or None
+
+
+def _years(values) -> list[int]:
+    """`years=2023` or `years=[2022, 2023]` (a bare int was 'int object is not iterable')."""
+    return [int(values)] if isinstance(values, (int, str)) else [int(v) for v in values]
+
+
+# The document family whose editions feed a table, to say why a year asked for has no rows.
+TABLE_FAMILIES = {"esp_reports": "reports_by_esp", "country_reports": "reports_by_country",
+                  "ojjdp_cells": "ojjdp_transparency", "ojjdp_tables": "ojjdp_transparency"}
+
+
+def _warn_empty_years(name: str, frame: pd.DataFrame, column: str, asked, data_dir) -> None:
+    """Warn for each year asked for that has no rows, naming the document and its status (an
+    empty frame for a missing edition looked like 'no reports that year')."""
+    import warnings
+
+    missing = [y for y in _years(asked) if column not in frame or not (frame[column] == y).any()]
+    if not missing:
+        return
+    try:
+        documents = pq.read_table(table_path("documents", data_dir)).to_pylist()
+    except FileNotFoundError:
+        documents = []
+    family = TABLE_FAMILIES.get(name)
+    for year in missing:
+        docs = [d for d in documents if d["family"] == family and d["year"] == year]
+        why = "; ".join(f"{d['doc_id']} ({d['source_file']}) is {d['status']}" + (f": {d['message']}" if d["message"] else "")
+                        for d in docs if d["status"] != "ok")
+        warnings.warn(f"{name} has no rows for {column} {year}: " + (why or "no document of this run covers it"
+                      " (see documents.parquet, or `ncmec-pipeline fields`)"), UserWarning, stacklevel=3)
 
 
 def load(name: str, years=None, data_dir: str | os.PathLike | None = None, *, editions=None) -> pd.DataFrame:
@@ -126,7 +157,11 @@ def load(name: str, years=None, data_dir: str | os.PathLike | None = None, *, ed
     path = table_path(name, data_dir)
     schema = pq.read_schema(path)
     table = pq.read_table(path, filters=_filters(schema, name, years, editions))
-    return to_frame(table).reset_index(drop=True)
+    frame = to_frame(table).reset_index(drop=True)
+    for column, asked in ((YEAR_COLUMN, years), (EDITION_COLUMN, editions)):
+        if asked is not None:
+            _warn_empty_years(name, frame, column, asked, data_dir)
+    return frame
 
 
 def datasets(data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
@@ -164,8 +199,9 @@ def describe(name: str, data_dir: str | os.PathLike | None = None) -> pd.DataFra
 class _CallableModule(types.ModuleType):
     """Lets `pipeline.load` the module be called as `load(...)` (see the module docstring)."""
 
-    def __call__(self, name: str, years=None, data_dir=None, *, editions=None) -> pd.DataFrame:
-        return load(name, years=years, data_dir=data_dir, editions=editions)
+    # `load` itself, so a wrong keyword is reported by `load()` with its own signature, not by
+    # this class's `__call__()`.
+    __call__ = staticmethod(load)
 
 
 sys.modules[__name__].__class__ = _CallableModule

@@ -23,6 +23,7 @@ import pandas as pd
 
 from pipeline import __version__
 from pipeline.validate.findings import KINDS, kind_counts, summary_phrase
+from pipeline.display import percent
 
 SECTIONS = [
     ("documents", "Documents and validation status"),
@@ -33,6 +34,7 @@ SECTIONS = [
     ("year-over-year", "Year-over-year changes"),
     ("revisions", "Cross-edition revisions"),
     ("evidence", "Appendix: the evidence behind each cell of the presence matrix"),
+    ("dictionary", "Appendix: data dictionary"),
 ]
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies and in greyscale print.
@@ -74,12 +76,13 @@ def fmt_signed(value) -> str:
 
 
 def fmt_percent(value, digits: int = 1) -> str:
-    return "–" if missing(value) else f"{float(value):.{digits}f}%"
+    """Percentage points rounded once, as `diff` rounds them (`pipeline.display`)."""
+    return "–" if missing(value) else percent(value, digits)
 
 
 def fmt_signed_percent(value, digits: int = 1) -> str:
     """A change in percent, signed like the change beside it: '+12.9%', '-8.0%'."""
-    return "–" if missing(value) else f"{float(value):+.{digits}f}%"
+    return "–" if missing(value) else percent(value, digits, signed=True)
 
 
 def fmt_compact(value: float) -> str:
@@ -417,9 +420,10 @@ def presence_section(presence: pd.DataFrame | None) -> str:
     if presence.empty:
         return "<p>The field presence table is empty in this run.</p>"
     years = sorted({int(y) for y in presence["year"].dropna()})
-    fields = sorted({str(f) for f in presence["field_id"].dropna()})
-    by_cell = {(str(r["field_id"]), int(r["year"])): r for r in presence.to_dict("records") if not missing(r["year"])}
     titles = field_titles(presence)
+    # Sorted by what a row shows (its title), not by the id printed small beside it.
+    fields = sorted({str(f) for f in presence["field_id"].dropna()}, key=lambda f: (titles.get(f, f).casefold(), f))
+    by_cell = {(str(r["field_id"]), int(r["year"])): r for r in presence.to_dict("records") if not missing(r["year"])}
     header = "<tr><th>field</th>" + "".join(f'<th class="num">{y}</th>' for y in years) + "</tr>"
     body = []
     for field in fields:
@@ -452,9 +456,40 @@ def evidence_section(presence: pd.DataFrame | None) -> str:
         return not_available("field_presence")
     if presence.empty:
         return "<p>The field presence table is empty in this run.</p>"
-    return ('<p>One entry per cell of the <a href="#presence">presence matrix</a>: the figures printed, where '
-            '(file, page, table), and for an absent field the sentences that mention it and what is printed '
-            'instead.</p>' + evidence_list(presence, field_titles(presence)))
+    return ('<p>One entry per field of the <a href="#presence">presence matrix</a>, in its order: what was looked '
+            'for, in words; one line per year (the value and where it is printed, or what was read and what is '
+            'printed instead, or which document was not available); then, for the years it is absent, each '
+            'sentence that mentions it once, since one edition proves several years. '
+            '<code>ncmec-pipeline fields FIELD --evidence</code> prints every year\'s evidence in full.</p>'
+            + compact_evidence_list(presence, field_titles(presence)))
+
+
+def compact_evidence_list(presence: pd.DataFrame, titles: dict[str, str]) -> str:
+    """The evidence appendix, one entry per field (it was one per field and year: 42 of the 59
+    printed pages, the same sentences repeated for each year an edition covers)."""
+    from pipeline.fields import compact_evidence, load_catalog, one_line_verdict
+
+    try:
+        sources = {f.id: "; ".join(s.describe() for s in f.sources) for f in load_catalog().fields}
+    except ValueError:  # a catalog that does not parse: the report still shows the evidence
+        sources = {}
+    records = [{k: (None if missing(v) else v) for k, v in r.items()}
+               for r in presence.dropna(subset=["year"]).to_dict("records")]
+    items = []
+    for field in sorted({str(r["field_id"]) for r in records}, key=lambda f: (titles.get(f, f).casefold(), f)):
+        mine = sorted((r for r in records if str(r["field_id"]) == field), key=lambda r: int(r["year"]))
+        name = f"{esc(titles[field])} <code>{esc(field)}</code>" if titles.get(field) else f"<code>{esc(field)}</code>"
+        looked = f'<div class="k">looked for: {esc(sources[field])}</div>' if field in sources else ""
+        years = "".join(f'<div class="year" id="{presence_anchor(field, r["year"])}"><b>{int(r["year"])}</b> '
+                        f'{status_badge(r["status"])} {esc(year_verdict(r, one_line_verdict))}</div>'
+                        for r in mine)
+        # A present year's line already says where its value is printed; the other places it is
+        # printed (every edition covering the year) are in `fields FIELD --evidence`.
+        proofs = compact_evidence([r for r in mine if r["status"] != "present"])
+        proof = ('<div class="proof">' + "<br>".join(esc(line) for line in proofs) + "</div>") if proofs else ""
+        items.append(f'<li><b>{name}</b> <a class="back" href="#presence" title="back to the matrix">↑ matrix</a>'
+                     f'{looked}{years}{proof}</li>')
+    return f'<ol class="evidence">{"".join(items)}</ol>'
 
 
 def field_titles(presence: pd.DataFrame) -> dict[str, str]:
@@ -463,30 +498,6 @@ def field_titles(presence: pd.DataFrame) -> dict[str, str]:
         return {}
     named = presence.dropna(subset=["title"]).drop_duplicates("field_id")
     return {str(f): str(t) for f, t in zip(named["field_id"], named["title"])}
-
-
-EVIDENCE_SHOWN_ELSEWHERE = ("field_id", "year", "status", "title")
-
-
-def evidence_list(presence: pd.DataFrame, titles: dict[str, str]) -> str:
-    """One entry per (field, year) with every other column of the presence table, so the evidence
-    is whatever that table records (value, file, page, quoted sentences, reason) and nothing less.
-    Short facts go on one line; long or multi-line ones (quotations) get their own lines."""
-    extra = [c for c in presence.columns if c not in EVIDENCE_SHOWN_ELSEWHERE]
-    items = []
-    for row in presence.dropna(subset=["year"]).sort_values(["field_id", "year"]).to_dict("records"):
-        facts = [(c, fmt_evidence(c, row[c])) for c in extra if not missing(row[c])]
-        short = " · ".join(f'<span class="k">{esc(c)}</span> {esc(text)}' for c, text in facts
-                           if len(text) <= 90 and "\n" not in text)
-        long = "".join(f'<div class="proof"><span class="k">{esc(c)}</span><br>'
-                       + "<br>".join(esc(line) for line in text.splitlines()) + "</div>"
-                       for c, text in facts if len(text) > 90 or "\n" in text)
-        field = str(row["field_id"])
-        name = f"{esc(titles[field])} <code>{esc(field)}</code>" if titles.get(field) else f"<code>{esc(field)}</code>"
-        items.append(f'<li id="{presence_anchor(field, row["year"])}"><b>{name}</b> <b>{int(row["year"])}</b> '
-                     f'{status_badge(row["status"])} <a class="back" href="#presence" title="back to the matrix">↑ matrix</a>'
-                     f'<div>{short}</div>{long}</li>')
-    return f'<ol class="evidence">{"".join(items)}</ol>'
 
 
 def fmt_evidence(column: str, value) -> str:
@@ -759,7 +770,14 @@ def revisions_section(revisions: pd.DataFrame | None) -> str:
         return intro + "<p>None: every figure printed by more than one edition is printed the same.</p>"
     if not REVISION_COLUMNS <= set(revisions.columns):
         return intro + generic_table(revisions)
-    parts = [intro]
+    from pipeline.revisions import difference_counts
+
+    counts = difference_counts(revisions)
+    parts = [intro, f"<p><b>{counts['differences']}</b> differences: {counts['restated']} restated, "
+                    f"{counts['relabelled']} printed under a new label (each one number, listed once under each "
+                    f"label below), {counts['only_in_old'] + counts['only_in_new']} printed by one edition only "
+                    f"({len(revisions)} rows of <code>ojjdp_revisions</code>; the same count as "
+                    f"<code>diff --editions</code>).</p>"]
     kinds = revisions["change"].astype(str)
     for kind, heading in REVISION_KINDS:
         chosen = revisions[kinds == kind]
@@ -855,7 +873,7 @@ tbody.entry tr.note td > div { width: 0; min-width: 100%; }  /* as wide as the r
 .badge { display: inline-block; padding: 0 6px; border-radius: 3px; font-size: 12px; font-weight: 600;
          border: 1px solid currentColor; white-space: nowrap; }
 .st-ok, .st-passed, .st-present { color: #005a9c; }
-.st-missing, .st-not-covered { color: #666; }
+.st-missing, .st-unreachable, .st-not-covered { color: #666; }
 .st-failed, .st-finding-in-source, .st-conflict, .st-non-additive, .st-absent { color: #b34700; }
 .st-rounding, .st-label, .st-note { color: #6b5a00; }
 .unavailable { color: var(--muted); font-style: italic; border-left: 3px solid var(--rule); padding-left: 10px; }
@@ -881,6 +899,9 @@ ol.evidence { font-size: 12.5px; padding-left: 2.2em; overflow-wrap: anywhere; }
 ol.evidence li:target { background: #fff3c4; }
 ol.evidence .k { color: var(--muted); }
 ol.evidence li { margin: 0 0 6px; }
+ol.evidence .year { margin: 1px 0 0 0.5em; }
+table.dictionary { font-size: 12px; margin-bottom: 10px; }
+table.dictionary td:first-child { white-space: nowrap; }
 ol.evidence .proof { margin: 2px 0 0 1em; padding-left: 8px; border-left: 2px solid var(--rule); color: #333; }
 table.heatmap th.field { font-family: inherit; font-weight: 500; font-size: 12.5px; }
 table.heatmap th.field code, ol.evidence code { font-size: 11px; color: var(--muted); }
@@ -893,8 +914,8 @@ footer { color: var(--muted); font-size: 12px; margin-top: 36px; padding-bottom:
   * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
   a { color: inherit; text-decoration: none; }
   a.back, nav { display: none; }
-  section { break-before: page; }
-  section:first-of-type { break-before: auto; }
+  section#evidence, section#dictionary { break-before: page; }  /* others flow on: no near-blank pages */
+  h2 { break-after: avoid; }
   h2, h3, h3 + p { break-after: avoid; }
   table.compact { break-inside: avoid; }  /* a short table on one page; a longer one still breaks */
   tr, li, figure { break-inside: avoid; }
@@ -920,6 +941,7 @@ def summary_items(documents: pd.DataFrame, checks: pd.DataFrame | None) -> str:
     readable = len(documents) - int(statuses.get("unsupported", 0))
     items = [f"<li><b>{int(statuses.get('ok', 0))}</b> of {readable} documents ok</li>",
              f"<li><b>{int(statuses.get('missing', 0))}</b> missing</li>",
+             *([f"<li><b>{int(statuses['unreachable'])}</b> unreachable</li>"] if statuses.get("unreachable") else []),
              f"<li><b>{int(statuses.get('failed', 0))}</b> failed</li>"]
     if statuses.get("unsupported", 0):
         items.append(f'<li><b><a href="#unsupported">{int(statuses["unsupported"])}</a></b> unsupported</li>')
@@ -940,6 +962,39 @@ def run_line(run: dict | None, schema_version: str | None) -> str:
     return "<p>Built from the outputs of " + ", ".join(facts) + ".</p>"
 
 
+PRESENCE_FIELDS = ("value", "values", "table", "page", "source_file", "evidence", "reason")
+
+
+def year_verdict(record: dict, verdict) -> str:
+    """`fields.one_line_verdict` over a presence row; a row it cannot read (a table written by
+    another version) shows its value or reason as stored."""
+    row = {**dict.fromkeys(PRESENCE_FIELDS), **record}
+    try:
+        return verdict(row)
+    except (TypeError, ValueError, KeyError):
+        return str(next((row[k] for k in ("values", "value", "reason") if row[k] is not None), ""))
+
+
+def print_margins(run: dict | None) -> str:
+    """Page margins of the printout: the run id at the foot of every page, 'page N of M' beside it
+    (CSS page-margin boxes), so a loose page still names its run and its place."""
+    run_id = str(run.get("run_id")) if run and run.get("run_id") else "no run manifest"
+    quoted = json.dumps(f"NCMEC pipeline report · run {run_id}", ensure_ascii=False)
+    return ("@page { @bottom-left { content: " + quoted + "; font: 8pt system-ui, sans-serif; color: #555; }"
+            ' @bottom-right { content: "page " counter(page) " of " counter(pages);'
+            " font: 8pt system-ui, sans-serif; color: #555; } }")
+
+
+def dictionary_section() -> str:
+    from pipeline.dictionary import data_dictionary, render_html
+
+    return ("<p>Every output table and column: type, nullability, key and description, generated from the "
+            "schemas the files are written with (<code>pipeline/store.py</code>; also "
+            "<code>ncmec-pipeline datasets --format markdown</code>). <em>identity</em>: the columns that "
+            "identify a row across runs; <em>sort</em>: further columns the file is sorted by.</p>"
+            + render_html(data_dictionary()))
+
+
 def build_report(tables: dict[str, pd.DataFrame | None], *, run: dict | None = None) -> str:
     """The whole report as one HTML string. `tables` maps output names to DataFrames (None or
     absent when this run has no such table); `documents` is required. `run` is the run manifest
@@ -955,6 +1010,7 @@ def build_report(tables: dict[str, pd.DataFrame | None], *, run: dict | None = N
         "year-over-year": year_over_year_section(tables),
         "revisions": revisions_section(tables.get("ojjdp_revisions")),
         "evidence": evidence_section(tables.get("field_presence")),
+        "dictionary": dictionary_section(),
     }
     toc = "".join(f'<li><a href="#{key}">{esc(title)}</a></li>' for key, title in SECTIONS)
     sections = "\n".join(f'<section id="{key}"><h2>{esc(title)}</h2>\n{bodies[key]}\n</section>'
@@ -967,6 +1023,7 @@ def build_report(tables: dict[str, pd.DataFrame | None], *, run: dict | None = N
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>NCMEC CyberTipline data: extraction and validation report</title>
 <style>{STYLE}</style>
+<style>{print_margins(run)}</style>
 </head>
 <body>
 <header>

@@ -15,6 +15,7 @@ every CY 2020 cell of the 2022 edition look dropped).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import pandas as pd
 
@@ -113,3 +114,46 @@ def ojjdp_revisions(cells: pd.DataFrame) -> pd.DataFrame:
         _year=frame["year"].fillna(-1),
     ).sort_values(["old_edition", "table_id", "_row", "_column", "_year", "measure", "change"], kind="stable")
     return order.drop(columns=["_row", "_column", "_year"]).reset_index(drop=True)
+
+
+def relabellings(gone: Sequence[dict], came: Sequence[dict]) -> list[tuple[dict, dict]]:
+    """Pairs (old, new) of one number printed under a new label ("Unknown" in the 2022 ed. p.4,
+    "Unknown Location" in the 2023 ed. p.4): same table, year, measure, column (or row) and
+    value, and no other candidate on either side. Rows are ojjdp_revisions records."""
+    from pipeline.diff import label_kind
+
+    def slots(rows, side):
+        found: dict[tuple, list[dict]] = {}
+        for r in rows:
+            for label in ("row_label", "column_label"):
+                other = "column_label" if label == "row_label" else "row_label"
+                found.setdefault((label, r["table_id"], r["year"], r["measure"], label_kind(r[other]),
+                                  r[f"{side}_value"], r[f"{side}_percent"]), []).append(r)
+        return found
+    old_slots, new_slots = slots(gone, "old"), slots(came, "new")
+    pairs, used = [], set()
+    for slot, olds in old_slots.items():
+        news = new_slots.get(slot, [])
+        if len(olds) == 1 and len(news) == 1 and id(olds[0]) not in used and id(news[0]) not in used:
+            pairs.append((olds[0], news[0]))
+            used.update((id(olds[0]), id(news[0])))
+    return pairs
+
+
+def difference_counts(records) -> dict[str, int]:
+    """The one count of differences between editions, used by `diff --editions`, the report and
+    the notebook alike: a number restated, a number printed under a new label (one number,
+    though ojjdp_revisions lists it twice: only_in_old under the old label, only_in_new under the
+    new), and a number only one edition prints. `records`: ojjdp_revisions rows (dicts or a frame)."""
+    if isinstance(records, pd.DataFrame):
+        records = records.astype(object).where(records.notna(), None).to_dict("records")
+    records = list(records)
+    pairs = []
+    for old, new in sorted({(r["old_edition"], r["new_edition"]) for r in records}):
+        mine = [r for r in records if (r["old_edition"], r["new_edition"]) == (old, new)]
+        pairs += relabellings([r for r in mine if r["change"] == "only_in_old"],
+                              [r for r in mine if r["change"] == "only_in_new"])
+    kinds = {kind: sum(r["change"] == kind for r in records) for kind in ("revised", "only_in_old", "only_in_new")}
+    counts = {"restated": kinds["revised"], "relabelled": len(pairs),
+              "only_in_old": kinds["only_in_old"] - len(pairs), "only_in_new": kinds["only_in_new"] - len(pairs)}
+    return {**counts, "differences": sum(counts.values())}

@@ -19,7 +19,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from pipeline import __version__
-from pipeline.fetch import FetchResult, fetch_from_mirror, fetch_over_http, load_fetch_state, quarantine
+from pipeline.fetch import (FetchResult, fetch_from_mirror, fetch_over_http, load_fetch_state, not_tried, offline_hint,
+                            quarantine)
 from pipeline.fields import cache_page_texts, page_texts_path
 from pipeline.manifest import Document, allowed_hosts
 from pipeline.normalize import country_records, esp_records
@@ -115,21 +116,29 @@ def fetch_all(documents: list[Document], paths: DataPaths, mirror: Path | None,
     previous = load_fetch_state(state_path)
     hosts = allowed_hosts(documents)
     results = {}
+    unresolved: set[str] = set()  # hosts whose name did not resolve: their other documents are not tried
     for doc in documents:
         if mirror is not None:
             result = fetch_from_mirror(doc, mirror, paths.raw, paths.quarantine)
+        elif doc.host in unresolved:
+            result = not_tried(doc, paths.raw, previous.get(doc.doc_id), doc.host)
         else:
             result = fetch_over_http(doc, paths.raw, hosts, previous.get(doc.doc_id), quarantine_dir=paths.quarantine)
+            unresolved.update([result.unresolved] if result.unresolved else [])
         if result.status == "ok" and doc.sha256 and result.sha256 != doc.sha256:
             result = FetchResult(**{**asdict(result), "message": (result.message + "; " if result.message else "")
                                     + f"sha256 differs from the manifest's {doc.sha256[:12]}… (a revised edition?)"})
         # An earlier copy used in place of the file is a warning too: the source did not answer.
-        level = logging.INFO if result.status == "ok" and result.origin != "cached" else logging.WARNING
+        # A document not tried on an unresolved host is not: the first failure and the hint say it.
+        level = logging.INFO if (result.status == "ok" and result.origin != "cached") or (
+            result.unresolved and "not tried" in result.message) else logging.WARNING
         log.log(level, "fetch %s: %s%s", doc.doc_id, result.status, f" ({result.message})" if result.message else "",
                 extra={"stage": "fetch", "doc_id": doc.doc_id, "status": result.status, "sha256": result.sha256})
         if result.path:
             log.debug("fetch %s: %s from %s, sha256 %s", doc.doc_id, result.path, result.origin, result.sha256)
         results[doc.doc_id] = result
+    if unresolved:
+        log.warning(offline_hint(unresolved), extra={"stage": "fetch", "status": "unreachable"})
     state = {k: asdict(v) for k, v in (keep or {}).items() if k not in results}
     state.update({k: asdict(v) for k, v in results.items()})
     _write_json_atomic(state_path, dict(sorted(state.items())))
@@ -660,6 +669,10 @@ def _write_run_manifest(paths: DataPaths, report: RunReport, note: str = "") -> 
         "written": report.written,
         "publish_number": report.publish_number,
     })
+    if report.written:  # `diff --runs last` compares this set with the previous one
+        from pipeline.history import keep_output_set
+
+        keep_output_set(paths.runs, run_id, report.written)
 
 
 def plan_run(documents: list[Document], paths: DataPaths, mirror: Path | None) -> list[dict]:

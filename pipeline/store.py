@@ -87,7 +87,8 @@ _register("documents", "One row per manifest or discovered document and what thi
     ("sha256", pa.string(), "sha256 of the file read; null when missing"),
     ("bytes", pa.int64(), "size of the file read; null when missing"),
     ("pages", pa.int32(), "page count; null when not read"),
-    ("status", pa.string(), "ok | failed | missing | unsupported (a family no reader reads: recorded, not fetched)"),
+    ("status", pa.string(), "ok | failed | missing (the source answered: not there) | unreachable (the source did not"
+                            " answer) | unsupported (a family no reader reads: recorded, not fetched)"),
     ("message", pa.string(), "why a document failed or is missing, or notes on an ok one"),
     ("rows", pa.int64(), "rows (or cells) published from this document"),
     ("printed_total", pa.int64(), "the total NCMEC printed (list documents)"),
@@ -211,6 +212,21 @@ _register("document_versions", "Every version (doc_id, sha256) of a document eve
     ("etag", pa.string(), "the URL's ETag when the version was last fetched over HTTP; null from a mirror"),
     ("last_modified", pa.string(), "the URL's Last-Modified when the version was last fetched over HTTP; null from a mirror"),
 ], ["doc_id", "first_run", "sha256"])
+# What identifies a row from one run to the next: the key `diff --runs` matches rows on. The
+# sort keys registered above add tie-breakers (the page a row is printed on, a check's message, a
+# number's printed text) that change while the row stays the same row; matched on those, a row that
+# moved page, or a check whose message changed, would show as removed + added instead of changed.
+ROW_IDENTITY: dict[str, list[str]] = {
+    "esp_reports": ["year", "esp_key", "esp"],
+    "country_reports": ["year", "country"],
+    "documents": ["doc_id"],
+    "checks": ["source_file", "check"],
+    "ojjdp_cells": ["edition", "table_id", "year", "row_label", "column_label", "measure"],
+    "field_presence": ["field_id", "year"],
+    "ojjdp_tables": ["edition", "table_id"],
+    "ojjdp_revisions": ["old_edition", "new_edition", "table_id", "row_label", "column_label", "year", "measure"],
+    "document_versions": ["doc_id", "sha256"],
+}
 
 
 def _sort_value(value):

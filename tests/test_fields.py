@@ -423,3 +423,34 @@ def test_an_unsupported_document_covers_no_year_and_its_verdicts_say_so():
                                            "is unsupported: no reader for the reports_by_state family "
                                            "(linked as '2025 Reports by U.S. State')")
     assert not any(r["status"] == "present" for r in records if r["year"] == 2025)
+def test_fields_by_year_compact_with_suggestions(tmp_path):
+    """`fields arrests --year 2024` answers in one line per year asked; the evidence is printed
+    once per document, not once per year (--evidence: all of it); a misspelling gets a suggestion."""
+    data = write_presence(tmp_path, synthetic_run())
+    runner = CliRunner()
+    two = runner.invoke(main, ["fields", "arrests", "--year", "2023", "--year", "2024", "--data-dir", str(data)])
+    assert two.exit_code == 0, two.output
+    year_lines = [line for line in two.output.splitlines() if line.split()[:1] in (["2022"], ["2023"], ["2024"])]
+    assert [line.split()[:2] for line in year_lines] == [["2023", "absent"], ["2024", "not_covered"]]
+    assert year_lines[0].split(None, 2)[2].startswith("not printed in ")
+    form = "«Case Status (Conviction; Arrest; Ongoing Investigation; Referred; Closed)»"
+    every = runner.invoke(main, ["fields", "arrests", "--data-dir", str(data)])
+    assert every.exit_code == 0 and every.output.count(form) == 1
+    full = runner.invoke(main, ["fields", "arrests", "--evidence", "--data-dir", str(data)])
+    assert full.exit_code == 0 and full.output.count(form) == 3            # 2021, 2022, 2023
+    assert len(every.output.splitlines()) < len(full.output.splitlines())
+    typo = runner.invoke(main, ["fields", "arests", "--data-dir", str(data)])
+    assert typo.exit_code == 2 and "did you mean arrests?" in typo.output
+    outside = runner.invoke(main, ["fields", "arrests", "--year", "2031", "--data-dir", str(data)])
+    assert outside.exit_code == 2 and "no document of this run covers 2031; covered years: 2021, 2022, 2023, 2024" \
+        in outside.output
+
+
+def test_catalog_patterns_are_said_in_words():
+    assert fp.pattern_in_words(r"\barrest") == "with a word starting “arrest”"
+    assert fp.pattern_in_words("^total") == "starting “total”"
+    assert fp.pattern_in_words(r"\bcharg(ed|es)\b") == "with the word “charged” or with the word “charges”"
+    assert fp.pattern_in_words("(?!cvip_).*") == "not starting “cvip_”"
+    assert fp.pattern_in_words(r"^U\.?\s?S\.?$") == r"matching the pattern /^U\.?\s?S\.?$/"  # no words for it
+    arrests = fp.load_catalog().fields[[f.id for f in fp.load_catalog().fields].index("arrests")]
+    assert arrests.sources[0].describe() == "any OJJDP table, a row or column label with a word starting “arrest”"

@@ -149,3 +149,25 @@ def test_real_outputs_are_listed_and_stand_alone(pipeline_run):
     assert all(field.metadata and field.metadata.get(b"description") for field in schema)
     assert pd.read_parquet(paths.processed / "country_reports.parquet").shape[0] == listing.set_index("name").loc[
         "country_reports", "rows"]
+
+
+def test_years_may_be_one_int_and_a_wrong_keyword_names_load(data_dir):
+    """`years=2023` raised "'int' object is not iterable"; `year=` leaked `_CallableModule.__call__()`."""
+    import pipeline
+
+    assert sorted(pipeline.load("esp_reports", years=2023, data_dir=data_dir)["esp"]) == ["Dash Printed", "Discord"]
+    assert set(load("ojjdp_cells", editions=2022, data_dir=data_dir)["edition"]) == {2022}
+    with pytest.raises(TypeError, match=r"^load\(\) got an unexpected keyword argument 'year'"):
+        pipeline.load("esp_reports", year=2023, data_dir=data_dir)
+
+
+def test_a_year_with_no_rows_warns_naming_the_documents_status(data_dir):
+    write_records("documents", [{"doc_id": "esp-2019", "family": "reports_by_esp", "year": 2019, "url": "u",
+                                 "source_file": "2019-reports-by-esp.pdf", "status": "missing", "rows": 0,
+                                 "message": "2019-reports-by-esp.pdf is not in the mirror"}], data_dir / "processed")
+    with pytest.warns(UserWarning, match=r"esp_reports has no rows for year 2019: esp-2019 \(2019-reports-by-esp.pdf\)"
+                                         r" is missing: 2019-reports-by-esp.pdf is not in the mirror"):
+        frame = load("esp_reports", years=[2019], data_dir=data_dir)
+    assert frame.empty
+    with pytest.warns(UserWarning, match="no rows for year 2031: no document of this run covers it"):
+        load("esp_reports", years=[2031, 2023], data_dir=data_dir)

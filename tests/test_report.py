@@ -191,8 +191,10 @@ def test_each_presence_cell_links_to_its_evidence(tables):
     cells = re.findall(r'<td class="st-([a-z-]+)"><a href="#(ev-[^"]+)"', text)
     assert len(cells) == len(tables["field_presence"])
     assert ("absent", "ev-le-feedback-2022") in cells
-    entry = re.search(r'<li id="ev-le-feedback-2022">(.*?)</li>', text).group(1)
-    assert "no such table" in entry and "absent" in entry
+    year = re.search(r'<div class="year" id="ev-le-feedback-2022">(.*?)</div>', text).group(1)
+    assert "absent" in year
+    entry = text[text.index('id="ev-le-feedback-2022"'):].split("</li>")[0]
+    assert "no such table" in entry                                    # its evidence, once per field
     assert 'title="esp_total 2024: not_covered' in text
 
 
@@ -374,3 +376,29 @@ def test_the_external_reference_check_catches_what_it_should():
     assert "https://cdn.example/x.png" in found and "https://example.org" in found and "a.css" in found
     assert {"script", "link", "img"} <= set(found) and "url(" in found
     assert unresolved_anchors('<a href="#nowhere">x</a>') == ["#nowhere"]
+
+
+
+def test_printed_report_names_its_run_and_page_and_reads_in_words(tables):
+    """Printed, each page carries the run id and 'page N of M' in its margins; the heatmap is
+    sorted by the titles it shows; the evidence says in words what was looked for, once per field;
+    the last section is the data dictionary generated from the schemas."""
+    from pipeline.store import TABLES
+
+    presence = tables["field_presence"]
+    ids = sorted(set(presence["field_id"].astype(str)))
+    titles = {f: f"{chr(ord('Z') - i)} title" for i, f in enumerate(ids)}   # titles sort against the ids
+    tables["field_presence"] = presence.assign(title=presence["field_id"].astype(str).map(titles))
+    text = build_report(tables, run={"run_id": "20261201T000000Z-42"})
+    assert '@bottom-left { content: "NCMEC pipeline report · run 20261201T000000Z-42"' in text
+    assert 'counter(page) " of " counter(pages)' in text
+    heatmap = text[text.index('<table class="heatmap">'):]
+    heatmap = heatmap[:heatmap.index("</table>")]
+    shown = re.findall(r'<th class="field">([^<]+) <code>', heatmap)
+    assert shown == sorted(titles.values()) and len(shown) == len(ids) > 1
+    evidence = text[text.index('<section id="evidence">'):text.index('<section id="dictionary">')]
+    assert "~ /" not in evidence and "\\b" not in evidence
+    dictionary = text[text.index('<section id="dictionary">'):]
+    for name, (schema, _) in TABLES.items():
+        assert f"<h3><code>{name}</code></h3>" in dictionary
+        assert all(f"<td><code>{f.name}</code></td>" in dictionary for f in schema)
