@@ -186,7 +186,7 @@ def presence_row(evidence, **extra):
 
 
 CHECK_ROW = {"source_file": "x.pdf", "check": "total_reconciles", "blocking": True, "passed": True,
-             "in_source": False, "expected": "3", "actual": "3", "page": 2, "message": "3 rows sum to 3"}
+             "in_source": False, "expected": 3.0, "actual": 3.0, "page": 2, "message": "3 rows sum to 3"}
 
 
 def test_diff_runs_matches_rows_on_what_identifies_them(tmp_path):
