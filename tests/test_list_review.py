@@ -195,3 +195,45 @@ def test_a_first_row_of_dashes_right_under_the_header_is_a_row_not_a_label(tmp_p
         page.text(326, 91 + 11 * i, count, right=True)
     assert rows_of(write(tmp_path / "dash.pdf", [page])) == [
         ("Egypt", {"reports": "-"}), ("Chad", {"reports": "4"}), ("Total", {"reports": "4"})]
+
+
+# --- Second review round -----------------------------------------------------------------------
+
+def test_a_row_broken_across_the_page_break_is_refused_not_named_by_one_part(tmp_path):
+    """A ruled row whose name runs on over the page break: the part without a count was dropped
+    and the row named by the other part only ('(and its dependencies)')."""
+    first, second = Page(), Page()
+    y = simple_list(first, [("Chad", ["1,234"]), ("Saint Helena, Ascension", ["7"])])
+    second.text(64, 63, "(and its dependencies)")
+    simple_list(second, [("Fiji", ["7,890"]), ("Total", ["9,131"])], top=60, header=False)
+    with pytest.raises(ExtractionError, match=r"page 2: the page prints no list header, and '\(and' at y=\d+ sits in"
+                                              r" the name column right above the rule over its first row"):
+        extract_list(write(tmp_path / "broken_a.pdf", [first, second]), COUNTRY)
+    first, second = Page(), Page()
+    y = simple_list(first, [("Chad", ["1,234"])])
+    first.text(64, y + 3, "Saint Helena, Ascension")
+    simple_list(second, [("(and its dependencies)", ["7"]), ("Fiji", ["7,890"]), ("Total", ["9,131"])])
+    with pytest.raises(ExtractionError, match=r"page 1: 'Saint Helena, Ascension' at y=\d+ is printed in the name column"
+                                              r" right under the last row of the list, before its total"):
+        extract_list(write(tmp_path / "broken_b.pdf", [first, second]), COUNTRY)
+
+
+def test_a_footnote_mark_does_not_hide_a_label_stacked_outside_the_band(tmp_path):
+    """'Referral' + a superscript '1' over 'Reports', set a little apart: the digit made the line
+    look like a row, so 'Reports' was taken alone and the referrals published as the total."""
+    page = Page()
+    page.text(256, 64, "Referral", "Helvetica-Bold")
+    page.text(292, 63, "1", "Helvetica-Bold", 5)
+    page.text(64, 80, "Country", "Helvetica-Bold")
+    page.text(326, 80, "Reports", "Helvetica-Bold", right=True)
+    page.text(430, 80, "Informational", "Helvetica-Bold", right=True)
+    y = 96
+    page.hline(y, 60, 434)
+    for name, a, b in ROWS:
+        page.text(64, y + 4, name)
+        page.text(326, y + 4, a, right=True)
+        page.text(430, y + 4, b, right=True)
+        y += 17
+        page.hline(y, 60, 434)
+    with pytest.raises(ExtractionError, match=r"page 1: the header 'Reports' has 'Referral"):
+        extract_list(write(tmp_path / "mark_over.pdf", [page]), COUNTRY)

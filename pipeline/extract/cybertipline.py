@@ -692,6 +692,17 @@ def carried_headers(words: list[Word], segments, previous: list[ListHeader], *, 
                 f" above its first row {first.text!r} with no rule between: the row's wrapped name or a"
                 " heading; refusing to guess"
             )
+        if rules:
+            # A name line right above the first rule is the end of a row broken across the page
+            # break (its count on the page before) as much as a heading: not dropped unseen.
+            broken = [w for w in above if bottom - w.bottom < 1.5 * height and w.middle < bottom
+                      and abs(w.x0 - header.name_x0) <= NAME_INDENT]
+            if broken:
+                raise ExtractionError(
+                    f"{where}: the page prints no list header, and {broken[0].text!r} at y={broken[0].top:.0f}"
+                    f" sits in the name column right above the rule over its first row {first.text!r}: the end"
+                    " of a row broken across the page break, or a heading; refusing to guess"
+                )
         carried.append(replace(header, top=bottom - 0.1, bottom=bottom, carried=True))
     return carried
 
@@ -739,6 +750,7 @@ def _read_list_rows(words: list[Word], segments, edges, region: ListRegion, layo
     if len(rules) >= 2:
         rows, end = _rows_between_rules(in_list, rules, columns, layout, page=page, source=source,
                                         open_top=open_top)
+    ruled_rows = bool(rows)
     if rows:
         top, bottom = rules[0], end
         outside = [w for w in in_list if not top < w.middle < bottom]
@@ -754,6 +766,8 @@ def _read_list_rows(words: list[Word], segments, edges, region: ListRegion, layo
     inside = [w for w in in_list if top < w.middle < bottom]
     _refuse_strays(outside, inside, columns, header, where)
     _refuse_count_under_the_rows([w for w in outside if w.middle > bottom], bottom, header, where)
+    if ruled_rows:
+        _refuse_name_under_the_rows(rows, [w for w in outside if w.middle > bottom], bottom, header, layout, where)
     for word in below:
         if not top < word.middle < bottom:
             continue
@@ -854,6 +868,26 @@ def _refuse_count_under_the_rows(under: list[Word], bottom: float, header: ListH
                 f" ({line.text!r}); expected every count inside a row (a row without a rule under it?)"
             )
         previous = line.bottom
+
+
+def _refuse_name_under_the_rows(rows: list[RawRow], under: list[Word], bottom: float, header: ListHeader,
+                                layout: ListLayout, where: str) -> None:
+    """Text in the name column right under the last row read, before the list's total: the start
+    of a row broken across the page break (its count on the next page), which would otherwise be
+    dropped and the row named by its last line only. After the total, such text is a note. (An
+    unruled list's own checks see the same case.)"""
+    if any(layout.total_label.fullmatch(row.name) for row in rows):
+        return
+    lines = group_lines(under)
+    if not lines:
+        return
+    line = lines[0]
+    if line.top - bottom <= 2 * (line.bottom - line.top) and abs(line.words[0].x0 - header.name_x0) <= NAME_INDENT:
+        raise ExtractionError(
+            f"{where}: {line.text!r} at y={line.top:.0f} is printed in the name column right under the last row"
+            " of the list, before its total, with no count: the start of a row broken across the page break,"
+            " or a note; refusing to guess"
+        )
 
 
 def _placed_like_a_count(line: TextLine, index: int, lines: list[TextLine], header: ListHeader) -> bool:

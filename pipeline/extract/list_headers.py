@@ -304,9 +304,12 @@ def loose_labels(lines: list[TextLine], found: list[tuple[list[ListHeader], list
                 continue
             line = lines[k]
             gap = top - line.bottom if k < min(at) else line.top - bottom
-            # A row ('Egypt -', counts printed '-') holds a count; a label line holds no number.
-            if gap > LABEL_NEIGHBOUR * height or any(ch.isdigit() for ch in line.text) \
-                    or any(is_count_text(w.text) for w in line.words):
+            # A row ('Egypt -', counts printed '-') holds a count; a label line holds no number. A
+            # footnote mark on a label (raised, or a small word of its own) is no number.
+            largest = max(w.bottom - w.top for w in line.words)
+            body = [w for w in line.words if w.bottom - w.top >= 0.8 * largest]
+            if gap > LABEL_NEIGHBOUR * height or any(ch.isdigit() for w in body for ch in label_word(w)) \
+                    or any(is_count_text(w.text) for w in body):
                 continue
             over = [next((c for x0, x1, c in cells if w.x0 < x1 + 2 and w.x1 > x0 - 2), False) for w in line.words]
             if all(c is not False for c in over) and any(c is not None for c in over):
