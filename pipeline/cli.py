@@ -22,6 +22,7 @@ import click
 from pipeline import __version__
 from pipeline.discover import render_findings
 from pipeline.manifest import ManifestError, load_documents
+from pipeline.sandbox import MEMORY_LIMIT_MB
 from pipeline.run import (
     DOCUMENT_TIME_LIMIT,
     EXIT_FAILED,
@@ -118,6 +119,9 @@ index_url_option = click.option(
 time_limit_option = click.option("--time-limit", type=click.FloatRange(1, 3600), default=DOCUMENT_TIME_LIMIT,
                                  show_default=True, metavar="SECONDS",
                                  help="Stop a document's extraction after this long (a runaway parse).")
+memory_limit_option = click.option("--memory-limit", "memory_mb", type=click.IntRange(0, 1 << 20),
+                                   default=MEMORY_LIMIT_MB, show_default=True, metavar="MB",
+                                   help="Address space one document's extraction may use (0: no limit).")
 
 
 
@@ -163,11 +167,12 @@ def main():
 @mirror_option
 @jobs_option
 @time_limit_option
+@memory_limit_option
 @click.option("--dry-run", is_flag=True, help="Show what would be fetched and rebuilt; change nothing.")
 @click.option("--discover", "do_discover", is_flag=True,
               help="First read NCMEC's data pages for new editions (as `discover`), then run over them too.")
 @index_url_option
-def run(paths, documents, only, manifest_path, mirror, jobs, time_limit, dry_run, do_discover, index_urls):
+def run(paths, documents, only, manifest_path, mirror, jobs, time_limit, memory_mb, dry_run, do_discover, index_urls):
     """Fetch, extract, validate and store every document of the manifest and the overlay.
 
     With --discover, `discover` runs first (under the same lock) and the documents it finds are
@@ -184,7 +189,7 @@ def run(paths, documents, only, manifest_path, mirror, jobs, time_limit, dry_run
             click.echo(f"{step['doc_id']:<14} {step['fetch']}; {step['extract']}")
         _exit(0)
     report = with_lock(paths, lambda: run_pipeline(documents, paths, mirror=mirror, jobs=jobs, time_limit=time_limit,
-                                                   progress=terminal_progress, only=only))
+                                                   progress=terminal_progress, only=only, memory_mb=memory_mb))
     shown = selected_records(report.documents, only)
     print_documents(shown, documents)
     files = {d["source_file"] for d in shown}
@@ -219,13 +224,15 @@ def fetch(paths, documents, only, manifest_path, mirror):
 @data_options
 @jobs_option
 @time_limit_option
-def extract(paths, documents, only, manifest_path, jobs, time_limit):
+@memory_limit_option
+def extract(paths, documents, only, manifest_path, jobs, time_limit, memory_mb):
     """Extract every fetched document (cached by sha256) into data/cache/."""
     documents = [d for d in selected_documents(documents, only) if d.supported]
 
     def action():
         fetched = load_fetched(paths)
-        return fetched, extract_all(documents, fetched, paths, jobs=jobs, time_limit=time_limit)
+        return fetched, extract_all(documents, fetched, paths, jobs=jobs, time_limit=time_limit,
+                                        memory_mb=memory_mb)
     fetched, extractions = with_lock(paths, action)
     failed = 0
     for doc in documents:

@@ -23,6 +23,7 @@ from pipeline.fetch import FetchResult, fetch_from_mirror, fetch_over_http, load
 from pipeline.fields import cache_page_texts, page_texts_path
 from pipeline.manifest import Document, allowed_hosts
 from pipeline.normalize import country_records, esp_records
+from pipeline.sandbox import MEMORY_LIMIT_MB, inherited_locks, run_bounded
 from pipeline.store import recover, to_table, write_tables
 from pipeline.validate import CheckResult, blocking_failures
 from pipeline.validate.cybertipline import check_list_document
@@ -79,6 +80,9 @@ class DataPaths:
         return self.root / "quarantine"
 
 
+run_with_time_limit = run_bounded  # the name tests and callers knew
+
+
 class LockHeld(Exception):
     pass
 
@@ -87,15 +91,17 @@ class LockHeld(Exception):
 def run_lock(paths: DataPaths):
     """A kernel lock (flock) so two runs never interleave on one data directory."""
     paths.root.mkdir(parents=True, exist_ok=True)
-    handle = open(paths.root / ".lock", "a+")
+    fd = os.open(paths.root / ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
     try:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise LockHeld(f"another run holds the lock on {paths.root / '.lock'}") from None
+        inherited_locks.add(fd)  # a forked child closes it first (see pipeline/sandbox.py)
         yield
     finally:
-        handle.close()
+        inherited_locks.discard(fd)
+        os.close(fd)
 
 
 def _write_json_atomic(path: Path, payload) -> None:
@@ -207,7 +213,8 @@ def cache_path(paths: DataPaths, sha256: str) -> Path:
 
 
 def extract_all(documents: list[Document], fetched: dict[str, FetchResult], paths: DataPaths,
-                jobs: int = 1, time_limit: float = DOCUMENT_TIME_LIMIT, progress=None) -> dict[str, dict]:
+                jobs: int = 1, time_limit: float = DOCUMENT_TIME_LIMIT, progress=None,
+                memory_mb: int = MEMORY_LIMIT_MB) -> dict[str, dict]:
     """Extractions for every fetched document: from the cache when the file was seen before."""
     extractions: dict[str, dict] = {}
     todo = []
@@ -225,7 +232,8 @@ def extract_all(documents: list[Document], fetched: dict[str, FetchResult], path
     # to finish is not left alone with a long document; outputs still land in manifest order.
     todo.sort(key=lambda pair: pair[0].family != "ojjdp_transparency")
     args = [(doc.family, result.path, doc.file, doc.year) for doc, result in todo]
-    outputs = run_with_time_limit(extract_document, args, jobs=jobs, time_limit=time_limit, progress=progress)
+    outputs = run_bounded(extract_document, args, jobs=jobs, time_limit=time_limit, memory_mb=memory_mb,
+                          progress=progress)
     for (doc, result), output in zip(todo, outputs):
         output = {**output, "sha256": result.sha256, "extractor_version": EXTRACTOR_VERSION}
         if "page_texts" in output:  # kept apart: only the field catalog's mention search reads them
@@ -243,58 +251,6 @@ def extract_all(documents: list[Document], fetched: dict[str, FetchResult], path
                 extra={"stage": "extract", "doc_id": doc.doc_id, "status": "failed" if "error" in output else "ok",
                        "seconds": output.get("seconds")})
     return extractions
-
-
-def _child(func, args, connection) -> None:
-    started = time.perf_counter()
-    output = func(*args)
-    output["seconds"] = round(time.perf_counter() - started, 3)
-    connection.send(output)
-    connection.close()
-
-
-def run_with_time_limit(func, calls: list[tuple], *, jobs: int, time_limit: float, progress=None) -> list[dict]:
-    """Run `func(*call)` for each call in forked child processes, `jobs` at a time, and kill any
-    that runs past `time_limit` seconds (a PDF that makes the parser run away). Results come
-    back in call order whatever order they finish in, so parallel output equals serial output."""
-    import multiprocessing
-
-    context = multiprocessing.get_context("fork")
-    results: list[dict | None] = [None] * len(calls)
-    pending = list(enumerate(calls))
-    running: dict[int, tuple] = {}
-    while pending or running:
-        while pending and len(running) < max(1, jobs):
-            index, call = pending.pop(0)
-            receiver, sender = context.Pipe(duplex=False)
-            process = context.Process(target=_child, args=(func, call, sender), daemon=True)
-            process.start()
-            sender.close()
-            running[index] = (process, receiver, time.monotonic() + time_limit)
-        for index, (process, receiver, deadline) in list(running.items()):
-            if receiver.poll():
-                try:
-                    results[index] = receiver.recv()
-                except EOFError:
-                    results[index] = {"error": f"{calls[index][2]}: the extractor process died"}
-                process.join()
-            elif not process.is_alive():
-                process.join()
-                results[index] = {"error": f"{calls[index][2]}: the extractor process died (exit code {process.exitcode})"}
-            elif time.monotonic() > deadline:
-                process.kill()
-                process.join()
-                results[index] = {"error": f"{calls[index][2]}: extraction took longer than the {time_limit:g}s"
-                                           " limit per document; stopped (a layout that makes the parser run away?)"}
-            else:
-                continue
-            receiver.close()
-            del running[index]
-            if progress is not None:
-                progress(sum(r is not None for r in results), len(calls), calls[index][2])
-        if running:
-            time.sleep(0.005)
-    return results  # type: ignore[return-value]
 
 
 # --- normalize + validate --------------------------------------------------------------------
@@ -545,7 +501,7 @@ class RunReport:
 
 def run_pipeline(documents: list[Document], paths: DataPaths, *, mirror: Path | None, jobs: int = 1,
                  do_fetch: bool = True, progress=None, time_limit: float = DOCUMENT_TIME_LIMIT,
-                 only: set[str] | None = None) -> RunReport:
+                 only: set[str] | None = None, memory_mb: int = MEMORY_LIMIT_MB) -> RunReport:
     """Fetch, extract, validate and store. With `only` (doc ids), just those documents are
     fetched and extracted; the others keep what earlier runs fetched and extracted, so the
     outputs still hold every document (a run for one document never empties the others'
@@ -559,7 +515,8 @@ def run_pipeline(documents: list[Document], paths: DataPaths, *, mirror: Path | 
         fetched.update(fetch_all(selected, paths, mirror, keep=fetched))
     timings["fetch"] = time.perf_counter() - started
     t = time.perf_counter()
-    extractions = extract_all(selected, fetched, paths, jobs=jobs, progress=progress, time_limit=time_limit)
+    extractions = extract_all(selected, fetched, paths, jobs=jobs, progress=progress, time_limit=time_limit,
+                              memory_mb=memory_mb)
     extractions.update(cached_extractions([d for d in documents if d not in selected], fetched, paths))
     timings["extract"] = time.perf_counter() - t
     t = time.perf_counter()
