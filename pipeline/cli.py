@@ -23,6 +23,7 @@ from pipeline import __version__
 from pipeline.discover import render_findings
 from pipeline.manifest import ManifestError, load_documents
 from pipeline.sandbox import MEMORY_LIMIT_MB
+from pipeline.store import OutputsUnavailable, read_consistent, recover
 from pipeline.run import (
     DOCUMENT_TIME_LIMIT,
     EXIT_FAILED,
@@ -34,6 +35,7 @@ from pipeline.run import (
     extract_all,
     fetch_all,
     load_fetched,
+    load_last_good,
     plan_run,
     run_lock,
     run_pipeline,
@@ -147,6 +149,14 @@ def _exit(code: int) -> None:
     sys.exit(code)
 
 
+def readable(read):
+    """`read()`, with an output set being replaced (store.OutputsUnavailable) said in a sentence."""
+    try:
+        return read()
+    except OutputsUnavailable as err:
+        raise click.ClickException(str(err)) from None
+
+
 def with_lock(paths: DataPaths, action):
     try:
         with run_lock(paths):
@@ -249,9 +259,7 @@ def extract(paths, documents, only, manifest_path, jobs, time_limit, memory_mb):
 def _build(paths, documents):
     fetched = load_fetched(paths)
     extractions = extract_all(documents, fetched, paths, jobs=1)
-    last_good_path = paths.state / "last_good.json"
-    last_good = json.loads(last_good_path.read_text()) if last_good_path.is_file() else {}
-    return build_outputs(documents, fetched, extractions, last_good, paths)
+    return build_outputs(documents, fetched, extractions, load_last_good(paths), paths)
 
 
 @main.command()
@@ -433,7 +441,11 @@ def report(data_dir, output):
 
     _require_outputs(data_dir)
     paths = DataPaths(data_dir)
-    tables = with_lock(paths, lambda: read_tables(data_dir))
+
+    def read():
+        recover(paths.processed)  # under the lock: complete a commit a killed run left pending
+        return read_tables(data_dir)
+    tables = with_lock(paths, lambda: readable(read))
     path = write_report(build_report(tables, run=latest_run(data_dir)), output or paths.processed / "report.html")
     absent = [name for name, frame in tables.items() if frame is None]
     click.echo(f"wrote {path} ({path.stat().st_size // 1024} KiB)"
@@ -452,10 +464,10 @@ def datasets(data_dir, name):
         if name not in available_names(data_dir):
             raise click.BadParameter(f"no table {name!r}; available: {', '.join(available_names(data_dir))}",
                                      param_hint="NAME")
-        for column in describe(name, data_dir).itertuples(index=False):
+        for column in readable(lambda: describe(name, data_dir)).itertuples(index=False):
             click.echo(f"{column.column:<16} {column.parquet_type:<14} {column.description}")
         return
-    for table in list_datasets(data_dir).itertuples(index=False):
+    for table in readable(lambda: list_datasets(data_dir)).itertuples(index=False):
         click.echo(f"{table.name:<18} {table.rows:>7} rows  v{table.schema_version}  {table.description}")
 
 
@@ -490,7 +502,7 @@ def fields(data_dir, query, fmt, color):
     if not path.is_file():
         raise click.ClickException(f"{path} does not exist: run `ncmec-pipeline run --data-dir {data_dir}` first "
                                    "(it writes field_presence.parquet)")
-    records = pq.read_table(path).to_pylist()
+    records = readable(lambda: read_consistent(path.parent, lambda _: pq.read_table(path).to_pylist()))
     styled = fmt == "text" and color is not False
     if query:
         matched = presence.find_fields(catalog, query)
@@ -571,25 +583,31 @@ def diff(data_dir, years, editions, runs, versions_of, fmt, exit_code):
     from pipeline import diff as diffs
     from pipeline.fields import load_catalog
 
+    def within_one_set(directory, compute):
+        """Run `compute()` over one output set of `directory` (store.read_consistent)."""
+        return read_consistent(diffs.processed_dir(directory), lambda _: compute())
+
     if sum(bool(m) for m in (years, editions, runs, versions_of)) != 1:
         raise click.UsageError("choose exactly one of --years A B, --editions, --runs OLD_DIR NEW_DIR, "
                                "--versions DOC_ID")
     try:
         if runs:
-            result = diffs.run_diff(*runs)
+            result = within_one_set(runs[0], lambda: within_one_set(runs[1], lambda: diffs.run_diff(*runs)))
         elif versions_of:
-            result = versions_diff(data_dir, versions_of)
+            result = within_one_set(data_dir, lambda: versions_diff(data_dir, versions_of))
         else:
             processed = diffs.processed_dir(data_dir)
-            cells = diffs.read_records(processed, "ojjdp_cells")
-            if editions:
-                result = diffs.edition_diff(cells)
-            else:
-                result = diffs.year_diff(
+
+            def compute():
+                cells = diffs.read_records(processed, "ojjdp_cells")
+                if editions:
+                    return diffs.edition_diff(cells)
+                return diffs.year_diff(
                     diffs.read_records(processed, "field_presence"), cells,
                     diffs.read_records(processed, "esp_reports"), diffs.read_records(processed, "country_reports"),
                     years[0], years[1], [f.id for f in load_catalog().fields])
-    except (diffs.DiffError, ValueError, OSError) as err:
+            result = within_one_set(processed, compute)
+    except (diffs.DiffError, OutputsUnavailable, ValueError, OSError) as err:
         raise DiffFailed(str(err)) from None
     click.echo(diffs.render(result, fmt), nl=False)
     _exit(1 if exit_code and result["differences"] else 0)
@@ -604,7 +622,7 @@ def versions_diff(data_dir: Path, doc_id: str) -> dict:
 
     paths = DataPaths(data_dir)
     old, new = versions.two_latest(diffs.read_records(diffs.processed_dir(data_dir), versions.TABLE), doc_id)
-    figures = [versions.version_figures(cache_path(paths, v["sha256"]), v) for v in (old, new)]
+    figures = [versions.version_figures(cache_path(paths, versions.version_document(v), v["sha256"]), v) for v in (old, new)]
     return diffs.version_diff(old, new, *figures)
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from pipeline.manifest import Document
+from pipeline.state import move_aside, read_json_state
 from pipeline.store import public_mode
 
 PDF_MAGIC = b"%PDF-"
@@ -202,7 +203,7 @@ def fetch_over_http(doc: Document, raw_dir: Path, allowed_hosts: frozenset[str],
             if err.code == 304 and target.is_file():
                 return FetchResult(doc.doc_id, "ok", str(target), sha256_of(target), target.stat().st_size,
                                    "not-modified", "not modified since the last fetch",
-                                   previous.get("etag"), previous.get("last_modified"))
+                                   (previous or {}).get("etag"), (previous or {}).get("last_modified"))
             last_error = f"HTTP {err.code} from {doc.url}"
             if err.code < 500:
                 break
@@ -253,9 +254,14 @@ def _save_response(doc: Document, response, raw_dir: Path, max_bytes: int,
 
 
 def load_fetch_state(path: Path) -> dict[str, dict]:
-    if not path.is_file():
+    """doc_id -> the last FetchResult as a dict; {} when absent or unreadable (moved aside: the
+    next fetch is then unconditional, see pipeline/state.py)."""
+    state = read_json_state(path) or {}
+    known = set(FetchResult.__dataclass_fields__)
+    if not all(isinstance(v, dict) and {"doc_id", "status"} <= set(v) <= known for v in state.values()):
+        move_aside(path, "expected doc_id -> fetch result entries")
         return {}
-    return json.loads(path.read_text(encoding="utf-8"))
+    return state
 
 
 def fetch_state_entry(result: FetchResult) -> dict:

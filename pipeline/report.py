@@ -1001,13 +1001,17 @@ REPORT_TABLES = ("documents", "checks", "esp_reports", "country_reports", "ojjdp
 def read_tables(data_dir) -> dict[str, pd.DataFrame | None]:
     """Every table the report uses, None for those this run did not produce.
     Raises FileNotFoundError when even `documents` is missing (nothing has run there)."""
-    from pipeline.load import available_names, load
+    from pipeline.load import available_names, load, processed_dir
+    from pipeline.store import read_consistent
 
     present = set(available_names(data_dir))
     for name in REQUIRED_TABLES:
         if name not in present:
             load(name, data_dir=data_dir)  # raises with a message naming the folder and what is there
-    return {name: load(name, data_dir=data_dir) if name in present else None for name in REPORT_TABLES}
+    # All tables of one output set (store.read_consistent): never a documents table beside
+    # another run's rows.
+    return read_consistent(processed_dir(data_dir), lambda _: {
+        name: load(name, data_dir=data_dir) if name in present else None for name in REPORT_TABLES})
 
 
 def latest_run(data_dir) -> dict | None:

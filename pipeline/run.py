@@ -20,11 +20,13 @@ from pathlib import Path
 
 from pipeline import __version__
 from pipeline.fetch import FetchResult, fetch_from_mirror, fetch_over_http, load_fetch_state, quarantine
-from pipeline.fields import cache_page_texts, page_texts_path
+from pipeline.fields import cache_page_texts, page_texts_path, read_page_texts
+from pipeline.identify import check_edition
 from pipeline.manifest import Document, allowed_hosts
 from pipeline.normalize import country_records, esp_records
 from pipeline.sandbox import MEMORY_LIMIT_MB, inherited_locks, run_bounded
-from pipeline.store import recover, to_table, write_tables
+from pipeline.state import read_json_state, sweep_temporaries, write_json_atomic
+from pipeline.store import OutputsUnavailable, current_set_id, recover, to_table, write_tables
 from pipeline.validate import CheckResult, blocking_failures
 from pipeline.validate.cybertipline import check_list_document
 from pipeline.validate.findings import check_record
@@ -104,13 +106,6 @@ def run_lock(paths: DataPaths):
         os.close(fd)
 
 
-def _write_json_atomic(path: Path, payload) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(payload, indent=2, sort_keys=True, default=str), encoding="utf-8")
-    os.replace(tmp, path)
-
-
 # --- fetch -----------------------------------------------------------------------------------
 
 def fetch_all(documents: list[Document], paths: DataPaths, mirror: Path | None,
@@ -122,10 +117,15 @@ def fetch_all(documents: list[Document], paths: DataPaths, mirror: Path | None,
     hosts = allowed_hosts(documents)
     results = {}
     for doc in documents:
-        if mirror is not None:
-            result = fetch_from_mirror(doc, mirror, paths.raw, paths.quarantine)
-        else:
-            result = fetch_over_http(doc, paths.raw, hosts, previous.get(doc.doc_id), quarantine_dir=paths.quarantine)
+        try:
+            if mirror is not None:
+                result = fetch_from_mirror(doc, mirror, paths.raw, paths.quarantine)
+            else:
+                result = fetch_over_http(doc, paths.raw, hosts, previous.get(doc.doc_id),
+                                         quarantine_dir=paths.quarantine)
+        except Exception as err:  # one document's oddity never takes the run down
+            log.exception("fetch %s: unexpected error", doc.doc_id)
+            result = FetchResult(doc.doc_id, "failed", message=f"{doc.file}: fetch failed: {type(err).__name__}: {err}")
         if result.status == "ok" and doc.sha256 and result.sha256 != doc.sha256:
             result = FetchResult(**{**asdict(result), "message": (result.message + "; " if result.message else "")
                                     + f"sha256 differs from the manifest's {doc.sha256[:12]}… (a revised edition?)"})
@@ -138,12 +138,24 @@ def fetch_all(documents: list[Document], paths: DataPaths, mirror: Path | None,
         results[doc.doc_id] = result
     state = {k: asdict(v) for k, v in (keep or {}).items() if k not in results}
     state.update({k: asdict(v) for k, v in results.items()})
-    _write_json_atomic(state_path, dict(sorted(state.items())))
+    write_json_atomic(state_path, dict(sorted(state.items())))
     return results
 
 
 def load_fetched(paths: DataPaths) -> dict[str, FetchResult]:
     return {k: FetchResult(**v) for k, v in load_fetch_state(paths.state / "fetch.json").items()}
+
+
+def load_last_good(paths: DataPaths) -> dict[str, str]:
+    """doc_id -> sha256 of the copy whose rows were last published (state: rebuilt when corrupt)."""
+    path = paths.state / "last_good.json"
+    last_good = read_json_state(path) or {}
+    if not all(isinstance(v, str) for v in last_good.values()):
+        from pipeline.state import move_aside
+
+        move_aside(path, "expected doc_id -> sha256 strings")
+        return {}
+    return last_good
 
 
 # --- extract ---------------------------------------------------------------------------------
@@ -160,6 +172,7 @@ def extract_document(family: str, pdf_path: str, source_file: str, year: int) ->
             result = extract_list(Path(pdf_path), family, source_file)
             return {
                 "pages": result.pages,
+                "page_texts": read_page_texts(Path(pdf_path)),  # what identifies the edition (identify.py)
                 "roles": list(result.roles),
                 "labels": list(result.labels),
                 "rows": [{"name": r.name, "counts": dict(r.counts), "page": r.page} for r in result.rows],
@@ -186,16 +199,18 @@ def explain_hint(doc_id: str, message: str) -> str:
 def cached_extractions(documents: list[Document], fetched: dict[str, FetchResult], paths: DataPaths) -> dict[str, dict]:
     """The cached extractions of fetched documents; nothing is extracted (`run --only` leaves the
     other documents as earlier runs made them)."""
-    found = {doc.doc_id: _cached_extraction(paths, fetched.get(doc.doc_id)) for doc in documents}
+    found = {doc.doc_id: _cached_extraction(paths, doc, fetched.get(doc.doc_id)) for doc in documents}
     return {doc_id: extraction for doc_id, extraction in found.items() if extraction is not None}
 
 
-def _cached_extraction(paths: DataPaths, result: FetchResult | None) -> dict | None:
-    """The cached extraction of a fetched file, or None (not fetched, or not extracted yet)."""
+def _cached_extraction(paths: DataPaths, doc: Document, result: FetchResult | None) -> dict | None:
+    """The cached extraction of a fetched file, or None (not fetched, or not extracted yet, or its
+    page texts, which identify the edition, are gone)."""
     if not result or result.status != "ok" or not result.sha256:
         return None
-    cached = cache_path(paths, result.sha256)
-    return json.loads(cached.read_text(encoding="utf-8")) if cached.is_file() else None
+    if cached_page_texts(paths, result.sha256) is None:
+        return None
+    return read_json_state(cache_path(paths, doc, result.sha256))
 
 
 def selected_documents(documents: list[Document], only: set[str] | None) -> list[Document]:
@@ -208,8 +223,10 @@ def selected_records(records: list[dict], only: set[str] | None) -> list[dict]:
     return [r for r in records if only is None or r["doc_id"] in only]
 
 
-def cache_path(paths: DataPaths, sha256: str) -> Path:
-    return paths.cache / f"{sha256}-v{EXTRACTOR_VERSION}.json"
+def cache_path(paths: DataPaths, doc: Document, sha256: str) -> Path:
+    """Keyed by everything the extraction is a function of: the same bytes read as another
+    document, family or edition (the OJJDP reader takes the edition) are another extraction."""
+    return paths.cache / f"{doc.doc_id}-{doc.family}-{doc.year}-{sha256}-v{EXTRACTOR_VERSION}.json"
 
 
 def extract_all(documents: list[Document], fetched: dict[str, FetchResult], paths: DataPaths,
@@ -222,7 +239,7 @@ def extract_all(documents: list[Document], fetched: dict[str, FetchResult], path
         result = fetched.get(doc.doc_id)
         if not result or result.status != "ok":
             continue
-        cached = _cached_extraction(paths, result)
+        cached = _cached_extraction(paths, doc, result)
         if cached is not None:
             extractions[doc.doc_id] = cached
             log.debug("extract %s: from the cache (sha256 %s)", doc.doc_id, result.sha256)
@@ -236,10 +253,10 @@ def extract_all(documents: list[Document], fetched: dict[str, FetchResult], path
                           progress=progress)
     for (doc, result), output in zip(todo, outputs):
         output = {**output, "sha256": result.sha256, "extractor_version": EXTRACTOR_VERSION}
-        if "page_texts" in output:  # kept apart: only the field catalog's mention search reads them
+        if "page_texts" in output:  # kept apart: the edition check and the mention search read them
             cache_page_texts(paths.page_texts, result.sha256, output.pop("page_texts"))
         if "error" not in output:
-            _write_json_atomic(cache_path(paths, result.sha256), output)
+            write_json_atomic(cache_path(paths, doc, result.sha256), output)
         else:  # keep the file that failed, with its reason, before a later fetch replaces it
             kept = quarantine(Path(result.path), paths.quarantine, doc.doc_id, output["error"])
             output["error"] += f"; quarantined as {kept.name}"
@@ -354,22 +371,28 @@ def build_outputs(documents: list[Document], fetched: dict[str, FetchResult], ex
             continue
         extraction = extractions.get(doc.doc_id) or {"error": f"{doc.file}: not extracted yet (run extract)"}
         records, checks, printed_total, error = [], [], None, extraction.get("error")
+        page_texts = cached_page_texts(paths, fetch.sha256)
         if not error:
             row["pages"] = extraction["pages"]
+            identity = check_edition(doc.family, doc.year, doc.file, page_texts,
+                                     [c["year"] for c in extraction.get("cells", [])])
+            if not identity.passed:
+                error, checks = identity.message, [identity]
+        if not error:
             try:
                 if "rows" in extraction:
                     records, checks, printed_total = publish_list_document(doc, extraction)
                 else:
                     records, checks = publish_ojjdp_document(doc, extraction, totals["reports_by_esp"],
-                                                             totals["reports_by_country"],
-                                                             cached_page_texts(paths, fetch.sha256))
+                                                             totals["reports_by_country"], page_texts)
             except ValueError as err:
                 error = str(err)
             else:
+                checks.insert(0, identity)
                 failures = blocking_failures(checks)
                 if failures:
                     error = "; ".join(f.message for f in failures)
-        else:
+        elif not checks:
             checks = [CheckResult(doc.file, "extraction", True, False, None, None, error)]
         out.checks.extend(checks)
         row["printed_total"] = printed_total
@@ -438,8 +461,7 @@ def add_statements(out: Outputs, paths: DataPaths, extractions: dict[str, dict])
 
 def cached_page_texts(paths: DataPaths, sha256: str | None) -> list[str] | None:
     """A document's page texts as the extraction cached them (see `extract_all`), or None."""
-    cached = page_texts_path(paths.page_texts, sha256) if sha256 else None
-    return json.loads(cached.read_text(encoding="utf-8")) if cached and cached.is_file() else None
+    return read_json_state(page_texts_path(paths.page_texts, sha256), list) if sha256 else None
 
 
 def _kept_note(records: list[dict], sha256: str) -> str:
@@ -450,10 +472,9 @@ def _last_good_records(doc: Document, last_good: dict[str, str], paths: DataPath
     sha = last_good.get(doc.doc_id)
     if not sha or sha == current_sha:
         return []
-    cached = cache_path(paths, sha)
-    if not cached.is_file():
+    extraction = read_json_state(cache_path(paths, doc, sha))
+    if extraction is None:
         return []
-    extraction = json.loads(cached.read_text(encoding="utf-8"))
     if "rows" in extraction:
         return publish_list_document(doc, extraction)[0]
     return publish_ojjdp_document(doc, extraction, {}, {})[0]
@@ -509,6 +530,7 @@ def run_pipeline(documents: list[Document], paths: DataPaths, *, mirror: Path | 
     timings: dict[str, float] = {}
     started = time.perf_counter()
     recover(paths.processed)  # finish a set of renames a killed run had committed
+    sweep_temporaries(paths.root)
     selected = [d for d in selected_documents(documents, only) if d.supported]
     fetched = load_fetched(paths) if only is not None or not do_fetch else {}
     if do_fetch:
@@ -521,7 +543,7 @@ def run_pipeline(documents: list[Document], paths: DataPaths, *, mirror: Path | 
     timings["extract"] = time.perf_counter() - t
     t = time.perf_counter()
     last_good_path = paths.state / "last_good.json"
-    last_good = json.loads(last_good_path.read_text()) if last_good_path.is_file() else {}
+    last_good = load_last_good(paths)
     fingerprint = inputs_fingerprint(documents, fetched, last_good)
     unchanged = unchanged_outputs(paths, fingerprint)
     if unchanged is not None:
@@ -545,10 +567,11 @@ def run_pipeline(documents: list[Document], paths: DataPaths, *, mirror: Path | 
         # A run in which no document could be published leaves the last outputs as they are;
         # what went wrong is in the run manifest and the command's output.
         written = store_outputs(out, paths)
-        _write_json_atomic(last_good_path, new_last_good)
-        _write_json_atomic(paths.state / "outputs.json", {
+        write_json_atomic(last_good_path, new_last_good)
+        write_json_atomic(paths.state / "outputs.json", {
             "fingerprint": inputs_fingerprint(documents, fetched, new_last_good),
             "exit_code": exit_code_for(out.documents), "files": sorted(p.name for p in written),
+            "set_id": current_set_id(paths.processed),
             "documents": out.documents, "checks": [asdict(c) for c in out.checks]})
     timings["store"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - started
@@ -593,19 +616,29 @@ def published_fingerprint(paths: DataPaths) -> str | None:
 def unchanged_outputs(paths: DataPaths, fingerprint: str) -> dict | None:
     """The recorded outputs when they were built from exactly these inputs and are all on disk."""
     state_path = paths.state / "outputs.json"
-    if not state_path.is_file():
+    state = read_json_state(state_path)
+    if state is None:
         return None
-    state = json.loads(state_path.read_text())
-    if state.get("fingerprint") != fingerprint:
+    if not {"fingerprint", "files", "documents", "checks"} <= set(state):
+        from pipeline.state import move_aside
+
+        move_aside(state_path, "expected fingerprint, files, documents and checks")
+        return None
+    if state["fingerprint"] != fingerprint:
         return None
     if not all((paths.processed / name).is_file() for name in state["files"]):
+        return None
+    try:  # the files on disk must be the one set recorded (not a mix, not another set)
+        if current_set_id(paths.processed) != state.get("set_id"):
+            return None
+    except OutputsUnavailable:
         return None
     return state
 
 
 def _write_run_manifest(paths: DataPaths, report: RunReport, note: str = "") -> None:
     run_id = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + f"-{os.getpid()}"
-    _write_json_atomic(paths.runs / f"{run_id}.json", {
+    write_json_atomic(paths.runs / f"{run_id}.json", {
         "run_id": run_id,
         "note": note,
         "pipeline_version": __version__,
@@ -644,7 +677,7 @@ def plan_run(documents: list[Document], paths: DataPaths, mirror: Path | None) -
             sha = previous[doc.doc_id].sha256 if doc.doc_id in previous else None
         if sha is None:
             extract = "extract after fetch" if mirror is None else "nothing to extract"
-        elif cache_path(paths, sha).is_file():
+        elif cache_path(paths, doc, sha).is_file():
             extract = "cached (unchanged since the last run)"
         else:
             extract = "extract (new or changed file)"

@@ -24,7 +24,7 @@ import sys
 import threading
 import time
 
-MEMORY_LIMIT_MB = 2048  # address space one child may map (`--memory-limit`); 0 = no limit
+MEMORY_LIMIT_MB = 2048  # address space one child may add to what it inherited (`--memory-limit`); 0 = none
 PARENT_CHECK_SECONDS = 0.5  # how often the watchdog thread checks the parent is alive
 _PR_SET_PDEATHSIG = 1
 
@@ -50,10 +50,21 @@ def die_with_parent(parent_pid: int) -> None:
     threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
 
 
+def mapped_bytes() -> int:
+    """The address space this process has mapped now (0 where /proc is not there)."""
+    try:
+        with open("/proc/self/statm") as handle:
+            return int(handle.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        return 0
+
+
 def limit_memory(megabytes: int) -> None:
-    """Cap the address space, so a decompression bomb ends in MemoryError, not in the OOM killer."""
+    """Cap the address space at what the forked child inherited plus `megabytes`, so a
+    decompression bomb ends in MemoryError, not in the OOM killer. (Counted from what is already
+    mapped: a parent that has loaded pyarrow and pandas maps several hundred MB it never touches.)"""
     if megabytes > 0:
-        limit = megabytes * 1024 * 1024
+        limit = mapped_bytes() + megabytes * 1024 * 1024
         soft, hard = resource.getrlimit(resource.RLIMIT_AS)
         if hard != resource.RLIM_INFINITY:
             limit = min(limit, hard)
