@@ -174,3 +174,223 @@ def test_the_extraction_cache_is_keyed_by_the_document_not_only_the_bytes(corpus
         k: getattr(fetched, k) for k in ("status", "path", "sha256")})}, paths)
     assert first["esp-2022"].get("fresh") and second["esp-2023"].get("fresh")
     assert extract_all([esp_2022], {"esp-2022": fetched}, paths)["esp-2022"].get("fresh") is None
+
+
+# --- state files: missing, corrupt, torn ----------------------------------------------------------
+
+def test_304_with_no_fetch_state_keeps_the_copy_and_does_not_crash(tmp_path):
+    """A 304 while data/state/fetch.json was missing (but a raw copy existed) crashed the run:
+    AttributeError: 'NoneType' object has no attribute 'get'."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    import threading
+
+    from pipeline.fetch import fetch_over_http
+    from pipeline.manifest import Document
+
+    class AlwaysNotModified(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            self.send_response(304)
+            self.end_headers()
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), AlwaysNotModified)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "2022-reports-by-esp.pdf").write_bytes(b"%PDF-1.4 earlier copy\n%%EOF\n")
+    doc = Document("esp-2022", "reports_by_esp", 2022, "2022-reports-by-esp.pdf",
+                   f"http://127.0.0.1:{httpd.server_address[1]}/2022-reports-by-esp.pdf", None)
+    try:
+        result = fetch_over_http(doc, raw, frozenset({"127.0.0.1"}), None, backoff=0.01)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert result.status == "ok" and result.origin == "not-modified"
+
+
+def test_one_documents_unexpected_fetch_error_fails_that_document_only(corpus_dir, tmp_path, monkeypatch):
+    import pipeline.run as run
+
+    real = run.fetch_from_mirror
+
+    def odd(doc, *args, **kwargs):
+        if doc.doc_id == "esp-2022":
+            raise RuntimeError("an oddity nobody foresaw")
+        return real(doc, *args, **kwargs)
+
+    monkeypatch.setattr(run, "fetch_from_mirror", odd)
+    report = run.run_pipeline(_manifest("esp-2022", "country-2022"), run.DataPaths(tmp_path), mirror=corpus_dir)
+    status = {d["doc_id"]: d for d in report.documents}
+    assert status["esp-2022"]["status"] == "failed"
+    assert "RuntimeError: an oddity nobody foresaw" in status["esp-2022"]["message"]
+    assert status["country-2022"]["status"] == "ok" and report.exit_code == 3
+
+
+def _corrupt_fetch(paths):
+    (paths.state / "fetch.json").write_text("{not json")
+
+
+def _corrupt_last_good(paths):
+    (paths.state / "last_good.json").write_bytes(b"\xff\xfe garbage")
+
+
+def _corrupt_outputs(paths):
+    (paths.state / "outputs.json").write_text('["a list, not the record"]')
+
+
+def _empty_journal(paths):
+    (paths.processed / ".commit.json").write_text("")
+
+
+def _truncated_cache(paths):
+    entry = next(paths.cache.glob("esp-2022-*.json"))
+    entry.write_text(entry.read_text()[:100])
+
+
+def _truncated_page_texts(paths):
+    entry = next(paths.page_texts.glob("*.json"))
+    entry.write_text(entry.read_text()[:10])
+
+
+@pytest.mark.parametrize("corrupt", [_corrupt_fetch, _corrupt_last_good, _corrupt_outputs, _empty_journal,
+                                     _truncated_cache, _truncated_page_texts])
+def test_a_corrupt_state_file_is_moved_aside_and_rebuilt(corpus_dir, tmp_path, corrupt):
+    """Garbage in a state file, an empty journal or a truncated cache entry gave a JSONDecodeError
+    traceback on every later run: state is derived data, rebuilt."""
+    from pipeline.run import DataPaths, run_pipeline
+
+    paths = DataPaths(tmp_path)
+    documents = _manifest("esp-2022", "country-2022")
+    assert run_pipeline(documents, paths, mirror=corpus_dir).exit_code == 0
+    before = {p.name: p.read_bytes() for p in paths.processed.glob("*.parquet")}
+    corrupt(paths)
+    report = run_pipeline(documents, paths, mirror=corpus_dir)
+    assert report.exit_code == 0
+    assert {p.name: p.read_bytes() for p in paths.processed.glob("*.parquet")} == before
+    aside = list(paths.root.rglob("*.corrupt-1"))
+    assert len(aside) == 1, aside
+    assert run_pipeline(documents, paths, mirror=corpus_dir).exit_code == 0  # and it stays healthy
+
+
+# --- a commit that fails after any rename: readers never see a mix ---------------------------------
+
+def _set(year: int, reports: int) -> dict:
+    from pipeline.store import to_table
+
+    return {"documents": to_table("documents", [{"doc_id": f"esp-{year}", "family": "reports_by_esp", "year": year,
+                                                  "source_file": f"{year}.pdf", "status": "ok", "rows": 1}]),
+            "esp_reports": to_table("esp_reports", [{"year": year, "esp": "Provider", "esp_key": "provider",
+                                                      "reports": reports, "page": 2, "source_file": f"{year}.pdf",
+                                                      "source_sha256": "0" * 64}]),
+            "checks": to_table("checks", []), "field_presence": to_table("field_presence", [])}
+
+
+def _years_seen(data_dir: Path) -> set:
+    from pipeline.report import read_tables
+
+    tables = read_tables(data_dir)
+    return {*tables["documents"]["year"].tolist(), *tables["esp_reports"]["year"].tolist()}
+
+
+def _commit_failing_after(monkeypatch, folder: Path, tables: dict, k: int) -> list:
+    """Commit `tables`, with os.replace failing after the commit's k-th rename; return what the
+    readers saw at the moment of the failure."""
+    from pipeline import store
+
+    real, done, seen = os.replace, [0], []
+
+    def replace(src, dst):
+        name = Path(dst).name
+        if Path(dst).parent == folder and name != store.JOURNAL and not name.endswith(".tmp"):
+            if done[0] == k:
+                seen.append(_what_readers_see(folder.parent))
+                raise OSError(5, "injected failure", str(dst))
+            done[0] += 1
+        return real(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    try:
+        with pytest.raises(OSError, match="injected failure"):
+            store.write_tables(tables, folder)
+    finally:
+        monkeypatch.setattr(os, "replace", real)
+    return seen
+
+
+def _what_readers_see(data_dir: Path):
+    from pipeline.load import load
+    from pipeline.store import OutputsUnavailable
+
+    try:
+        return {"report": _years_seen(data_dir), "load": set(load("esp_reports", data_dir=data_dir)["year"])}
+    except OutputsUnavailable as err:
+        return str(err)
+
+
+def test_readers_never_see_a_mixed_set_whatever_rename_the_commit_fails_after(tmp_path, monkeypatch):
+    """SIGKILL between two renames of a commit left a new documents.parquet beside an old
+    esp_reports.parquet; load, report, diff and fields read it without noticing (report exit 0).
+    Here the failure is injected after each rename in turn."""
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+    from pipeline.store import recover, write_tables
+
+    renames = len(_set(2023, 1)) + 1  # the tables and the set file
+    for k in range(renames):
+        data_dir = tmp_path / f"after-{k}"
+        folder = data_dir / "processed"
+        write_tables(_set(2022, 5), folder)
+        assert _years_seen(data_dir) == {2022}
+        [seen] = _commit_failing_after(monkeypatch, folder, _set(2023, 7), k)
+        assert "a new output set is being published" in seen, (k, seen)
+        assert _what_readers_see(data_dir) == seen                    # still refused after the failure
+        for command in (["fields"], ["datasets"], ["diff", "--runs", str(data_dir), str(data_dir)]):
+            result = CliRunner().invoke(main, [*command, "--data-dir", str(data_dir)] if command[0] != "diff"
+                                        else command)
+            assert result.exit_code != 0 and "being published" in result.output, (k, command, result.output)
+        result = CliRunner().invoke(main, ["report", "--data-dir", str(data_dir)])  # under the lock: completes it
+        assert result.exit_code == 0, result.output
+        assert _years_seen(data_dir) == {2023}
+        recover(folder)
+        assert _what_readers_see(data_dir) == {"report": {2023}, "load": {2023}}
+
+
+def test_a_reader_racing_a_whole_commit_reads_again(tmp_path):
+    from pipeline.store import read_consistent, write_tables
+
+    folder = tmp_path / "processed"
+    write_tables(_set(2022, 5), folder)
+    import pyarrow.parquet as pq
+
+    def read(directory):
+        documents = pq.read_table(directory / "documents.parquet").to_pylist()
+        if not hasattr(read, "raced"):
+            read.raced = True
+            write_tables(_set(2023, 7), directory)   # a whole commit between the reader's two reads
+        return documents[0]["year"], pq.read_table(directory / "esp_reports.parquet").to_pylist()[0]["year"]
+
+    assert read_consistent(folder, read) == (2023, 2023)
+
+
+def test_files_of_two_sets_without_a_journal_are_refused_and_the_next_run_rebuilds(corpus_dir, tmp_path):
+    """A torn journal is discarded (see store.recover); were the files then of two sets, readers
+    refuse them and the next run does not take them for its unchanged outputs."""
+    from pipeline.load import load
+    from pipeline.run import DataPaths, run_pipeline
+    from pipeline.store import OutputsUnavailable, write_tables
+
+    paths = DataPaths(tmp_path)
+    documents = _manifest("esp-2022", "country-2022")
+    run_pipeline(documents, paths, mirror=corpus_dir)
+    good = (paths.processed / "esp_reports.parquet").read_bytes()
+    other = tmp_path / "other"
+    write_tables(_set(2023, 7), other)
+    os.replace(other / "esp_reports.parquet", paths.processed / "esp_reports.parquet")   # a mixed folder
+    with pytest.raises(OutputsUnavailable, match="esp_reports.parquet differing from it"):
+        load("documents", data_dir=tmp_path)
+    report = run_pipeline(documents, paths, mirror=corpus_dir)
+    assert report.written and (paths.processed / "esp_reports.parquet").read_bytes() == good
+    assert len(load("esp_reports", data_dir=tmp_path)) == 236
