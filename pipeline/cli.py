@@ -164,6 +164,20 @@ def with_lock(paths: DataPaths, action):
     except LockHeld as err:
         click.echo(f"error: {err}", err=True)
         _exit(EXIT_LOCKED)
+    except OSError as err:  # a read-only or full disk: a sentence, not a traceback
+        click.echo(f"error: {os_error_sentence(err)}", err=True)
+        _exit(EXIT_FAILED)
+
+
+def os_error_sentence(err: OSError) -> str:
+    """What failed, where, and the errno, e.g. 'could not write data/raw/x.pdf: No space left on
+    device (errno 28, ENOSPC)'; a commit cut short is completed by the next run."""
+    import errno as errnos
+
+    name = errnos.errorcode.get(err.errno, "?") if err.errno else None
+    where = f" {err.filename}" if err.filename else ""
+    return (f"could not write{where}: {err.strerror or err}" + (f" (errno {err.errno}, {name})" if name else "")
+            + "; outputs already published stay as they are (a commit cut short is completed by the next run)")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -143,9 +143,9 @@ def fetch_from_mirror(doc: Document, mirror: Path, raw_dir: Path, quarantine_dir
             return FetchResult(doc.doc_id, "ok", str(target), digest, size, "mirror")
     with open(source, "rb") as handle:
         head = handle.read(1024)
-    try:
-        check_pdf_bytes(head, size, f"{source}")
-        check_pdf_structure(source, f"{source}")
+    try:  # messages name the file, not the mirror folder: outputs must not depend on where it lives
+        check_pdf_bytes(head, size, f"{doc.file} in the mirror")
+        check_pdf_structure(source, f"{doc.file} in the mirror")
     except FetchError as err:
         message = str(err)
         if quarantine_dir is not None:
@@ -154,8 +154,11 @@ def fetch_from_mirror(doc: Document, mirror: Path, raw_dir: Path, quarantine_dir
     raw_dir.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{doc.file}.", suffix=".part", dir=raw_dir)
     os.close(fd)
-    shutil.copyfile(source, tmp_name)
-    digest, size = _install(Path(tmp_name), target)
+    try:
+        shutil.copyfile(source, tmp_name)
+        digest, size = _install(Path(tmp_name), target)
+    finally:
+        Path(tmp_name).unlink(missing_ok=True)
     return FetchResult(doc.doc_id, "ok", str(target), digest, size, "mirror")
 
 

@@ -1015,16 +1015,20 @@ def read_tables(data_dir) -> dict[str, pd.DataFrame | None]:
 
 
 def latest_run(data_dir) -> dict | None:
-    """The newest run manifest that wrote outputs (runs that published nothing are skipped)."""
+    """The newest run manifest that wrote outputs (runs that published nothing are skipped).
+    Newest by the run's sequence number, not its clock time (manifests from before sequences
+    count as 0, then by name)."""
     runs_dir = Path(data_dir) / "runs"
-    for path in sorted(runs_dir.glob("*.json"), reverse=True) if runs_dir.is_dir() else []:
+    manifests = []
+    for path in runs_dir.glob("*.json") if runs_dir.is_dir() else []:
         try:
             manifest = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        if manifest.get("written"):
-            return manifest
-    return None
+        if isinstance(manifest, dict) and manifest.get("written"):
+            sequence = manifest.get("sequence")
+            manifests.append((sequence if isinstance(sequence, int) else 0, path.name, manifest))
+    return max(manifests, key=lambda m: m[:2])[2] if manifests else None
 
 
 def write_report(text: str, path: Path) -> Path:

@@ -138,7 +138,7 @@ def fetch_all(documents: list[Document], paths: DataPaths, mirror: Path | None,
         results[doc.doc_id] = result
     state = {k: asdict(v) for k, v in (keep or {}).items() if k not in results}
     state.update({k: asdict(v) for k, v in results.items()})
-    write_json_atomic(state_path, dict(sorted(state.items())))
+    _write_derived_state(write_json_atomic, state_path, dict(sorted(state.items())))
     return results
 
 
@@ -553,7 +553,7 @@ def run_pipeline(documents: list[Document], paths: DataPaths, *, mirror: Path | 
         checks = [CheckResult(**c) for c in unchanged["checks"]]
         exit_code = exit_code_for(selected_records(unchanged["documents"], only))
         report = RunReport(exit_code, unchanged["documents"], checks, timings, [], {})
-        _write_run_manifest(paths, report, note="inputs unchanged since the last run: outputs kept as they are")
+        _write_derived_state(_write_run_manifest, paths, report, "inputs unchanged since the last run: outputs kept as they are")
         return report
     # Republishing the same inputs (an output file went missing) keeps the publishing number, so
     # the rebuilt files are byte-identical; new inputs take the next one (document_versions).
@@ -567,8 +567,10 @@ def run_pipeline(documents: list[Document], paths: DataPaths, *, mirror: Path | 
         # A run in which no document could be published leaves the last outputs as they are;
         # what went wrong is in the run manifest and the command's output.
         written = store_outputs(out, paths)
-        write_json_atomic(last_good_path, new_last_good)
-        write_json_atomic(paths.state / "outputs.json", {
+        # The set is published: from here a failure (a full disk) only loses derived state, which
+        # the next run rebuilds; the exit code still says what was published.
+        _write_derived_state(write_json_atomic, last_good_path, new_last_good)
+        _write_derived_state(write_json_atomic, paths.state / "outputs.json", {
             "fingerprint": inputs_fingerprint(documents, fetched, new_last_good),
             "exit_code": exit_code_for(out.documents), "files": sorted(p.name for p in written),
             "set_id": current_set_id(paths.processed),
@@ -578,8 +580,20 @@ def run_pipeline(documents: list[Document], paths: DataPaths, *, mirror: Path | 
     report = RunReport(exit_code, out.documents, out.checks, timings, [str(p) for p in written],
                        {k: v["seconds"] for k, v in extractions.items() if "seconds" in v and v.get("fresh")},
                        out.publish_number if written else None)
-    _write_run_manifest(paths, report)
+    _write_derived_state(_write_run_manifest, paths, report)
     return report
+
+
+def _write_derived_state(write, path_or_paths, *args) -> None:
+    """Write derived state (fetch state, last good copies, the outputs record, the run manifest);
+    an OSError (disk full, read-only) is a warning, not a failure of the run: the exit code
+    speaks for the outputs, and the next run rebuilds the state."""
+    try:
+        write(path_or_paths, *args)
+    except OSError as err:
+        log.warning("state %s could not be written (%s): the next run rebuilds it; the exit code speaks for the outputs",
+                    getattr(err, "filename", None) or path_or_paths, err.strerror or err,
+                    extra={"stage": "store", "status": "state_not_written"})
 
 
 def code_digest() -> str:
@@ -640,6 +654,7 @@ def _write_run_manifest(paths: DataPaths, report: RunReport, note: str = "") -> 
     run_id = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + f"-{os.getpid()}"
     write_json_atomic(paths.runs / f"{run_id}.json", {
         "run_id": run_id,
+        "sequence": next_run_sequence(paths.runs),
         "note": note,
         "pipeline_version": __version__,
         "extractor_version": EXTRACTOR_VERSION,
@@ -650,6 +665,17 @@ def _write_run_manifest(paths: DataPaths, report: RunReport, note: str = "") -> 
         "written": report.written,
         "publish_number": report.publish_number,
     })
+
+
+def next_run_sequence(runs_dir: Path) -> int:
+    """1 + the highest sequence of the run manifests: runs are ordered by it, never by the clock
+    (a clock set ahead once would make an old run look newest for ever)."""
+    sequences = [0]
+    for path in runs_dir.glob("*.json") if runs_dir.is_dir() else []:
+        manifest = read_json_state(path)
+        if manifest is not None and isinstance(manifest.get("sequence"), int):
+            sequences.append(manifest["sequence"])
+    return max(sequences) + 1
 
 
 def plan_run(documents: list[Document], paths: DataPaths, mirror: Path | None) -> list[dict]:

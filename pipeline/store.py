@@ -294,7 +294,7 @@ def write_tables(tables: dict[str, pa.Table], directory: Path) -> list[Path]:
     try:
         for name, table in tables.items():
             staged[Path(_stage(table, directory, name)).name] = f"{name}.parquet"
-        files = {final: _sha256(directory / tmp) for tmp, final in staged.items()}
+        files = {**_recorded_files(directory), **{final: _sha256(directory / tmp) for tmp, final in staged.items()}}
         set_tmp = directory / f".{SET_FILE}.{os.getpid()}.tmp"
         write_json_atomic(set_tmp, {"files": files, "set_id": _set_id(files)})
         staged[set_tmp.name] = SET_FILE
@@ -305,6 +305,17 @@ def write_tables(tables: dict[str, pa.Table], directory: Path) -> list[Path]:
     write_json_atomic(directory / JOURNAL, staged)
     recover(directory)
     return [directory / final for final in staged.values() if final != SET_FILE]
+
+
+def _recorded_files(directory: Path) -> dict[str, str]:
+    """The files the current set file records (those a commit does not replace stay in the set)."""
+    import json
+
+    try:
+        files = json.loads((directory / SET_FILE).read_text(encoding="utf-8"))["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    return {k: v for k, v in files.items() if (directory / k).is_file()} if isinstance(files, dict) else {}
 
 
 def _sha256(path: Path) -> str:
@@ -356,9 +367,8 @@ def current_set_id(directory: Path) -> str | None:
     except (ValueError, KeyError, TypeError) as err:
         raise OutputsUnavailable(f"{directory / SET_FILE}: expected the output set's record, found an unreadable"
                                  f" file ({err}); `ncmec-pipeline run` rebuilds it") from None
-    on_disk = {p.name for p in directory.glob("*.parquet")}
-    differ = sorted(name for name in on_disk | set(files)
-                    if name not in files or name not in on_disk or _sha256(directory / name) != files[name])
+    differ = sorted(name for name, sha in files.items()
+                    if not (directory / name).is_file() or _sha256(directory / name) != sha)
     if differ:
         raise OutputsUnavailable(f"{directory}: expected the output set {SET_FILE} records, found {', '.join(differ)}"
                                  " differing from it (files of two sets?); `ncmec-pipeline run` rebuilds the set")
@@ -377,6 +387,11 @@ def read_consistent(directory: Path, read, attempts: int = 3):
 
 
 def write_records(name: str, records: list[dict], directory: Path) -> Path:
+    """Replace one table; in a folder holding a committed set, as a commit of that set (so
+    readers never see the table beside a set file that does not record it)."""
     path = Path(directory) / f"{name}.parquet"
-    write_atomic(to_table(name, records), path)
+    if (Path(directory) / SET_FILE).is_file():
+        write_tables({name: to_table(name, records)}, directory)
+    else:
+        write_atomic(to_table(name, records), path)
     return path

@@ -394,3 +394,121 @@ def test_files_of_two_sets_without_a_journal_are_refused_and_the_next_run_rebuil
     report = run_pipeline(documents, paths, mirror=corpus_dir)
     assert report.written and (paths.processed / "esp_reports.parquet").read_bytes() == good
     assert len(load("esp_reports", data_dir=tmp_path)) == 236
+
+
+# --- full and read-only disks ------------------------------------------------------------------------
+
+def test_disk_full_after_the_commit_still_exits_for_what_was_published(corpus_dir, tmp_path, monkeypatch, caplog):
+    """With 100 KB free the new set was committed but the run exited 1 (a state file could not
+    be written after the commit)."""
+    import errno
+
+    import pipeline.run as run
+
+    real = run.write_json_atomic
+
+    def full_disk(path, *args, **kwargs):
+        if Path(path).parent.name in ("state", "runs"):
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(run, "write_json_atomic", full_disk)
+    paths = run.DataPaths(tmp_path)
+    report = run.run_pipeline(_manifest("esp-2022", "country-2022"), paths, mirror=corpus_dir)
+    assert report.exit_code == 0 and report.written
+    assert "could not be written" in caplog.text and "No space left on device" in caplog.text
+    monkeypatch.setattr(run, "write_json_atomic", real)
+    again = run.run_pipeline(_manifest("esp-2022", "country-2022"), paths, mirror=corpus_dir)
+    assert again.exit_code == 0 and again.written     # no outputs.json: rebuilt, same bytes
+
+
+def test_temporaries_a_failed_run_left_are_swept_by_the_next(corpus_dir, tmp_path):
+    """raw/.*.part and state/.outputs.json.PID.tmp files survived every later run."""
+    from pipeline.run import DataPaths, run_pipeline
+
+    paths = DataPaths(tmp_path)
+    left = [paths.raw / ".2022-reports-by-esp.pdf.x1y2.part", paths.state / ".outputs.json.4242.tmp",
+            paths.cache / ".entry.json.4242.tmp", paths.runs / ".20260101T000000Z-1.json.4242.tmp"]
+    for path in left:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"half")
+    run_pipeline(_manifest("esp-2022"), paths, mirror=corpus_dir)
+    assert [p for p in left if p.exists()] == []
+
+
+def test_a_full_disk_while_staging_is_one_sentence_and_exit_1(corpus_dir, tmp_path, monkeypatch):
+    import errno
+
+    from click.testing import CliRunner
+
+    from pipeline import store
+    from pipeline.cli import main
+
+    def full(table, handle, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "processed"))
+
+    monkeypatch.setattr(store.pq, "write_table", full)
+    result = CliRunner().invoke(main, ["run", "-q", "--only", "esp-2022", "--data-dir", str(tmp_path),
+                                       "--mirror", str(corpus_dir)])
+    assert result.exit_code == 1
+    assert f"error: could not write {tmp_path / 'processed'}: No space left on device (errno 28, ENOSPC)" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "processed" / "esp_reports.parquet").exists()
+
+
+# --- smaller items -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("field,value,expected", [
+    ("doc_id", "../../x", "doc_id '../../x' is not lower-case letters"),
+    ("doc_id", "", "doc_id '' is not"),
+    ("year", "20x1", "expected a year such as 2024, found '20x1'"),
+    ("sha256", "abc", "sha256 'abc' is not 64 hexadecimal digits"),
+    ("url", "https:///no-host.pdf", "url 'https:///no-host.pdf' is not https"),
+])
+def test_every_manifest_field_is_validated(field, value, expected):
+    """`../../x` as doc_id wrote quarantine files outside data/quarantine; an empty id was accepted."""
+    from pipeline.manifest import ManifestError, parse_manifest
+
+    row = {"doc_id": "esp-2022", "family": "reports_by_esp", "year": "2022", "file": "2022-reports-by-esp.pdf",
+           "url": "https://www.missingkids.org/2022-reports-by-esp.pdf", "sha256": ""}
+    with pytest.raises(ManifestError, match="manifest line 2"):
+        parse_manifest([{**row, field: value}])
+    with pytest.raises(ManifestError) as err:
+        parse_manifest([{**row, field: value}])
+    assert expected in str(err.value)
+
+
+def test_outputs_do_not_depend_on_where_the_mirror_lives(corpus_dir, tmp_path):
+    """The mirror path inside messages made documents.parquet differ between two mirrors holding
+    the same files."""
+    from pipeline.run import DataPaths, run_pipeline
+
+    documents = _manifest("esp-2022", "country-2022")
+    outputs = []
+    for where in ("one", "elsewhere/two"):
+        mirror = tmp_path / where / "mirror"
+        mirror.mkdir(parents=True)
+        (mirror / "2022-reports-by-esp.pdf").write_bytes((corpus_dir / "2022-reports-by-esp.pdf").read_bytes())
+        (mirror / "2022-reports-by-country.pdf").write_bytes(b"<html>not a pdf</html>")
+        paths = DataPaths(tmp_path / where / "data")
+        report = run_pipeline(documents, paths, mirror=mirror)
+        assert str(mirror) not in str(report.documents)
+        outputs.append((paths.processed / "documents.parquet").read_bytes())
+    assert outputs[0] == outputs[1]
+
+
+def test_the_newest_run_is_the_highest_sequence_not_the_latest_clock(corpus_dir, tmp_path):
+    """A run manifest dated in the future (clock skew) was taken as the newest run by `report`."""
+    import json
+
+    from pipeline.report import latest_run
+    from pipeline.run import DataPaths, run_pipeline
+
+    paths = DataPaths(tmp_path)
+    run_pipeline(_manifest("esp-2022"), paths, mirror=corpus_dir)
+    skewed = paths.runs / "29991231T235959Z-1.json"
+    skewed.write_text(json.dumps({**json.loads(next(paths.runs.glob("2*.json")).read_text()), "run_id": "skewed"}))
+    run_pipeline(_manifest("esp-2022", "country-2022"), paths, mirror=corpus_dir)
+    newest = latest_run(tmp_path)
+    assert newest["run_id"] != "skewed" and newest["sequence"] == 2
+    assert {d["doc_id"] for d in newest["documents"]} == {"esp-2022", "country-2022"}
