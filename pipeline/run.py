@@ -53,6 +53,11 @@ class DataPaths:
         return self.root / "raw"
 
     @property
+    def last_good_raw(self) -> Path:
+        """Last good copies a newer file replaced in raw/, kept until that one is published."""
+        return self.root / "raw" / "last_good"
+
+    @property
     def processed(self) -> Path:
         return self.root / "processed"
 
@@ -115,8 +120,10 @@ def fetch_all(documents: list[Document], paths: DataPaths, mirror: Path | None,
     state_path = paths.state / "fetch.json"
     previous = load_fetch_state(state_path)
     hosts = allowed_hosts(documents)
+    last_good = load_last_good(paths)
     results = {}
     for doc in documents:
+        keep_last_good_raw(paths, doc, last_good)
         try:
             if mirror is not None:
                 result = fetch_from_mirror(doc, mirror, paths.raw, paths.quarantine)
@@ -140,6 +147,33 @@ def fetch_all(documents: list[Document], paths: DataPaths, mirror: Path | None,
     state.update({k: asdict(v) for k, v in results.items()})
     _write_derived_state(write_json_atomic, state_path, dict(sorted(state.items())))
     return results
+
+
+def keep_last_good_raw(paths: DataPaths, doc: Document, last_good: dict[str, str]) -> None:
+    """Before a fetch may replace raw/<file>: when it is the last good copy, keep it (a hard
+    link) in raw/last_good/ until a newer file is published (`release_last_good_raw`), so a file
+    that passes the fetch checks and then fails never leaves the last good rows without their PDF."""
+    from pipeline.fetch import sha256_of
+
+    raw, kept = paths.raw / doc.file, paths.last_good_raw / doc.file
+    sha = last_good.get(doc.doc_id)
+    if not sha or not raw.is_file() or (kept.is_file() and sha256_of(kept) == sha) or sha256_of(raw) != sha:
+        return
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    tmp = kept.with_name(f".{kept.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    os.link(raw, tmp)
+    os.replace(tmp, kept)
+
+
+def release_last_good_raw(paths: DataPaths, documents: list[Document], last_good: dict[str, str]) -> None:
+    """Drop the kept copies of documents whose file in raw/ is now the one published."""
+    from pipeline.fetch import sha256_of
+
+    for doc in documents:
+        kept, raw = paths.last_good_raw / doc.file, paths.raw / doc.file
+        if kept.is_file() and raw.is_file() and last_good.get(doc.doc_id) == sha256_of(raw):
+            kept.unlink()
 
 
 def load_fetched(paths: DataPaths) -> dict[str, FetchResult]:
@@ -362,10 +396,11 @@ def build_outputs(documents: list[Document], fetched: dict[str, FetchResult], ex
                "origin": doc.origin}
         table = {"reports_by_esp": "esp_reports", "reports_by_country": "country_reports"}.get(doc.family, "ojjdp_cells")
         if fetch.status != "ok":
-            kept = _last_good_records(doc, last_good, paths, None) if fetch.status == "failed" else []
+            kept, kept_tables = _last_good_records(doc, last_good, paths, None) if fetch.status == "failed" else ([], [])
             if kept:
                 row["message"] += _kept_note(kept, last_good[doc.doc_id])
                 out.tables[table].extend(kept)
+                out.tables["ojjdp_tables"].extend(kept_tables)
                 row["rows"] = len(kept)
             out.documents.append(row)
             continue
@@ -398,14 +433,15 @@ def build_outputs(documents: list[Document], fetched: dict[str, FetchResult], ex
         row["printed_total"] = printed_total
         if error:
             row["status"], row["message"] = "failed", error
-            records = _last_good_records(doc, last_good, paths, fetch.sha256)
+            records, table_records = _last_good_records(doc, last_good, paths, fetch.sha256)
             if records:
                 row["message"] += _kept_note(records, last_good[doc.doc_id])
         else:
             new_last_good[doc.doc_id] = fetch.sha256
+            table_records = ojjdp_table_records(doc, extraction) if doc.family == "ojjdp_transparency" else []
         out.tables[table].extend(records)
-        if doc.family == "ojjdp_transparency" and records and not error:
-            out.tables["ojjdp_tables"].extend(ojjdp_table_records(doc, extraction))
+        if records:  # every table of a kept or published edition keeps its ojjdp_tables row
+            out.tables["ojjdp_tables"].extend(table_records)
         row["rows"] = len(records)
         if not error and doc.family in totals and printed_total is not None:
             totals[doc.family][doc.year] = printed_total
@@ -468,16 +504,18 @@ def _kept_note(records: list[dict], sha256: str) -> str:
     return f"; kept the {len(records)} rows published from the last good copy (sha256 {sha256[:12]}…)"
 
 
-def _last_good_records(doc: Document, last_good: dict[str, str], paths: DataPaths, current_sha: str | None) -> list[dict]:
+def _last_good_records(doc: Document, last_good: dict[str, str], paths: DataPaths,
+                       current_sha: str | None) -> tuple[list[dict], list[dict]]:
+    """The rows published from the document's last good copy, and (OJJDP) its ojjdp_tables rows."""
     sha = last_good.get(doc.doc_id)
     if not sha or sha == current_sha:
-        return []
+        return [], []
     extraction = read_json_state(cache_path(paths, doc, sha))
     if extraction is None:
-        return []
+        return [], []
     if "rows" in extraction:
-        return publish_list_document(doc, extraction)[0]
-    return publish_ojjdp_document(doc, extraction, {}, {})[0]
+        return publish_list_document(doc, extraction)[0], []
+    return publish_ojjdp_document(doc, extraction, {}, {})[0], ojjdp_table_records(doc, extraction)
 
 
 # --- store -----------------------------------------------------------------------------------
@@ -553,6 +591,7 @@ def run_pipeline(documents: list[Document], paths: DataPaths, *, mirror: Path | 
         checks = [CheckResult(**c) for c in unchanged["checks"]]
         exit_code = exit_code_for(selected_records(unchanged["documents"], only))
         report = RunReport(exit_code, unchanged["documents"], checks, timings, [], {})
+        release_last_good_raw(paths, documents, last_good)
         _write_derived_state(_write_run_manifest, paths, report, "inputs unchanged since the last run: outputs kept as they are")
         return report
     # Republishing the same inputs (an output file went missing) keeps the publishing number, so
@@ -570,6 +609,7 @@ def run_pipeline(documents: list[Document], paths: DataPaths, *, mirror: Path | 
         # The set is published: from here a failure (a full disk) only loses derived state, which
         # the next run rebuilds; the exit code still says what was published.
         _write_derived_state(write_json_atomic, last_good_path, new_last_good)
+        release_last_good_raw(paths, documents, new_last_good)
         _write_derived_state(write_json_atomic, paths.state / "outputs.json", {
             "fingerprint": inputs_fingerprint(documents, fetched, new_last_good),
             "exit_code": exit_code_for(out.documents), "files": sorted(p.name for p in written),

@@ -79,7 +79,7 @@ def fsync_dir(directory: Path) -> None:
 
 
 # Temporaries a killed or failed run may leave: folder (relative to the data dir) -> glob.
-TEMPORARIES = {"raw": ".*.part", "state": ".*.tmp", "runs": ".*.tmp", "cache/extract": ".*.tmp",
+TEMPORARIES = {"raw": ".*.part", "raw/last_good": ".*.tmp", "state": ".*.tmp", "runs": ".*.tmp", "cache/extract": ".*.tmp",
                "cache/pages": ".*.tmp"}
 
 

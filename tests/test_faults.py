@@ -512,3 +512,50 @@ def test_the_newest_run_is_the_highest_sequence_not_the_latest_clock(corpus_dir,
     newest = latest_run(tmp_path)
     assert newest["run_id"] != "skewed" and newest["sequence"] == 2
     assert {d["doc_id"] for d in newest["documents"]} == {"esp-2022", "country-2022"}
+
+
+# --- what a failed document keeps ------------------------------------------------------------------
+
+OJJDP_2022 = "OJJDP-NCMEC-Transparency_2022-Calendar-Year.pdf"
+OJJDP_2023 = "OJJDP-NCMEC-Transparency-CY-2023-Report.pdf"
+
+
+def test_a_failed_ojjdp_edition_keeps_its_ojjdp_tables_rows(corpus_dir, tmp_path):
+    """A failed OJJDP edition lost its ojjdp_tables rows while its last good cells were kept."""
+    import pyarrow.parquet as pq
+
+    from pipeline.run import DataPaths, run_pipeline
+
+    mirror = _mirror(tmp_path, corpus_dir, {OJJDP_2022: OJJDP_2022, "2022-reports-by-esp.pdf": "2022-reports-by-esp.pdf"})
+    paths = DataPaths(tmp_path / "data")
+    documents = _manifest("ojjdp-2022", "esp-2022")   # esp-2022 stays good: the outputs are rewritten
+    assert run_pipeline(documents, paths, mirror=mirror).exit_code == 0
+    before = {name: pq.read_table(paths.processed / f"{name}.parquet").to_pylist() for name in ("ojjdp_cells", "ojjdp_tables")}
+    assert before["ojjdp_tables"]
+    _mirror(tmp_path, corpus_dir, {OJJDP_2022: OJJDP_2023})       # passes the fetch checks, then fails
+    report = run_pipeline(documents, paths, mirror=mirror)
+    doc = {d["doc_id"]: d for d in report.documents}["ojjdp-2022"]
+    assert doc["status"] == "failed" and "kept the" in doc["message"] and report.written
+    after = {name: pq.read_table(paths.processed / f"{name}.parquet").to_pylist() for name in ("ojjdp_cells", "ojjdp_tables")}
+    assert after == before
+
+
+def test_the_last_good_raw_file_is_kept_until_a_new_one_is_published(corpus_dir, tmp_path):
+    """A PDF that passed the fetch checks but then failed replaced the good raw copy, so the
+    last good rows lived only in the cache."""
+    from pipeline.run import DataPaths, run_pipeline
+
+    name = "2022-reports-by-country.pdf"
+    mirror = _mirror(tmp_path, corpus_dir, {name: name})
+    paths = DataPaths(tmp_path / "data")
+    documents = _manifest("country-2022")
+    run_pipeline(documents, paths, mirror=mirror)
+    good = (corpus_dir / name).read_bytes()
+    _mirror(tmp_path, corpus_dir, {name: "2020-reports-by-country.pdf"})   # the wrong edition: fails
+    assert run_pipeline(documents, paths, mirror=mirror).documents[0]["status"] == "failed"
+    assert (paths.last_good_raw / name).read_bytes() == good
+    assert run_pipeline(documents, paths, mirror=mirror).documents[0]["status"] == "failed"   # and stays
+    assert (paths.last_good_raw / name).read_bytes() == good
+    _mirror(tmp_path, corpus_dir, {name: name})
+    assert run_pipeline(documents, paths, mirror=mirror).exit_code == 0
+    assert not (paths.last_good_raw / name).exists() and (paths.raw / name).read_bytes() == good
