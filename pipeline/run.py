@@ -114,9 +114,11 @@ def run_lock(paths: DataPaths):
 # --- fetch -----------------------------------------------------------------------------------
 
 def fetch_all(documents: list[Document], paths: DataPaths, mirror: Path | None,
-              keep: dict[str, FetchResult] | None = None) -> dict[str, FetchResult]:
+              keep: dict[str, FetchResult] | None = None, *, time_limit: float = DOCUMENT_TIME_LIMIT,
+              memory_mb: int = MEMORY_LIMIT_MB) -> dict[str, FetchResult]:
     """Fetch `documents`; the state file then records them and, from `keep`, the documents this
-    fetch left alone (`run --only`)."""
+    fetch left alone (`run --only`). Each file's PDF check runs bounded like an extraction."""
+    bounds = {"time_limit": time_limit, "memory_mb": memory_mb}
     state_path = paths.state / "fetch.json"
     previous = load_fetch_state(state_path)
     hosts = allowed_hosts(documents)
@@ -126,10 +128,10 @@ def fetch_all(documents: list[Document], paths: DataPaths, mirror: Path | None,
         keep_last_good_raw(paths, doc, last_good)
         try:
             if mirror is not None:
-                result = fetch_from_mirror(doc, mirror, paths.raw, paths.quarantine)
+                result = fetch_from_mirror(doc, mirror, paths.raw, paths.quarantine, **bounds)
             else:
                 result = fetch_over_http(doc, paths.raw, hosts, previous.get(doc.doc_id),
-                                         quarantine_dir=paths.quarantine)
+                                         quarantine_dir=paths.quarantine, **bounds)
         except Exception as err:  # one document's oddity never takes the run down
             log.exception("fetch %s: unexpected error", doc.doc_id)
             result = FetchResult(doc.doc_id, "failed", message=f"{doc.file}: fetch failed: {type(err).__name__}: {err}")
@@ -409,11 +411,9 @@ def build_outputs(documents: list[Document], fetched: dict[str, FetchResult], ex
         page_texts = cached_page_texts(paths, fetch.sha256)
         if not error:
             row["pages"] = extraction["pages"]
+            # Blocking, and first among the failures: a document of another edition fails, whatever else passes.
             identity = check_edition(doc.family, doc.year, doc.file, page_texts,
                                      [c["year"] for c in extraction.get("cells", [])])
-            if not identity.passed:
-                error, checks = identity.message, [identity]
-        if not error:
             try:
                 if "rows" in extraction:
                     records, checks, printed_total = publish_list_document(doc, extraction)
@@ -422,12 +422,11 @@ def build_outputs(documents: list[Document], fetched: dict[str, FetchResult], ex
                                                              totals["reports_by_country"], page_texts)
             except ValueError as err:
                 error = str(err)
-            else:
-                checks.insert(0, identity)
-                failures = blocking_failures(checks)
-                if failures:
-                    error = "; ".join(f.message for f in failures)
-        elif not checks:
+            checks.insert(0, identity)
+            failures = blocking_failures(checks)
+            if failures:
+                error = "; ".join([f.message for f in failures] + ([error] if error else []))
+        else:
             checks = [CheckResult(doc.file, "extraction", True, False, None, None, error)]
         out.checks.extend(checks)
         row["printed_total"] = printed_total
@@ -572,7 +571,7 @@ def run_pipeline(documents: list[Document], paths: DataPaths, *, mirror: Path | 
     selected = [d for d in selected_documents(documents, only) if d.supported]
     fetched = load_fetched(paths) if only is not None or not do_fetch else {}
     if do_fetch:
-        fetched.update(fetch_all(selected, paths, mirror, keep=fetched))
+        fetched.update(fetch_all(selected, paths, mirror, keep=fetched, time_limit=time_limit, memory_mb=memory_mb))
     timings["fetch"] = time.perf_counter() - started
     t = time.perf_counter()
     extractions = extract_all(selected, fetched, paths, jobs=jobs, progress=progress, time_limit=time_limit,

@@ -559,3 +559,137 @@ def test_the_last_good_raw_file_is_kept_until_a_new_one_is_published(corpus_dir,
     _mirror(tmp_path, corpus_dir, {name: name})
     assert run_pipeline(documents, paths, mirror=mirror).exit_code == 0
     assert not (paths.last_good_raw / name).exists() and (paths.raw / name).read_bytes() == good
+
+
+# --- hostile servers (127.0.0.1 only) ------------------------------------------------------------------
+
+class _Server:
+    """A ThreadingHTTPServer on 127.0.0.1 answering GET with `handler(request)`."""
+
+    def __init__(self, do_get):
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        import threading
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                do_get(self)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/2022-reports-by-esp.pdf"
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def _http_doc(url):
+    from pipeline.manifest import Document
+
+    return Document("esp-2022", "reports_by_esp", 2022, "2022-reports-by-esp.pdf", url, None)
+
+
+def test_a_server_dripping_bytes_meets_the_whole_download_deadline(tmp_path):
+    """The timeout was per read: one byte every few seconds held the run indefinitely."""
+    from pipeline.fetch import fetch_over_http
+
+    stop = []
+
+    def drip(request):
+        request.send_response(200)
+        request.send_header("Content-Length", "1000000")
+        request.end_headers()
+        request.wfile.write(b"%PDF-")
+        while not stop:            # one byte at a time, forever: only a deadline ends it
+            try:
+                request.wfile.write(b"x")
+                request.wfile.flush()
+            except OSError:
+                return
+            time.sleep(0.05)
+
+    with _Server(drip) as server:
+        started = time.monotonic()
+        result = fetch_over_http(_http_doc(server.url), tmp_path, frozenset({"127.0.0.1"}), timeout=5, deadline=1)
+        stop.append(True)
+    assert time.monotonic() - started < 10
+    assert result.status == "missing"
+    assert "the download took longer than its 1s deadline" in result.message
+    assert list(tmp_path.iterdir()) == []            # no .part left behind
+
+
+def test_429_with_retry_after_is_retried(corpus_dir, tmp_path):
+    from pipeline.fetch import fetch_over_http
+
+    body, asked = (corpus_dir / "2022-reports-by-esp.pdf").read_bytes(), []
+
+    def busy_then_fine(request):
+        asked.append(request.path)
+        if len(asked) == 1:
+            request.send_response(429)
+            request.send_header("Retry-After", "0")
+            request.end_headers()
+            return
+        request.send_response(200)
+        request.send_header("Content-Length", str(len(body)))
+        request.end_headers()
+        request.wfile.write(body)
+
+    with _Server(busy_then_fine) as server:
+        result = fetch_over_http(_http_doc(server.url), tmp_path, frozenset({"127.0.0.1"}), backoff=0.01)
+    assert result.status == "ok" and len(asked) == 2
+
+
+def test_an_https_to_http_redirect_on_the_same_host_is_refused():
+    import urllib.request
+
+    from pipeline.fetch import FetchError, _AllowListRedirects
+
+    handler = _AllowListRedirects(frozenset({"www.missingkids.org"}))
+    request = urllib.request.Request("https://www.missingkids.org/x.pdf")
+    with pytest.raises(FetchError, match="from https to http \\(a downgrade\\); refused"):
+        handler.redirect_request(request, None, 302, "Found", {}, "http://www.missingkids.org/x.pdf")
+    assert handler.redirect_request(request, None, 302, "Found", {}, "https://www.missingkids.org/y.pdf")
+
+
+def test_a_mirror_file_over_the_size_limit_is_refused_before_any_check(corpus_dir, tmp_path):
+    """A 300 MB mirror file kept the fetch stage at 98% CPU for over 6 minutes: no size limit."""
+    from pipeline.fetch import fetch_from_mirror
+
+    doc = _manifest("esp-2022")[0]
+    result = fetch_from_mirror(doc, corpus_dir, tmp_path / "raw", tmp_path / "quarantine", max_bytes=100_000)
+    assert result.status == "failed"
+    assert result.message == "2022-reports-by-esp.pdf in the mirror: 134,135 bytes, more than the 100,000 byte limit"
+    assert not (tmp_path / "raw" / doc.file).exists()
+
+
+def _check_that_runs_away(path, what):
+    time.sleep(60)
+
+
+def _check_that_allocates(path, what):
+    bytearray(4096 * 1024 * 1024)
+
+
+@pytest.mark.parametrize("check,expected", [
+    (_check_that_runs_away, "PDF check took longer than the 1s limit"),
+    (_check_that_allocates, "the PDF check needed more than the 256 MB memory limit"),
+])
+def test_the_fetch_stage_pdf_check_is_bounded_in_time_and_memory(corpus_dir, tmp_path, monkeypatch, check, expected):
+    """A 1.3 MB PDF with 150,000 pages took 25 s and 572 MB in the fetch stage even with
+    --time-limit 5: the structure check ran in the parent, unbounded."""
+    import pipeline.fetch as fetch
+
+    monkeypatch.setattr(fetch, "check_pdf_structure", check)   # the forked child runs it
+    started = time.monotonic()
+    result = fetch.fetch_from_mirror(_manifest("esp-2022")[0], corpus_dir, tmp_path / "raw", None,
+                                     time_limit=1, memory_mb=256)
+    assert time.monotonic() - started < 30
+    assert result.status == "failed" and expected in result.message, result.message
