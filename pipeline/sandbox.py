@@ -35,6 +35,8 @@ inherited_locks: set[int] = set()
 def die_with_parent(parent_pid: int) -> None:
     """Make the calling (child) process exit when `parent_pid` is no longer its parent."""
     if sys.platform.startswith("linux"):
+        # (The signal follows the thread that forked: call run_bounded from a thread that
+        # outlives its children, as the CLI's main thread does.)
         try:
             ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, 9, 0, 0, 0)  # 9 = SIGKILL
         except (OSError, AttributeError):
