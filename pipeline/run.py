@@ -164,7 +164,12 @@ def keep_last_good_raw(paths: DataPaths, doc: Document, last_good: dict[str, str
     kept.parent.mkdir(parents=True, exist_ok=True)
     tmp = kept.with_name(f".{kept.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
-    os.link(raw, tmp)
+    try:
+        os.link(raw, tmp)
+    except OSError:  # a file system without hard links: a copy
+        import shutil
+
+        shutil.copyfile(raw, tmp)
     os.replace(tmp, kept)
 
 
