@@ -667,8 +667,7 @@ def inputs_fingerprint(documents: list[Document], fetched: dict[str, FetchResult
 
 def published_fingerprint(paths: DataPaths) -> str | None:
     """The inputs fingerprint of the outputs on disk, None before the first publication."""
-    state_path = paths.state / "outputs.json"
-    return json.loads(state_path.read_text()).get("fingerprint") if state_path.is_file() else None
+    return (read_json_state(paths.state / "outputs.json") or {}).get("fingerprint")
 
 
 def unchanged_outputs(paths: DataPaths, fingerprint: str) -> dict | None:

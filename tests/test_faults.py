@@ -693,3 +693,20 @@ def test_the_fetch_stage_pdf_check_is_bounded_in_time_and_memory(corpus_dir, tmp
                                      time_limit=1, memory_mb=256)
     assert time.monotonic() - started < 30
     assert result.status == "failed" and expected in result.message, result.message
+
+
+def test_edition_check_blocks_a_contradiction_and_only_notes_a_missing_title():
+    from pipeline.identify import check_edition
+
+    wrong = check_edition("reports_by_esp", 2024, "x.pdf", ["2023 CyberTipline Reports by\nElectronic Service Providers (ESP)"])
+    assert wrong.blocking and not wrong.passed and "prints reports_by_esp 2023 (page 1:" in wrong.message
+    other = check_edition("reports_by_esp", 2023, "x.pdf", ["2023 CyberTipline Reports\nby Country"])
+    assert other.blocking and not other.passed and "prints reports_by_country 2023" in other.message
+    untitled = check_edition("reports_by_esp", 2024, "x.pdf", ["ESP Reports\nSomeone 12"])
+    assert not untitled.blocking and not untitled.passed and "unconfirmed" in untitled.message
+    right = check_edition("ojjdp_transparency", 2023, "x.pdf", ["CY 2023 Report to the Committees on Appropriations"],
+                          [2021, 2022, 2023])
+    assert right.passed
+    stale_tables = check_edition("ojjdp_transparency", 2023, "x.pdf",
+                                 ["CY 2023 Report to the Committees on Appropriations"], [2020, 2022])
+    assert stale_tables.blocking and "its tables cover 2020-2022" in stale_tables.message
