@@ -263,12 +263,17 @@ def test_a_corrupt_state_file_is_moved_aside_and_rebuilt(corpus_dir, tmp_path, c
 
     paths = DataPaths(tmp_path)
     documents = _manifest("esp-2022", "country-2022")
+    # document_versions counts publishing runs: a rebuild after lost state may count as one
+    # (its run numbers), every other table must come back byte for byte.
+    def tables():
+        return {p.name: p.read_bytes() for p in paths.processed.glob("*.parquet") if p.stem != "document_versions"}
+
     assert run_pipeline(documents, paths, mirror=corpus_dir).exit_code == 0
-    before = {p.name: p.read_bytes() for p in paths.processed.glob("*.parquet")}
+    before = tables()
     corrupt(paths)
     report = run_pipeline(documents, paths, mirror=corpus_dir)
     assert report.exit_code == 0
-    assert {p.name: p.read_bytes() for p in paths.processed.glob("*.parquet")} == before
+    assert tables() == before
     aside = list(paths.root.rglob("*.corrupt-1"))
     assert len(aside) == 1, aside
     assert run_pipeline(documents, paths, mirror=corpus_dir).exit_code == 0  # and it stays healthy
