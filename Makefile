@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # The shared corpus beside the clone; override with NCMEC_MIRROR=... or MIRROR=...
 MIRROR ?= $(or $(NCMEC_MIRROR),$(wildcard ../shared/ncmec))
 
-.PHONY: run test bench clean
+.PHONY: run test stress bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ run: $(STAMP)
 
 test: $(STAMP)
 	NCMEC_MIRROR=$(MIRROR) $(BIN)/python -m pytest
+
+# SIGKILL of `run` at 20 seeded random moments; a few minutes, so apart from `make test` (CI runs both).
+stress: $(STAMP)
+	NCMEC_MIRROR=$(MIRROR) $(BIN)/python -m pytest -m stress tests/test_stress.py
 
 clean:
 	rm -rf $(VENV) data/processed/*.parquet data/cache data/state

@@ -25,6 +25,8 @@ from pipeline import __version__
 from pipeline.discover import render_findings
 from pipeline.logs import iso_time, log_run_summary
 from pipeline.manifest import ManifestError, load_documents
+from pipeline.sandbox import MEMORY_LIMIT_MB
+from pipeline.store import OutputsUnavailable, read_consistent, recover
 from pipeline.run import (
     DOCUMENT_TIME_LIMIT,
     EXIT_FAILED,
@@ -36,6 +38,7 @@ from pipeline.run import (
     extract_all,
     fetch_all,
     load_fetched,
+    load_last_good,
     plan_run,
     run_lock,
     run_pipeline,
@@ -129,6 +132,9 @@ index_url_option = click.option(
 time_limit_option = click.option("--time-limit", type=click.FloatRange(1, 3600), default=DOCUMENT_TIME_LIMIT,
                                  show_default=True, metavar="SECONDS",
                                  help="Stop a document's extraction after this long (a runaway parse).")
+memory_limit_option = click.option("--memory-limit", "memory_mb", type=click.IntRange(0, 1 << 20),
+                                   default=MEMORY_LIMIT_MB, show_default=True, metavar="MB",
+                                   help="Address space one document's extraction may use (0: no limit).")
 
 
 
@@ -189,6 +195,14 @@ def _exit(code: int) -> None:
     sys.exit(code)
 
 
+def readable(read):
+    """`read()`, with an output set being replaced (store.OutputsUnavailable) said in a sentence."""
+    try:
+        return read()
+    except OutputsUnavailable as err:
+        raise click.ClickException(str(err)) from None
+
+
 def with_lock(paths: DataPaths, action):
     try:
         with run_lock(paths):
@@ -196,6 +210,20 @@ def with_lock(paths: DataPaths, action):
     except LockHeld as err:
         click.echo(f"error: {err}", err=True)
         _exit(EXIT_LOCKED)
+    except OSError as err:  # a read-only or full disk: a sentence, not a traceback
+        click.echo(f"error: {os_error_sentence(err)}", err=True)
+        _exit(EXIT_FAILED)
+
+
+def os_error_sentence(err: OSError) -> str:
+    """What failed, where, and the errno, e.g. 'could not write data/raw/x.pdf: No space left on
+    device (errno 28, ENOSPC)'; a commit cut short is completed by the next run."""
+    import errno as errnos
+
+    name = errnos.errorcode.get(err.errno, "?") if err.errno else None
+    where = f" {err.filename}" if err.filename else ""
+    return (f"could not write{where}: {err.strerror or err}" + (f" (errno {err.errno}, {name})" if name else "")
+            + "; outputs already published stay as they are (a commit cut short is completed by the next run)")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -209,11 +237,12 @@ def main():
 @mirror_option
 @jobs_option
 @time_limit_option
+@memory_limit_option
 @click.option("--dry-run", is_flag=True, help="Show what would be fetched and rebuilt; change nothing.")
 @click.option("--discover", "do_discover", is_flag=True,
               help="First read NCMEC's data pages for new editions (as `discover`), then run over them too.")
 @index_url_option
-def run(paths, documents, only, manifest_path, mirror, jobs, time_limit, dry_run, do_discover, index_urls):
+def run(paths, documents, only, manifest_path, mirror, jobs, time_limit, memory_mb, dry_run, do_discover, index_urls):
     """Fetch, extract, validate and store every document of the manifest and the overlay.
 
     With --discover, `discover` runs first (under the same lock) and the documents it finds are
@@ -232,7 +261,7 @@ def run(paths, documents, only, manifest_path, mirror, jobs, time_limit, dry_run
         # The exit code the run would have: a document the mirror does not hold would be missing.
         _exit(exit_code_for([{"status": "missing" if s["fetch"].startswith("missing") else "ok"} for s in steps]))
     report = with_lock(paths, lambda: run_pipeline(documents, paths, mirror=mirror, jobs=jobs, time_limit=time_limit,
-                                                   progress=terminal_progress, only=only))
+                                                   progress=terminal_progress, only=only, memory_mb=memory_mb))
     shown = selected_records(report.documents, only)
     print_documents(shown, documents)
     files = {d["source_file"] for d in shown}
@@ -273,13 +302,15 @@ def fetch(paths, documents, only, manifest_path, mirror):
 @data_options
 @jobs_option
 @time_limit_option
-def extract(paths, documents, only, manifest_path, jobs, time_limit):
+@memory_limit_option
+def extract(paths, documents, only, manifest_path, jobs, time_limit, memory_mb):
     """Extract every fetched document (cached by sha256) into data/cache/."""
     documents = [d for d in selected_documents(documents, only) if d.supported]
 
     def action():
         fetched = load_fetched(paths)
-        return fetched, extract_all(documents, fetched, paths, jobs=jobs, time_limit=time_limit)
+        return fetched, extract_all(documents, fetched, paths, jobs=jobs, time_limit=time_limit,
+                                        memory_mb=memory_mb)
     fetched, extractions = with_lock(paths, action)
     failed, statuses = 0, []
     for doc in documents:
@@ -307,9 +338,7 @@ def check_mark(check) -> str:
 def _build(paths, documents):
     fetched = load_fetched(paths)
     extractions = extract_all(documents, fetched, paths, jobs=1)
-    last_good_path = paths.state / "last_good.json"
-    last_good = json.loads(last_good_path.read_text()) if last_good_path.is_file() else {}
-    return build_outputs(documents, fetched, extractions, last_good, paths)
+    return build_outputs(documents, fetched, extractions, load_last_good(paths), paths)
 
 
 @main.command()
@@ -506,7 +535,11 @@ def report(data_dir, output):
         raise click.BadParameter(f"expected an existing folder for {output.name}, found no folder {output.parent}"
                                  " (create it first)", param_hint="--output")
     paths = DataPaths(data_dir)
-    tables = with_lock(paths, lambda: read_tables(data_dir))
+
+    def read():
+        recover(paths.processed)  # under the lock: complete a commit a killed run left pending
+        return read_tables(data_dir)
+    tables = with_lock(paths, lambda: readable(read))
     path = write_report(build_report(tables, run=latest_run(data_dir)), output or paths.processed / "report.html")
     absent = [name for name, frame in tables.items() if frame is None]
     click.echo(f"wrote {path} ({path.stat().st_size // 1024} KiB)"
@@ -537,7 +570,7 @@ def datasets(data_dir, name, fmt):
         nulls = {t: observed_nulls(data_dir / "processed" / f"{t}.parquet") for t in present}
         click.echo(render_markdown(tables, rows, nulls), nl=False)
         return
-    frame = describe(name, data_dir) if name else list_datasets(data_dir)
+    frame = readable(lambda: describe(name, data_dir) if name else list_datasets(data_dir))
     if fmt != "text":
         echo_records(frame.astype(object).where(frame.notna(), None).to_dict("records"), fmt)
         return
@@ -583,7 +616,7 @@ def fields(data_dir, query, fmt, color, years, evidence):
     if not path.is_file():
         raise click.ClickException(f"{path} does not exist: run `ncmec-pipeline run --data-dir {data_dir}` first "
                                    "(it writes field_presence.parquet)")
-    records = pq.read_table(path).to_pylist()
+    records = readable(lambda: read_consistent(path.parent, lambda _: pq.read_table(path).to_pylist()))
     if years:
         covered = sorted({r["year"] for r in records})
         unknown = sorted(set(years) - set(covered))
@@ -681,6 +714,10 @@ def diff(data_dir, years, editions, runs, versions_of, fmt, exit_code, full, new
     from pipeline import diff as diffs
     from pipeline.fields import load_catalog
 
+    def within_one_set(directory, compute):
+        """Run `compute()` over one output set of `directory` (store.read_consistent)."""
+        return read_consistent(diffs.processed_dir(directory), lambda _: compute())
+
     if sum(bool(m) for m in (years, editions, runs, versions_of)) != 1:
         raise click.UsageError("choose exactly one of --years A B, --editions, --runs OLD [NEW], "
                                "--versions DOC_ID")
@@ -691,22 +728,25 @@ def diff(data_dir, years, editions, runs, versions_of, fmt, exit_code, full, new
             from pipeline.history import NoSuchRun, resolve_runs
 
             try:
-                result = diffs.run_diff(*resolve_runs(data_dir, runs, new_run))
+                old, new = resolve_runs(data_dir, runs, new_run)
             except NoSuchRun as err:
                 raise diffs.DiffError(str(err)) from None
+            result = within_one_set(old, lambda: within_one_set(new, lambda: diffs.run_diff(old, new)))
         elif versions_of:
-            result = versions_diff(data_dir, versions_of)
+            result = within_one_set(data_dir, lambda: versions_diff(data_dir, versions_of))
         else:
             processed = diffs.processed_dir(data_dir)
-            cells = diffs.read_records(processed, "ojjdp_cells")
-            if editions:
-                result = diffs.edition_diff(cells)
-            else:
-                result = diffs.year_diff(
+
+            def compute():
+                cells = diffs.read_records(processed, "ojjdp_cells")
+                if editions:
+                    return diffs.edition_diff(cells)
+                return diffs.year_diff(
                     diffs.read_records(processed, "field_presence"), cells,
                     diffs.read_records(processed, "esp_reports"), diffs.read_records(processed, "country_reports"),
                     years[0], years[1], [f.id for f in load_catalog().fields])
-    except (diffs.DiffError, ValueError, OSError) as err:
+            result = within_one_set(processed, compute)
+    except (diffs.DiffError, OutputsUnavailable, ValueError, OSError) as err:
         raise DiffFailed(str(err)) from None
     width = shutil.get_terminal_size((diffs.TEXT_WIDTH, 24)).columns
     click.echo(diffs.render(result, fmt, full=full, width=width), nl=False)
@@ -722,7 +762,7 @@ def versions_diff(data_dir: Path, doc_id: str) -> dict:
 
     paths = DataPaths(data_dir)
     old, new = versions.two_latest(diffs.read_records(diffs.processed_dir(data_dir), versions.TABLE), doc_id)
-    figures = [versions.version_figures(cache_path(paths, v["sha256"]), v) for v in (old, new)]
+    figures = [versions.version_figures(cache_path(paths, versions.version_document(v), v["sha256"]), v) for v in (old, new)]
     return diffs.version_diff(old, new, *figures)
 
 

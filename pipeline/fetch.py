@@ -25,11 +25,15 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from pipeline.manifest import Document
+from pipeline.state import move_aside, read_json_state
 from pipeline.store import public_mode
 
 PDF_MAGIC = b"%PDF-"
 MAX_BYTES = 200 * 1024 * 1024
-TIMEOUT_SECONDS = 60
+TIMEOUT_SECONDS = 60  # per read: a server silent this long is given up on
+DEADLINE_SECONDS = 900  # per document, every attempt included: a server dripping bytes is given up on
+MAX_RETRY_AFTER_SECONDS = 120  # the longest Retry-After (429, 503) honoured before the next try
+CHECK_TIME_LIMIT = 60.0  # seconds the PDF structure check of one file may take (a child process)
 RETRIES = 3
 BACKOFF_SECONDS = 1.0
 USER_AGENT = "ncmec-pipeline (+https://github.com/; research data pipeline)"
@@ -55,7 +59,11 @@ class FetchResult:
 
 
 class FetchError(Exception):
-    """A body that is not a usable PDF, or a transfer that broke a rule (size, host)."""
+    """A body that is not a usable PDF, or a transfer that broke a rule (size, host, scheme)."""
+
+
+class DeadlinePassed(Exception):
+    """The download of one document took longer than its whole deadline."""
 
 
 def sha256_of(path: Path) -> str:
@@ -109,6 +117,26 @@ def check_pdf_structure(path: Path, what: str) -> int:
     return pages
 
 
+def check_pdf_structure_bounded(path: Path, what: str, time_limit: float = CHECK_TIME_LIMIT,
+                                memory_mb: int | None = None) -> int:
+    """`check_pdf_structure` in a child process bounded like an extraction (time and memory):
+    a small PDF declaring 150,000 pages, or a huge file, must not hold the fetch stage."""
+    from pipeline.sandbox import MEMORY_LIMIT_MB, run_bounded
+
+    [result] = run_bounded(_structure_check, [(str(path), what, what)], jobs=1, time_limit=time_limit,
+                           memory_mb=MEMORY_LIMIT_MB if memory_mb is None else memory_mb)
+    if "error" in result:
+        raise FetchError(result["error"].replace("extraction", "PDF check", 1))
+    return result["pages"]
+
+
+def _structure_check(path: str, what: str, _name: str) -> dict:
+    try:
+        return {"pages": check_pdf_structure(Path(path), what)}
+    except FetchError as err:
+        return {"error": str(err)}
+
+
 def quarantine(path: Path, quarantine_dir: Path, doc_id: str, reason: str) -> Path:
     """Keep a refused body with its reason, for a person to look at; nothing reads it again."""
     quarantine_dir.mkdir(parents=True, exist_ok=True)
@@ -127,7 +155,10 @@ def _install(tmp: Path, target: Path) -> tuple[str, int]:
     return digest, size
 
 
-def fetch_from_mirror(doc: Document, mirror: Path, raw_dir: Path, quarantine_dir: Path | None = None) -> FetchResult:
+def fetch_from_mirror(doc: Document, mirror: Path, raw_dir: Path, quarantine_dir: Path | None = None, *,
+                      max_bytes: int = MAX_BYTES, **bounds) -> FetchResult:
+    """Copy the mirror's file into raw/ after the same checks as a download (`bounds`: the
+    time_limit and memory_mb of the structure check)."""
     source = Path(mirror) / doc.file
     if not source.is_file():
         # The message names no folder: the same files through another mirror path make the same
@@ -146,19 +177,24 @@ def fetch_from_mirror(doc: Document, mirror: Path, raw_dir: Path, quarantine_dir
             return FetchResult(doc.doc_id, "ok", str(target), digest, size, "mirror")
     with open(source, "rb") as handle:
         head = handle.read(1024)
-    try:
-        check_pdf_bytes(head, size, f"{source}")
-        check_pdf_structure(source, f"{source}")
+    try:  # messages name the file, not the mirror folder: outputs must not depend on where it lives
+        check_pdf_bytes(head, size, f"{doc.file} in the mirror")
+        if size > max_bytes:  # the same size limit as a download: the check must stay bounded
+            raise FetchError(f"{doc.file} in the mirror: {size:,} bytes, more than the {max_bytes:,} byte limit")
+        check_pdf_structure_bounded(source, f"{doc.file} in the mirror", **bounds)
     except FetchError as err:
         message = str(err)
-        if quarantine_dir is not None:
+        if quarantine_dir is not None and size <= max_bytes:
             message += f"; quarantined as {quarantine(source, quarantine_dir, doc.doc_id, message).name}"
         return FetchResult(doc.doc_id, "failed", message=message, origin="mirror")
     raw_dir.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{doc.file}.", suffix=".part", dir=raw_dir)
     os.close(fd)
-    shutil.copyfile(source, tmp_name)
-    digest, size = _install(Path(tmp_name), target)
+    try:
+        shutil.copyfile(source, tmp_name)
+        digest, size = _install(Path(tmp_name), target)
+    finally:
+        Path(tmp_name).unlink(missing_ok=True)
     return FetchResult(doc.doc_id, "ok", str(target), digest, size, "mirror")
 
 
@@ -173,6 +209,9 @@ class _AllowListRedirects(urllib.request.HTTPRedirectHandler):
         host = urlparse(newurl).hostname or ""
         if host not in self.allowed_hosts:
             raise FetchError(f"{req.full_url}: redirected to {newurl}, a host not in the manifest")
+        if urlparse(req.full_url).scheme == "https" and urlparse(newurl).scheme != "https":
+            raise FetchError(f"{req.full_url}: redirected to {newurl}, from https to {urlparse(newurl).scheme}"
+                             " (a downgrade); refused")
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
@@ -184,8 +223,10 @@ def _open(url: str, headers: dict[str, str], allowed_hosts: frozenset[str], time
 
 def fetch_over_http(doc: Document, raw_dir: Path, allowed_hosts: frozenset[str], previous: dict | None = None,
                     *, quarantine_dir: Path | None = None, timeout: float = TIMEOUT_SECONDS, retries: int = RETRIES,
-                    backoff: float = BACKOFF_SECONDS, max_bytes: int = MAX_BYTES) -> FetchResult:
-    """GET the document's URL; 304 keeps the copy we have. Never replaces a good copy with a bad body."""
+                    backoff: float = BACKOFF_SECONDS, max_bytes: int = MAX_BYTES,
+                    deadline: float = DEADLINE_SECONDS, **bounds) -> FetchResult:
+    """GET the document's URL; 304 keeps the copy we have. Never replaces a good copy with a bad body.
+    Every attempt together may take `deadline` seconds (and one more read `timeout`)."""
     target = raw_dir / doc.file
     if doc.host not in allowed_hosts:
         return FetchResult(doc.doc_id, "failed", message=f"{doc.url}: host not in the allow-list")
@@ -196,18 +237,33 @@ def fetch_over_http(doc: Document, raw_dir: Path, allowed_hosts: frozenset[str],
         if previous.get("last_modified"):
             headers["If-Modified-Since"] = previous["last_modified"]
     last_error, status, unresolved = "", "missing", None
+    ends = time.monotonic() + deadline
+    wait = 0.0
     for attempt in range(retries):
         if attempt:
-            time.sleep(backoff * 2 ** (attempt - 1))
+            wait = wait or backoff * 2 ** (attempt - 1)
+            if time.monotonic() + wait > ends:
+                break
+            time.sleep(wait)
+            wait = 0.0
         try:
-            with _open(doc.url, headers, allowed_hosts, timeout) as response:
-                return _save_response(doc, response, raw_dir, max_bytes, quarantine_dir)
+            with _open(doc.url, headers, allowed_hosts, min(timeout, max(0.1, ends - time.monotonic()))) as response:
+                return _save_response(doc, response, raw_dir, max_bytes, quarantine_dir, ends, deadline, bounds)
+        except DeadlinePassed as err:
+            last_error = str(err)
+            break
         except urllib.error.HTTPError as err:
             if err.code == 304 and target.is_file():
                 return FetchResult(doc.doc_id, "ok", str(target), sha256_of(target), target.stat().st_size,
                                    "not-modified", "not modified since the last fetch",
-                                   previous.get("etag"), previous.get("last_modified"))
+                                   (previous or {}).get("etag"), (previous or {}).get("last_modified"))
             last_error, status = f"HTTP {err.code} from {doc.url}", "missing"  # the server answered
+            wait = retry_after(err.headers.get("Retry-After") if err.headers else None)
+            if err.code == 429 or (err.code == 503 and wait):
+                wait = min(wait or backoff * 2 ** attempt, MAX_RETRY_AFTER_SECONDS)
+                last_error += f" (asked to retry after {wait:g}s)"
+                continue
+            wait = 0.0
             if err.code < 500:
                 break
         except FetchError as err:
@@ -249,8 +305,22 @@ def offline_hint(hosts) -> str:
             " tried. Run from a local copy of the PDFs: --mirror DIR or NCMEC_MIRROR=DIR")
 
 
-def _save_response(doc: Document, response, raw_dir: Path, max_bytes: int,
-                   quarantine_dir: Path | None) -> FetchResult:
+def retry_after(value: str | None) -> float:
+    """Seconds a Retry-After header asks for (delta-seconds or an HTTP date); 0 when none."""
+    if not value:
+        return 0.0
+    if value.strip().isdigit():
+        return float(value.strip())
+    from email.utils import parsedate_to_datetime
+
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def _save_response(doc: Document, response, raw_dir: Path, max_bytes: int, quarantine_dir: Path | None,
+                   ends: float, deadline: float, bounds: dict) -> FetchResult:
     length = response.headers.get("Content-Length")
     if length and length.isdigit() and int(length) > max_bytes:
         raise FetchError(f"{doc.url}: {int(length):,} bytes announced, more than the {max_bytes:,} byte limit")
@@ -261,7 +331,11 @@ def _save_response(doc: Document, response, raw_dir: Path, max_bytes: int,
         size = 0
         head = b""
         with os.fdopen(fd, "wb") as handle:
-            while block := response.read(1 << 16):
+            # read1: return what has arrived, so a server dripping a byte at a time meets the deadline
+            while block := response.read1(1 << 16):
+                if time.monotonic() > ends:
+                    raise DeadlinePassed(f"{doc.url}: the download took longer than its {deadline:g}s deadline"
+                                         f" ({size:,} bytes received); stopped (a server sending too slowly?)")
                 size += len(block)
                 if size > max_bytes:
                     raise FetchError(f"{doc.url}: body exceeds the {max_bytes:,} byte limit")
@@ -272,7 +346,7 @@ def _save_response(doc: Document, response, raw_dir: Path, max_bytes: int,
             if length and length.isdigit() and size != int(length):
                 raise FetchError(f"{doc.url}: expected {int(length):,} bytes, received {size:,} (truncated transfer)")
             check_pdf_bytes(head, size, doc.url)
-            check_pdf_structure(tmp, doc.url)
+            check_pdf_structure_bounded(tmp, doc.url, **bounds)
         except FetchError as err:
             if quarantine_dir is not None and size:
                 raise FetchError(f"{err}; quarantined as {quarantine(tmp, quarantine_dir, doc.doc_id, str(err)).name}") from None
@@ -285,9 +359,14 @@ def _save_response(doc: Document, response, raw_dir: Path, max_bytes: int,
 
 
 def load_fetch_state(path: Path) -> dict[str, dict]:
-    if not path.is_file():
+    """doc_id -> the last FetchResult as a dict; {} when absent or unreadable (moved aside: the
+    next fetch is then unconditional, see pipeline/state.py)."""
+    state = read_json_state(path) or {}
+    known = set(FetchResult.__dataclass_fields__)
+    if not all(isinstance(v, dict) and {"doc_id", "status"} <= set(v) <= known for v in state.values()):
+        move_aside(path, "expected doc_id -> fetch result entries")
         return {}
-    return json.loads(path.read_text(encoding="utf-8"))
+    return state
 
 
 def fetch_state_entry(result: FetchResult) -> dict:

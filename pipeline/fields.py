@@ -651,11 +651,9 @@ def page_texts_path(cache_dir: Path, sha256: str) -> Path:
 
 def cache_page_texts(cache_dir: Path, sha256: str, pages: list[str]) -> None:
     """Store a file's page texts (atomically) so the mention search never re-reads the PDF."""
-    cached = page_texts_path(cache_dir, sha256)
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cached.with_name(f".{cached.name}.tmp")
-    tmp.write_text(json.dumps(pages, ensure_ascii=False), encoding="utf-8")
-    tmp.replace(cached)
+    from pipeline.state import write_json_atomic
+
+    write_json_atomic(page_texts_path(cache_dir, sha256), pages, indent=None, sort_keys=False, ensure_ascii=False)
 
 
 class PageTexts(Mapping):
@@ -672,9 +670,11 @@ class PageTexts(Mapping):
         doc = self._docs.get(source_file)
         if doc is None:
             return None
-        cached = page_texts_path(self._cache, doc["sha256"])
-        if cached.is_file():
-            return json.loads(cached.read_text(encoding="utf-8"))
+        from pipeline.state import read_json_state
+
+        cached = read_json_state(page_texts_path(self._cache, doc["sha256"]), list)
+        if cached is not None:
+            return cached
         pdf = self._raw / source_file
         if not pdf.is_file() or hashlib.sha256(pdf.read_bytes()).hexdigest() != doc["sha256"]:
             log.warning("fields: %s is not in %s with sha256 %s…; its mentions are not searched",

@@ -154,10 +154,15 @@ def load(name: str, years=None, data_dir: str | os.PathLike | None = None, *, ed
     describes; `editions` selects by the report edition that printed it). The table's own
     description and schema version are in `frame.attrs`.
     """
+    from pipeline.store import read_consistent
+
     path = table_path(name, data_dir)
-    schema = pq.read_schema(path)
-    table = pq.read_table(path, filters=_filters(schema, name, years, editions))
-    frame = to_frame(table).reset_index(drop=True)
+
+    def read(_):
+        schema = pq.read_schema(path)
+        return pq.read_table(path, filters=_filters(schema, name, years, editions))
+    # Never a table of a set being replaced: refused while a commit is pending (OutputsUnavailable).
+    frame = to_frame(read_consistent(path.parent, read)).reset_index(drop=True)
     for column, asked in ((YEAR_COLUMN, years), (EDITION_COLUMN, editions)):
         if asked is not None:
             _warn_empty_years(name, frame, column, asked, data_dir)
@@ -169,6 +174,12 @@ def datasets(data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
 
     Read from each file's footer only (schema metadata and row count), so listing is instant.
     """
+    from pipeline.store import read_consistent
+
+    return read_consistent(processed_dir(data_dir), lambda _: _datasets(data_dir))
+
+
+def _datasets(data_dir) -> pd.DataFrame:
     rows = []
     for name in available_names(data_dir):
         path = table_path(name, data_dir)

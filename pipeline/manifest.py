@@ -28,6 +28,9 @@ SAFE_FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\.pdf$")
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 # The manifest's columns; link_text and found_on are optional (discovery fills them in the overlay).
 MANIFEST_COLUMNS = ("doc_id", "family", "year", "file", "url", "sha256", "link_text", "found_on")
+# doc ids name files in data/quarantine and data/cache: letters, digits and inner dashes only.
+SAFE_DOC_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,12 @@ def parse_manifest(rows: list[dict[str, str]], *, origin: str = "manifest", wher
         url = (row.get("url") or "").strip()
         year_text = (row.get("year") or "").strip()
         where = f"{where_name} line {line_no} ({doc_id or 'no id'})"
+        if not SAFE_DOC_ID.match(doc_id):
+            raise ManifestError(f"{where}: doc_id {doc_id!r} is not lower-case letters and digits joined by dashes"
+                                " (e.g. esp-2023)")
+        sha256 = (row.get("sha256") or "").strip().lower() or None
+        if sha256 is not None and not SHA256.match(sha256):
+            raise ManifestError(f"{where}: sha256 {sha256!r} is not 64 hexadecimal digits")
         if family not in known_families():
             raise ManifestError(f"{where}: family {family!r} is not one of {', '.join(known_families())}")
         if not SAFE_FILE_NAME.match(file):
@@ -114,7 +123,7 @@ def parse_manifest(rows: list[dict[str, str]], *, origin: str = "manifest", wher
                 year=int(year_text) if year_text else None,
                 file=file,
                 url=url,
-                sha256=(row.get("sha256") or "").strip().lower() or None,
+                sha256=sha256,
                 origin=origin,
                 link_text=(row.get("link_text") or "").strip(),
                 found_on=(row.get("found_on") or "").strip(),

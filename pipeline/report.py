@@ -1058,26 +1058,34 @@ REPORT_TABLES = ("documents", "checks", "esp_reports", "country_reports", "ojjdp
 def read_tables(data_dir) -> dict[str, pd.DataFrame | None]:
     """Every table the report uses, None for those this run did not produce.
     Raises FileNotFoundError when even `documents` is missing (nothing has run there)."""
-    from pipeline.load import available_names, load
+    from pipeline.load import available_names, load, processed_dir
+    from pipeline.store import read_consistent
 
     present = set(available_names(data_dir))
     for name in REQUIRED_TABLES:
         if name not in present:
             load(name, data_dir=data_dir)  # raises with a message naming the folder and what is there
-    return {name: load(name, data_dir=data_dir) if name in present else None for name in REPORT_TABLES}
+    # All tables of one output set (store.read_consistent): never a documents table beside
+    # another run's rows.
+    return read_consistent(processed_dir(data_dir), lambda _: {
+        name: load(name, data_dir=data_dir) if name in present else None for name in REPORT_TABLES})
 
 
 def latest_run(data_dir) -> dict | None:
-    """The newest run manifest that wrote outputs (runs that published nothing are skipped)."""
+    """The newest run manifest that wrote outputs (runs that published nothing are skipped).
+    Newest by the run's sequence number, not its clock time (manifests from before sequences
+    count as 0, then by name)."""
     runs_dir = Path(data_dir) / "runs"
-    for path in sorted(runs_dir.glob("*.json"), reverse=True) if runs_dir.is_dir() else []:
+    manifests = []
+    for path in runs_dir.glob("*.json") if runs_dir.is_dir() else []:
         try:
             manifest = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        if manifest.get("written"):
-            return manifest
-    return None
+        if isinstance(manifest, dict) and manifest.get("written"):
+            sequence = manifest.get("sequence")
+            manifests.append((sequence if isinstance(sequence, int) else 0, path.name, manifest))
+    return max(manifests, key=lambda m: m[:2])[2] if manifests else None
 
 
 def write_report(text: str, path: Path) -> Path:

@@ -21,10 +21,13 @@ from pathlib import Path
 from pipeline import __version__
 from pipeline.fetch import (FetchResult, fetch_from_mirror, fetch_over_http, load_fetch_state, not_tried, offline_hint,
                             quarantine)
-from pipeline.fields import cache_page_texts, page_texts_path
+from pipeline.fields import cache_page_texts, page_texts_path, read_page_texts
+from pipeline.identify import check_edition
 from pipeline.manifest import Document, allowed_hosts
 from pipeline.normalize import country_records, esp_records
-from pipeline.store import recover, to_table, write_tables
+from pipeline.sandbox import MEMORY_LIMIT_MB, inherited_locks, run_bounded
+from pipeline.state import read_json_state, sweep_temporaries, write_json_atomic
+from pipeline.store import OutputsUnavailable, current_set_id, recover, to_table, write_tables
 from pipeline.validate import CheckResult, blocking_failures
 from pipeline.validate.cybertipline import check_list_document
 from pipeline.validate.findings import check_record
@@ -49,6 +52,11 @@ class DataPaths:
     @property
     def raw(self) -> Path:
         return self.root / "raw"
+
+    @property
+    def last_good_raw(self) -> Path:
+        """Last good copies a newer file replaced in raw/, kept until that one is published."""
+        return self.root / "raw" / "last_good"
 
     @property
     def processed(self) -> Path:
@@ -80,6 +88,9 @@ class DataPaths:
         return self.root / "quarantine"
 
 
+run_with_time_limit = run_bounded  # the name tests and callers knew
+
+
 class LockHeld(Exception):
     pass
 
@@ -88,43 +99,47 @@ class LockHeld(Exception):
 def run_lock(paths: DataPaths):
     """A kernel lock (flock) so two runs never interleave on one data directory."""
     paths.root.mkdir(parents=True, exist_ok=True)
-    handle = open(paths.root / ".lock", "a+")
+    fd = os.open(paths.root / ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
     try:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise LockHeld(f"another run holds the lock on {paths.root / '.lock'}") from None
+        inherited_locks.add(fd)  # a forked child closes it first (see pipeline/sandbox.py)
         yield
     finally:
-        handle.close()
-
-
-def _write_json_atomic(path: Path, payload) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(payload, indent=2, sort_keys=True, default=str), encoding="utf-8")
-    os.replace(tmp, path)
+        inherited_locks.discard(fd)
+        os.close(fd)
 
 
 # --- fetch -----------------------------------------------------------------------------------
 
 def fetch_all(documents: list[Document], paths: DataPaths, mirror: Path | None,
-              keep: dict[str, FetchResult] | None = None) -> dict[str, FetchResult]:
+              keep: dict[str, FetchResult] | None = None, *, time_limit: float = DOCUMENT_TIME_LIMIT,
+              memory_mb: int = MEMORY_LIMIT_MB) -> dict[str, FetchResult]:
     """Fetch `documents`; the state file then records them and, from `keep`, the documents this
-    fetch left alone (`run --only`)."""
+    fetch left alone (`run --only`). Each file's PDF check runs bounded like an extraction."""
+    bounds = {"time_limit": time_limit, "memory_mb": memory_mb}
     state_path = paths.state / "fetch.json"
     previous = load_fetch_state(state_path)
     hosts = allowed_hosts(documents)
+    last_good = load_last_good(paths)
     results = {}
     unresolved: set[str] = set()  # hosts whose name did not resolve: their other documents are not tried
     for doc in documents:
-        if mirror is not None:
-            result = fetch_from_mirror(doc, mirror, paths.raw, paths.quarantine)
-        elif doc.host in unresolved:
-            result = not_tried(doc, paths.raw, previous.get(doc.doc_id), doc.host)
-        else:
-            result = fetch_over_http(doc, paths.raw, hosts, previous.get(doc.doc_id), quarantine_dir=paths.quarantine)
-            unresolved.update([result.unresolved] if result.unresolved else [])
+        keep_last_good_raw(paths, doc, last_good)
+        try:
+            if mirror is not None:
+                result = fetch_from_mirror(doc, mirror, paths.raw, paths.quarantine, **bounds)
+            elif doc.host in unresolved:
+                result = not_tried(doc, paths.raw, previous.get(doc.doc_id), doc.host)
+            else:
+                result = fetch_over_http(doc, paths.raw, hosts, previous.get(doc.doc_id),
+                                         quarantine_dir=paths.quarantine, **bounds)
+                unresolved.update([result.unresolved] if result.unresolved else [])
+        except Exception as err:  # one document's oddity never takes the run down
+            log.exception("fetch %s: unexpected error", doc.doc_id)
+            result = FetchResult(doc.doc_id, "failed", message=f"{doc.file}: fetch failed: {type(err).__name__}: {err}")
         if result.status == "ok" and doc.sha256 and result.sha256 != doc.sha256:
             result = FetchResult(**{**asdict(result), "message": (result.message + "; " if result.message else "")
                                     + f"sha256 differs from the manifest's {doc.sha256[:12]}… (a revised edition?)"})
@@ -141,12 +156,56 @@ def fetch_all(documents: list[Document], paths: DataPaths, mirror: Path | None,
         log.warning(offline_hint(unresolved), extra={"stage": "fetch", "status": "unreachable"})
     state = {k: asdict(v) for k, v in (keep or {}).items() if k not in results}
     state.update({k: asdict(v) for k, v in results.items()})
-    _write_json_atomic(state_path, dict(sorted(state.items())))
+    _write_derived_state(write_json_atomic, state_path, dict(sorted(state.items())))
     return results
+
+
+def keep_last_good_raw(paths: DataPaths, doc: Document, last_good: dict[str, str]) -> None:
+    """Before a fetch may replace raw/<file>: when it is the last good copy, keep it (a hard
+    link) in raw/last_good/ until a newer file is published (`release_last_good_raw`), so a file
+    that passes the fetch checks and then fails never leaves the last good rows without their PDF."""
+    from pipeline.fetch import sha256_of
+
+    raw, kept = paths.raw / doc.file, paths.last_good_raw / doc.file
+    sha = last_good.get(doc.doc_id)
+    if not sha or not raw.is_file() or (kept.is_file() and sha256_of(kept) == sha) or sha256_of(raw) != sha:
+        return
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    tmp = kept.with_name(f".{kept.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    try:
+        os.link(raw, tmp)
+    except OSError:  # a file system without hard links: a copy
+        import shutil
+
+        shutil.copyfile(raw, tmp)
+    os.replace(tmp, kept)
+
+
+def release_last_good_raw(paths: DataPaths, documents: list[Document], last_good: dict[str, str]) -> None:
+    """Drop the kept copies of documents whose file in raw/ is now the one published."""
+    from pipeline.fetch import sha256_of
+
+    for doc in documents:
+        kept, raw = paths.last_good_raw / doc.file, paths.raw / doc.file
+        if kept.is_file() and raw.is_file() and last_good.get(doc.doc_id) == sha256_of(raw):
+            kept.unlink()
 
 
 def load_fetched(paths: DataPaths) -> dict[str, FetchResult]:
     return {k: FetchResult(**v) for k, v in load_fetch_state(paths.state / "fetch.json").items()}
+
+
+def load_last_good(paths: DataPaths) -> dict[str, str]:
+    """doc_id -> sha256 of the copy whose rows were last published (state: rebuilt when corrupt)."""
+    path = paths.state / "last_good.json"
+    last_good = read_json_state(path) or {}
+    if not all(isinstance(v, str) for v in last_good.values()):
+        from pipeline.state import move_aside
+
+        move_aside(path, "expected doc_id -> sha256 strings")
+        return {}
+    return last_good
 
 
 # --- extract ---------------------------------------------------------------------------------
@@ -163,6 +222,7 @@ def extract_document(family: str, pdf_path: str, source_file: str, year: int) ->
             result = extract_list(Path(pdf_path), family, source_file)
             return {
                 "pages": result.pages,
+                "page_texts": read_page_texts(Path(pdf_path)),  # what identifies the edition (identify.py)
                 "roles": list(result.roles),
                 "labels": list(result.labels),
                 "rows": [{"name": r.name, "counts": dict(r.counts), "page": r.page} for r in result.rows],
@@ -189,16 +249,18 @@ def explain_hint(doc_id: str, message: str) -> str:
 def cached_extractions(documents: list[Document], fetched: dict[str, FetchResult], paths: DataPaths) -> dict[str, dict]:
     """The cached extractions of fetched documents; nothing is extracted (`run --only` leaves the
     other documents as earlier runs made them)."""
-    found = {doc.doc_id: _cached_extraction(paths, fetched.get(doc.doc_id)) for doc in documents}
+    found = {doc.doc_id: _cached_extraction(paths, doc, fetched.get(doc.doc_id)) for doc in documents}
     return {doc_id: extraction for doc_id, extraction in found.items() if extraction is not None}
 
 
-def _cached_extraction(paths: DataPaths, result: FetchResult | None) -> dict | None:
-    """The cached extraction of a fetched file, or None (not fetched, or not extracted yet)."""
+def _cached_extraction(paths: DataPaths, doc: Document, result: FetchResult | None) -> dict | None:
+    """The cached extraction of a fetched file, or None (not fetched, or not extracted yet, or its
+    page texts, which identify the edition, are gone)."""
     if not result or result.status != "ok" or not result.sha256:
         return None
-    cached = cache_path(paths, result.sha256)
-    return json.loads(cached.read_text(encoding="utf-8")) if cached.is_file() else None
+    if cached_page_texts(paths, result.sha256) is None:
+        return None
+    return read_json_state(cache_path(paths, doc, result.sha256))
 
 
 def selected_documents(documents: list[Document], only: set[str] | None) -> list[Document]:
@@ -211,12 +273,15 @@ def selected_records(records: list[dict], only: set[str] | None) -> list[dict]:
     return [r for r in records if only is None or r["doc_id"] in only]
 
 
-def cache_path(paths: DataPaths, sha256: str) -> Path:
-    return paths.cache / f"{sha256}-v{EXTRACTOR_VERSION}.json"
+def cache_path(paths: DataPaths, doc: Document, sha256: str) -> Path:
+    """Keyed by everything the extraction is a function of: the same bytes read as another
+    document, family or edition (the OJJDP reader takes the edition) are another extraction."""
+    return paths.cache / f"{doc.doc_id}-{doc.family}-{doc.year}-{sha256}-v{EXTRACTOR_VERSION}.json"
 
 
 def extract_all(documents: list[Document], fetched: dict[str, FetchResult], paths: DataPaths,
-                jobs: int = 1, time_limit: float = DOCUMENT_TIME_LIMIT, progress=None) -> dict[str, dict]:
+                jobs: int = 1, time_limit: float = DOCUMENT_TIME_LIMIT, progress=None,
+                memory_mb: int = MEMORY_LIMIT_MB) -> dict[str, dict]:
     """Extractions for every fetched document: from the cache when the file was seen before."""
     extractions: dict[str, dict] = {}
     todo = []
@@ -224,7 +289,7 @@ def extract_all(documents: list[Document], fetched: dict[str, FetchResult], path
         result = fetched.get(doc.doc_id)
         if not result or result.status != "ok":
             continue
-        cached = _cached_extraction(paths, result)
+        cached = _cached_extraction(paths, doc, result)
         if cached is not None:
             extractions[doc.doc_id] = cached
             log.debug("extract %s: from the cache (sha256 %s)", doc.doc_id, result.sha256)
@@ -234,13 +299,14 @@ def extract_all(documents: list[Document], fetched: dict[str, FetchResult], path
     # to finish is not left alone with a long document; outputs still land in manifest order.
     todo.sort(key=lambda pair: pair[0].family != "ojjdp_transparency")
     args = [(doc.family, result.path, doc.file, doc.year) for doc, result in todo]
-    outputs = run_with_time_limit(extract_document, args, jobs=jobs, time_limit=time_limit, progress=progress)
+    outputs = run_bounded(extract_document, args, jobs=jobs, time_limit=time_limit, memory_mb=memory_mb,
+                          progress=progress)
     for (doc, result), output in zip(todo, outputs):
         output = {**output, "sha256": result.sha256, "extractor_version": EXTRACTOR_VERSION}
-        if "page_texts" in output:  # kept apart: only the field catalog's mention search reads them
+        if "page_texts" in output:  # kept apart: the edition check and the mention search read them
             cache_page_texts(paths.page_texts, result.sha256, output.pop("page_texts"))
         if "error" not in output:
-            _write_json_atomic(cache_path(paths, result.sha256), output)
+            write_json_atomic(cache_path(paths, doc, result.sha256), output)
         else:  # keep the file that failed, with its reason, before a later fetch replaces it
             kept = quarantine(Path(result.path), paths.quarantine, doc.doc_id, output["error"])
             output["error"] += f"; quarantined as {kept.name}"
@@ -252,58 +318,6 @@ def extract_all(documents: list[Document], fetched: dict[str, FetchResult], path
                 extra={"stage": "extract", "doc_id": doc.doc_id, "status": "failed" if "error" in output else "ok",
                        "seconds": output.get("seconds")})
     return extractions
-
-
-def _child(func, args, connection) -> None:
-    started = time.perf_counter()
-    output = func(*args)
-    output["seconds"] = round(time.perf_counter() - started, 3)
-    connection.send(output)
-    connection.close()
-
-
-def run_with_time_limit(func, calls: list[tuple], *, jobs: int, time_limit: float, progress=None) -> list[dict]:
-    """Run `func(*call)` for each call in forked child processes, `jobs` at a time, and kill any
-    that runs past `time_limit` seconds (a PDF that makes the parser run away). Results come
-    back in call order whatever order they finish in, so parallel output equals serial output."""
-    import multiprocessing
-
-    context = multiprocessing.get_context("fork")
-    results: list[dict | None] = [None] * len(calls)
-    pending = list(enumerate(calls))
-    running: dict[int, tuple] = {}
-    while pending or running:
-        while pending and len(running) < max(1, jobs):
-            index, call = pending.pop(0)
-            receiver, sender = context.Pipe(duplex=False)
-            process = context.Process(target=_child, args=(func, call, sender), daemon=True)
-            process.start()
-            sender.close()
-            running[index] = (process, receiver, time.monotonic() + time_limit)
-        for index, (process, receiver, deadline) in list(running.items()):
-            if receiver.poll():
-                try:
-                    results[index] = receiver.recv()
-                except EOFError:
-                    results[index] = {"error": f"{calls[index][2]}: the extractor process died"}
-                process.join()
-            elif not process.is_alive():
-                process.join()
-                results[index] = {"error": f"{calls[index][2]}: the extractor process died (exit code {process.exitcode})"}
-            elif time.monotonic() > deadline:
-                process.kill()
-                process.join()
-                results[index] = {"error": f"{calls[index][2]}: extraction took longer than the {time_limit:g}s"
-                                           " limit per document; stopped (a layout that makes the parser run away?)"}
-            else:
-                continue
-            receiver.close()
-            del running[index]
-            if progress is not None:
-                progress(sum(r is not None for r in results), len(calls), calls[index][2])
-        if running:
-            time.sleep(0.005)
-    return results  # type: ignore[return-value]
 
 
 # --- normalize + validate --------------------------------------------------------------------
@@ -398,44 +412,49 @@ def build_outputs(documents: list[Document], fetched: dict[str, FetchResult], ex
                "origin": doc.origin}
         table = {"reports_by_esp": "esp_reports", "reports_by_country": "country_reports"}.get(doc.family, "ojjdp_cells")
         if fetch.status != "ok":
-            kept = _last_good_records(doc, last_good, paths, None) if fetch.status == "failed" else []
+            kept, kept_tables = _last_good_records(doc, last_good, paths, None) if fetch.status == "failed" else ([], [])
             if kept:
                 row["message"] += _kept_note(kept, last_good[doc.doc_id])
                 out.tables[table].extend(kept)
+                out.tables["ojjdp_tables"].extend(kept_tables)
                 row["rows"] = len(kept)
             out.documents.append(row)
             continue
         extraction = extractions.get(doc.doc_id) or {"error": f"{doc.file}: not extracted yet (run extract)"}
         records, checks, printed_total, error = [], [], None, extraction.get("error")
+        page_texts = cached_page_texts(paths, fetch.sha256)
         if not error:
             row["pages"] = extraction["pages"]
+            # Blocking, and first among the failures: a document of another edition fails, whatever else passes.
+            identity = check_edition(doc.family, doc.year, doc.file, page_texts,
+                                     [c["year"] for c in extraction.get("cells", [])])
             try:
                 if "rows" in extraction:
                     records, checks, printed_total = publish_list_document(doc, extraction)
                 else:
                     records, checks = publish_ojjdp_document(doc, extraction, totals["reports_by_esp"],
-                                                             totals["reports_by_country"],
-                                                             cached_page_texts(paths, fetch.sha256))
+                                                             totals["reports_by_country"], page_texts)
             except ValueError as err:
                 error = str(err)
-            else:
-                failures = blocking_failures(checks)
-                if failures:
-                    error = "; ".join(f.message for f in failures)
+            checks.insert(0, identity)
+            failures = blocking_failures(checks)
+            if failures:
+                error = "; ".join([f.message for f in failures] + ([error] if error else []))
         else:
             checks = [CheckResult(doc.file, "extraction", True, False, None, None, error)]
         out.checks.extend(checks)
         row["printed_total"] = printed_total
         if error:
             row["status"], row["message"] = "failed", error
-            records = _last_good_records(doc, last_good, paths, fetch.sha256)
+            records, table_records = _last_good_records(doc, last_good, paths, fetch.sha256)
             if records:
                 row["message"] += _kept_note(records, last_good[doc.doc_id])
         else:
             new_last_good[doc.doc_id] = fetch.sha256
+            table_records = ojjdp_table_records(doc, extraction) if doc.family == "ojjdp_transparency" else []
         out.tables[table].extend(records)
-        if doc.family == "ojjdp_transparency" and records and not error:
-            out.tables["ojjdp_tables"].extend(ojjdp_table_records(doc, extraction))
+        if records:  # every table of a kept or published edition keeps its ojjdp_tables row
+            out.tables["ojjdp_tables"].extend(table_records)
         row["rows"] = len(records)
         if not error and doc.family in totals and printed_total is not None:
             totals[doc.family][doc.year] = printed_total
@@ -491,25 +510,25 @@ def add_statements(out: Outputs, paths: DataPaths, extractions: dict[str, dict])
 
 def cached_page_texts(paths: DataPaths, sha256: str | None) -> list[str] | None:
     """A document's page texts as the extraction cached them (see `extract_all`), or None."""
-    cached = page_texts_path(paths.page_texts, sha256) if sha256 else None
-    return json.loads(cached.read_text(encoding="utf-8")) if cached and cached.is_file() else None
+    return read_json_state(page_texts_path(paths.page_texts, sha256), list) if sha256 else None
 
 
 def _kept_note(records: list[dict], sha256: str) -> str:
     return f"; kept the {len(records)} rows published from the last good copy (sha256 {sha256[:12]}…)"
 
 
-def _last_good_records(doc: Document, last_good: dict[str, str], paths: DataPaths, current_sha: str | None) -> list[dict]:
+def _last_good_records(doc: Document, last_good: dict[str, str], paths: DataPaths,
+                       current_sha: str | None) -> tuple[list[dict], list[dict]]:
+    """The rows published from the document's last good copy, and (OJJDP) its ojjdp_tables rows."""
     sha = last_good.get(doc.doc_id)
     if not sha or sha == current_sha:
-        return []
-    cached = cache_path(paths, sha)
-    if not cached.is_file():
-        return []
-    extraction = json.loads(cached.read_text(encoding="utf-8"))
+        return [], []
+    extraction = read_json_state(cache_path(paths, doc, sha))
+    if extraction is None:
+        return [], []
     if "rows" in extraction:
-        return publish_list_document(doc, extraction)[0]
-    return publish_ojjdp_document(doc, extraction, {}, {})[0]
+        return publish_list_document(doc, extraction)[0], []
+    return publish_ojjdp_document(doc, extraction, {}, {})[0], ojjdp_table_records(doc, extraction)
 
 
 # --- store -----------------------------------------------------------------------------------
@@ -554,7 +573,7 @@ class RunReport:
 
 def run_pipeline(documents: list[Document], paths: DataPaths, *, mirror: Path | None, jobs: int = 1,
                  do_fetch: bool = True, progress=None, time_limit: float = DOCUMENT_TIME_LIMIT,
-                 only: set[str] | None = None) -> RunReport:
+                 only: set[str] | None = None, memory_mb: int = MEMORY_LIMIT_MB) -> RunReport:
     """Fetch, extract, validate and store. With `only` (doc ids), just those documents are
     fetched and extracted; the others keep what earlier runs fetched and extracted, so the
     outputs still hold every document (a run for one document never empties the others'
@@ -562,18 +581,20 @@ def run_pipeline(documents: list[Document], paths: DataPaths, *, mirror: Path | 
     timings: dict[str, float] = {}
     started = time.perf_counter()
     recover(paths.processed)  # finish a set of renames a killed run had committed
+    sweep_temporaries(paths.root)
     selected = [d for d in selected_documents(documents, only) if d.supported]
     fetched = load_fetched(paths) if only is not None or not do_fetch else {}
     if do_fetch:
-        fetched.update(fetch_all(selected, paths, mirror, keep=fetched))
+        fetched.update(fetch_all(selected, paths, mirror, keep=fetched, time_limit=time_limit, memory_mb=memory_mb))
     timings["fetch"] = time.perf_counter() - started
     t = time.perf_counter()
-    extractions = extract_all(selected, fetched, paths, jobs=jobs, progress=progress, time_limit=time_limit)
+    extractions = extract_all(selected, fetched, paths, jobs=jobs, progress=progress, time_limit=time_limit,
+                              memory_mb=memory_mb)
     extractions.update(cached_extractions([d for d in documents if d not in selected], fetched, paths))
     timings["extract"] = time.perf_counter() - t
     t = time.perf_counter()
     last_good_path = paths.state / "last_good.json"
-    last_good = json.loads(last_good_path.read_text()) if last_good_path.is_file() else {}
+    last_good = load_last_good(paths)
     fingerprint = inputs_fingerprint(documents, fetched, last_good)
     unchanged = unchanged_outputs(paths, fingerprint)
     if unchanged is not None:
@@ -583,7 +604,8 @@ def run_pipeline(documents: list[Document], paths: DataPaths, *, mirror: Path | 
         checks = [CheckResult(**c) for c in unchanged["checks"]]
         exit_code = exit_code_for(selected_records(unchanged["documents"], only))
         report = RunReport(exit_code, unchanged["documents"], checks, timings, [], {})
-        _write_run_manifest(paths, report, note="inputs unchanged since the last run: outputs kept as they are")
+        release_last_good_raw(paths, documents, last_good)
+        _write_derived_state(_write_run_manifest, paths, report, "inputs unchanged since the last run: outputs kept as they are")
         return report
     # Republishing the same inputs (an output file went missing) keeps the publishing number, so
     # the rebuilt files are byte-identical; new inputs take the next one (document_versions).
@@ -597,18 +619,34 @@ def run_pipeline(documents: list[Document], paths: DataPaths, *, mirror: Path | 
         # A run in which no document could be published leaves the last outputs as they are;
         # what went wrong is in the run manifest and the command's output.
         written = store_outputs(out, paths)
-        _write_json_atomic(last_good_path, new_last_good)
-        _write_json_atomic(paths.state / "outputs.json", {
+        # The set is published: from here a failure (a full disk) only loses derived state, which
+        # the next run rebuilds; the exit code still says what was published.
+        _write_derived_state(write_json_atomic, last_good_path, new_last_good)
+        release_last_good_raw(paths, documents, new_last_good)
+        _write_derived_state(write_json_atomic, paths.state / "outputs.json", {
             "fingerprint": inputs_fingerprint(documents, fetched, new_last_good),
             "exit_code": exit_code_for(out.documents), "files": sorted(p.name for p in written),
+            "set_id": current_set_id(paths.processed),
             "documents": out.documents, "checks": [asdict(c) for c in out.checks]})
     timings["store"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - started
     report = RunReport(exit_code, out.documents, out.checks, timings, [str(p) for p in written],
                        {k: v["seconds"] for k, v in extractions.items() if "seconds" in v and v.get("fresh")},
                        out.publish_number if written else None)
-    _write_run_manifest(paths, report)
+    _write_derived_state(_write_run_manifest, paths, report)
     return report
+
+
+def _write_derived_state(write, path_or_paths, *args) -> None:
+    """Write derived state (fetch state, last good copies, the outputs record, the run manifest);
+    an OSError (disk full, read-only) is a warning, not a failure of the run: the exit code
+    speaks for the outputs, and the next run rebuilds the state."""
+    try:
+        write(path_or_paths, *args)
+    except OSError as err:
+        log.warning("state %s could not be written (%s): the next run rebuilds it; the exit code speaks for the outputs",
+                    getattr(err, "filename", None) or path_or_paths, err.strerror or err,
+                    extra={"stage": "store", "status": "state_not_written"})
 
 
 def code_digest() -> str:
@@ -638,27 +676,37 @@ def inputs_fingerprint(documents: list[Document], fetched: dict[str, FetchResult
 
 def published_fingerprint(paths: DataPaths) -> str | None:
     """The inputs fingerprint of the outputs on disk, None before the first publication."""
-    state_path = paths.state / "outputs.json"
-    return json.loads(state_path.read_text()).get("fingerprint") if state_path.is_file() else None
+    return (read_json_state(paths.state / "outputs.json") or {}).get("fingerprint")
 
 
 def unchanged_outputs(paths: DataPaths, fingerprint: str) -> dict | None:
     """The recorded outputs when they were built from exactly these inputs and are all on disk."""
     state_path = paths.state / "outputs.json"
-    if not state_path.is_file():
+    state = read_json_state(state_path)
+    if state is None:
         return None
-    state = json.loads(state_path.read_text())
-    if state.get("fingerprint") != fingerprint:
+    if not {"fingerprint", "files", "documents", "checks"} <= set(state):
+        from pipeline.state import move_aside
+
+        move_aside(state_path, "expected fingerprint, files, documents and checks")
+        return None
+    if state["fingerprint"] != fingerprint:
         return None
     if not all((paths.processed / name).is_file() for name in state["files"]):
+        return None
+    try:  # the files on disk must be the one set recorded (not a mix, not another set)
+        if current_set_id(paths.processed) != state.get("set_id"):
+            return None
+    except OutputsUnavailable:
         return None
     return state
 
 
 def _write_run_manifest(paths: DataPaths, report: RunReport, note: str = "") -> None:
     run_id = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + f"-{os.getpid()}"
-    _write_json_atomic(paths.runs / f"{run_id}.json", {
+    write_json_atomic(paths.runs / f"{run_id}.json", {
         "run_id": run_id,
+        "sequence": next_run_sequence(paths.runs),
         "note": note,
         "pipeline_version": __version__,
         "extractor_version": EXTRACTOR_VERSION,
@@ -673,6 +721,17 @@ def _write_run_manifest(paths: DataPaths, report: RunReport, note: str = "") -> 
         from pipeline.history import keep_output_set
 
         keep_output_set(paths.runs, run_id, report.written)
+
+
+def next_run_sequence(runs_dir: Path) -> int:
+    """1 + the highest sequence of the run manifests: runs are ordered by it, never by the clock
+    (a clock set ahead once would make an old run look newest for ever)."""
+    sequences = [0]
+    for path in runs_dir.glob("*.json") if runs_dir.is_dir() else []:
+        manifest = read_json_state(path)
+        if manifest is not None and isinstance(manifest.get("sequence"), int):
+            sequences.append(manifest["sequence"])
+    return max(sequences) + 1
 
 
 def plan_run(documents: list[Document], paths: DataPaths, mirror: Path | None) -> list[dict]:
@@ -700,7 +759,7 @@ def plan_run(documents: list[Document], paths: DataPaths, mirror: Path | None) -
             sha = previous[doc.doc_id].sha256 if doc.doc_id in previous else None
         if sha is None:
             extract = "extract after fetch" if mirror is None else "nothing to extract"
-        elif cache_path(paths, sha).is_file():
+        elif cache_path(paths, doc, sha).is_file():
             extract = "cached (unchanged since the last run)"
         else:
             extract = "extract (new or changed file)"

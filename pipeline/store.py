@@ -8,7 +8,7 @@ replaces the last good one with garbage.
 
 from __future__ import annotations
 
-import json
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -282,16 +282,27 @@ def public_mode() -> int:
 
 
 JOURNAL = ".commit.json"
+SET_FILE = ".set.json"  # the committed set: each output file's sha256, and the set's id
+
+
+class OutputsUnavailable(Exception):
+    """The processed folder does not hold one consistent output set right now."""
 
 
 def write_tables(tables: dict[str, pa.Table], directory: Path) -> list[Path]:
     """Replace several files as one: all or none, even if the process is killed midway.
 
-    Every new file is written and fsynced under a temporary name first; then a journal listing
-    the renames is written atomically; then the renames happen and the journal is removed. A run
-    killed before the journal exists leaves the old files untouched (the temporaries are swept
-    by the next run); one killed after it is completed by `recover` at the start of the next run.
+    Each new file is written and fsynced under a temporary name first, and so is the set file
+    (`.set.json`: every file's sha256 and the set's id); then a journal listing the renames is
+    written (fsynced, renamed into place, folder fsynced); then the renames happen and the
+    journal is removed. A run killed before the journal exists leaves the old files untouched
+    (the temporaries are swept by the next run); one killed after it is completed by `recover`
+    at the start of the next run. Readers (`read_consistent`) refuse while a journal is pending
+    and never return tables of two sets. The Parquet bytes carry nothing of the set, so a table
+    whose rows did not change keeps its bytes.
     """
+    from pipeline.state import write_json_atomic
+
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     recover(directory)
@@ -299,42 +310,104 @@ def write_tables(tables: dict[str, pa.Table], directory: Path) -> list[Path]:
     try:
         for name, table in tables.items():
             staged[Path(_stage(table, directory, name)).name] = f"{name}.parquet"
+        files = {**_recorded_files(directory), **{final: _sha256(directory / tmp) for tmp, final in staged.items()}}
+        set_tmp = directory / f".{SET_FILE}.{os.getpid()}.tmp"
+        write_json_atomic(set_tmp, {"files": files, "set_id": _set_id(files)})
+        staged[set_tmp.name] = SET_FILE
     except BaseException:
         for tmp in staged:
             (directory / tmp).unlink(missing_ok=True)
         raise
-    journal = directory / JOURNAL
-    tmp_journal = directory / f".{JOURNAL}.tmp"
-    tmp_journal.write_text(json.dumps(staged, sort_keys=True))
-    os.replace(tmp_journal, journal)
-    _fsync_dir(directory)
+    write_json_atomic(directory / JOURNAL, staged)
     recover(directory)
-    return [directory / final for final in staged.values()]
+    return [directory / final for final in staged.values() if final != SET_FILE]
+
+
+def _recorded_files(directory: Path) -> dict[str, str]:
+    """The files the current set file records (those a commit does not replace stay in the set)."""
+    import json
+
+    try:
+        files = json.loads((directory / SET_FILE).read_text(encoding="utf-8"))["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    return {k: v for k, v in files.items() if (directory / k).is_file()} if isinstance(files, dict) else {}
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _set_id(files: dict[str, str]) -> str:
+    return hashlib.sha256("".join(f"{k}\0{v}\n" for k, v in sorted(files.items())).encode()).hexdigest()
 
 
 def recover(directory: Path) -> None:
-    """Finish a committed set of renames (see `write_tables`) and sweep uncommitted temporaries."""
+    """Finish a committed set of renames (see `write_tables`) and sweep uncommitted temporaries.
+
+    A journal that cannot be read (empty, torn, garbage) is moved aside and discarded: it is
+    fsynced before the first rename, so an unreadable one means no rename was made and the old
+    set is whole. (Were the files on disk ever not the set `.set.json` records, readers refuse
+    them and the next run rebuilds the set: `unchanged_outputs` checks.)
+    """
+    from pipeline.state import fsync_dir, read_json_state
+
     directory = Path(directory)
     journal = directory / JOURNAL
-    if journal.is_file():
-        for tmp, final in json.loads(journal.read_text()).items():
+    if journal.exists():
+        renames = read_json_state(journal)  # None: moved aside
+        for tmp, final in (renames or {}).items():
             if (directory / tmp).is_file():
                 os.replace(directory / tmp, directory / final)
-        _fsync_dir(directory)
-        journal.unlink()
+        fsync_dir(directory)
+        journal.unlink(missing_ok=True)
     for leftover in directory.glob(".*.tmp"):
         leftover.unlink(missing_ok=True)
 
 
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
+def current_set_id(directory: Path) -> str | None:
+    """The id of the one set the folder holds (None: outputs written before set files).
+    OutputsUnavailable while a commit is pending, or when the files are not the set recorded."""
+    import json
+
+    directory = Path(directory)
+    if (directory / JOURNAL).exists():
+        raise OutputsUnavailable(
+            f"{directory}: a new output set is being published (journal {JOURNAL} pending), or a run was killed"
+            " while publishing it; try again when the run ends (the next `ncmec-pipeline run` completes it)")
     try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        recorded = json.loads((directory / SET_FILE).read_text(encoding="utf-8"))
+        files = recorded["files"]
+    except FileNotFoundError:
+        return None
+    except (ValueError, KeyError, TypeError) as err:
+        raise OutputsUnavailable(f"{directory / SET_FILE}: expected the output set's record, found an unreadable"
+                                 f" file ({err}); `ncmec-pipeline run` rebuilds it") from None
+    differ = sorted(name for name, sha in files.items()
+                    if not (directory / name).is_file() or _sha256(directory / name) != sha)
+    if differ:
+        raise OutputsUnavailable(f"{directory}: expected the output set {SET_FILE} records, found {', '.join(differ)}"
+                                 " differing from it (files of two sets?); `ncmec-pipeline run` rebuilds the set")
+    return recorded.get("set_id")
+
+
+def read_consistent(directory: Path, read, attempts: int = 3):
+    """`read(directory)`, seen to have read one committed set: the set is whole before and the
+    same after (a commit that lands in between makes it read again)."""
+    for _ in range(attempts):
+        before = current_set_id(directory)
+        result = read(directory)
+        if current_set_id(directory) == before:
+            return result
+    raise OutputsUnavailable(f"{directory}: the outputs changed {attempts} times while being read; try again")
 
 
 def write_records(name: str, records: list[dict], directory: Path) -> Path:
+    """Replace one table; in a folder holding a committed set, as a commit of that set (so
+    readers never see the table beside a set file that does not record it)."""
     path = Path(directory) / f"{name}.parquet"
-    write_atomic(to_table(name, records), path)
+    if (Path(directory) / SET_FILE).is_file():
+        write_tables({name: to_table(name, records)}, directory)
+    else:
+        write_atomic(to_table(name, records), path)
     return path

@@ -81,17 +81,23 @@ def two_latest(versions: Sequence[dict], doc_id: str) -> tuple[dict, dict]:
     return mine[-2], mine[-1]
 
 
+def version_document(version: dict):
+    """The Document a document_versions row describes (what its cached extraction is keyed by)."""
+    from pipeline.manifest import Document
+
+    return Document(version["doc_id"], version["family"], version["year"], version["source_file"], version["url"], None)
+
+
 def version_figures(cache_file: Path, version: dict) -> list[dict]:
     """The rows one version published, rebuilt from its cached extraction (the cache is keyed by
     the file's sha256, so an earlier version's figures outlive its bytes in data/raw/)."""
-    from pipeline.manifest import Document
     from pipeline.run import publish_list_document, publish_ojjdp_document
 
     if not Path(cache_file).is_file():
         raise ValueError(f"{cache_file}: expected the cached extraction of {version['doc_id']} version "
                          f"{version['sha256'][:12]}…, found none (the cache was cleared?)")
     extraction = json.loads(Path(cache_file).read_text(encoding="utf-8"))
-    doc = Document(version["doc_id"], version["family"], version["year"], version["source_file"], version["url"], None)
+    doc = version_document(version)
     if "rows" in extraction:
         return publish_list_document(doc, extraction)[0]
     return publish_ojjdp_document(doc, extraction, {}, {})[0]
