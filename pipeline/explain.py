@@ -61,10 +61,7 @@ def explain_list(pdf_path: Path, family: str, *, pages: list[int] | None = None,
         out.lines.append(f"{stem}: REFUSED" + (f" on page {trace.refused_page}" if trace.refused_page else "")
                          + f": {trace.refusal}")
     with pdfplumber.open(pdf_path) as pdf:
-        wanted = pages or list(range(1, len(pdf.pages) + 1))
-        for number in wanted:
-            if not 1 <= number <= len(pdf.pages):
-                raise ValueError(f"{stem} has {len(pdf.pages)} pages; there is no page {number}")
+        for number in wanted_pages(pdf, pages, stem):
             reading = trace.pages.get(number)
             out.lines.extend(describe_page(number, reading, trace))
             if output is not None:
@@ -73,6 +70,14 @@ def explain_list(pdf_path: Path, family: str, *, pages: list[int] | None = None,
                 draw_page(pdf.pages[number - 1], reading, trace, resolution).save(path)
                 out.images.append(path)
     return out
+
+
+def wanted_pages(pdf, pages: list[int] | None, stem: str) -> list[int]:
+    """The pages asked for (all by default); a ValueError names a page the PDF does not have."""
+    for number in pages or ():
+        if not 1 <= number <= len(pdf.pages):
+            raise ValueError(f"{stem} has {len(pdf.pages)} pages; there is no page {number}")
+    return list(pages or range(1, len(pdf.pages) + 1))
 
 
 def _counts(row) -> str:
@@ -184,10 +189,7 @@ def explain_ojjdp(pdf_path: Path, edition: int, *, pages: list[int] | None = Non
         out.lines.append(f"{stem}: REFUSED" + (f" on page {out.refused_page}" if out.refused_page else "")
                          + f": {out.refusal}")
     with pdfplumber.open(pdf_path) as pdf:
-        wanted = pages or list(range(1, len(pdf.pages) + 1))
-        for number in wanted:
-            if not 1 <= number <= len(pdf.pages):
-                raise ValueError(f"{stem} has {len(pdf.pages)} pages; there is no page {number}")
+        for number in wanted_pages(pdf, pages, stem):
             page = pdf.pages[number - 1]
             grids, refusal = _page_grids(page, number, Path(pdf_path).name)
             here = [t for t in tables if t["page"] == number]
