@@ -184,8 +184,7 @@ def explain_ojjdp(pdf_path: Path, edition: int, *, pages: list[int] | None = Non
                          f" ({sum(not t['recognised'] for t in tables)} not recognised by pipeline/data/ojjdp_tables.csv)")
     except ExtractionError as err:
         out.refusal = str(err)
-        page = re.search(r", page (\d+)", out.refusal)
-        out.refused_page = int(page.group(1)) if page else None
+        out.refused_page = err.page
         out.lines.append(f"{stem}: REFUSED" + (f" on page {out.refused_page}" if out.refused_page else "")
                          + f": {out.refusal}")
     with pdfplumber.open(pdf_path) as pdf:

@@ -12,7 +12,6 @@ import hashlib
 import json
 import logging
 import os
-import re
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -242,8 +241,10 @@ def extract_document(family: str, pdf_path: str, source_file: str, year: int) ->
 
 def explain_hint(doc_id: str, message: str) -> str:
     """The sentence ending a reader's refusal: the command that shows it on the page."""
-    page = re.search(r", page (\d+)", message)
-    return f"; see it on the page: ncmec-pipeline explain {doc_id}" + (f" --page {page.group(1)}" if page else "")
+    from pipeline.extract import refused_page
+
+    page = refused_page(message)
+    return f"; see it on the page: ncmec-pipeline explain {doc_id}" + (f" --page {page}" if page else "")
 
 
 def cached_extractions(documents: list[Document], fetched: dict[str, FetchResult], paths: DataPaths) -> dict[str, dict]:

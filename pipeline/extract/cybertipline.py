@@ -1011,8 +1011,7 @@ def extract_list(pdf_path: Path, family: str, source: str | None = None,
     except ExtractionError as err:
         if trace is not None:
             trace.refusal = str(err)
-            page = re.search(r", page (\d+)", str(err))
-            trace.refused_page = int(page.group(1)) if page else None
+            trace.refused_page = err.page
         raise
 
 
