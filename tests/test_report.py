@@ -13,17 +13,9 @@ from click.testing import CliRunner
 
 from pipeline.cli import main
 from pipeline.load import to_frame
-from pipeline.report import (
-    SECTIONS,
-    actionable_informational,
-    appendix_a,
-    build_report,
-    esp_shares,
-    line_chart,
-    nice_ticks,
-    stacked_bar_chart,
-    yearly_totals,
-)
+from pipeline.report import SECTIONS, build_report
+from pipeline.report.charts import line_chart, nice_ticks, stacked_bar_chart
+from pipeline.report.data import actionable_informational, appendix_a, esp_shares, yearly_totals
 from pipeline.store import SCHEMA_VERSION, to_table
 
 

@@ -79,7 +79,7 @@ def test_a_refused_edition_says_how_to_see_why_on_the_page(tmp_path):
 
 
 def test_the_report_shows_the_split_of_the_editions_that_print_it():
-    from pipeline.report import list_split_section
+    from pipeline.report.trends import list_split_section
 
     esp = pd.DataFrame({"year": [2023, 2024, 2024], "esp": ["A", "A", "B"], "reports": [5, 10, 4],
                         "referrals": pd.array([None, 7, 1], dtype="Int64"),
