@@ -173,6 +173,7 @@ def explain_ojjdp(pdf_path: Path, edition: int, *, pages: list[int] | None = Non
     import pdfplumber
 
     from pipeline.extract.ojjdp import extract_ojjdp
+    from pipeline.pages import open_pages
 
     stem = name or Path(pdf_path).stem
     tables: list[dict] = []
@@ -188,9 +189,13 @@ def explain_ojjdp(pdf_path: Path, edition: int, *, pages: list[int] | None = Non
         out.lines.append(f"{stem}: REFUSED" + (f" on page {out.refused_page}" if out.refused_page else "")
                          + f": {out.refusal}")
     with pdfplumber.open(pdf_path) as pdf:
-        for number in wanted_pages(pdf, pages, stem):
-            page = pdf.pages[number - 1]
-            grids, refusal = _page_grids(page, number, Path(pdf_path).name)
+        wanted = set(wanted_pages(pdf, pages, stem))
+        for content in open_pages(pdf_path):
+            number = content.number
+            if number not in wanted:
+                continue
+            page = pdf.pages[number - 1]  # pdfplumber draws the page; the reader reads `content`
+            grids, refusal = _page_grids(content, number, Path(pdf_path).name)
             here = [t for t in tables if t["page"] == number]
             out.lines.append(f"page {number}: {len(grids)} table grid(s)" + "".join(
                 f"; {t['table_id']} ({t['n_cells']} numbers) {t['caption'][:60]!r}" for t in here))

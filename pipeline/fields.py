@@ -638,11 +638,9 @@ def field_presence(catalog: Catalog, documents: Sequence[dict], tables: Mapping[
 # --- I/O edge: page texts from the raw PDFs, cached by sha256 ----------------------------------
 
 def read_page_texts(pdf_path: Path) -> list[str]:
-    import pdfplumber
+    from pipeline.pages import page_texts
 
-    logging.getLogger("pdfminer").setLevel(logging.WARNING)
-    with pdfplumber.open(pdf_path) as pdf:
-        return [page.extract_text() or "" for page in pdf.pages]
+    return page_texts(pdf_path)
 
 
 def page_texts_path(cache_dir: Path, sha256: str) -> Path:

@@ -66,18 +66,18 @@ WORD_GAP = 0.2
 
 
 def words_from_page(page) -> list[Word]:
-    """pdfplumber words as plain `Word`s (the only place that touches a pdfplumber page's text).
+    """A page's words (a `pipeline.pages.PageContent`) as plain `Word`s: the only place that
+    turns a page's characters into the list reader's words.
 
     Words are split exactly as without fonts (a font change inside a word does not split it);
     `font_and_marks` gives each its font and marks."""
     # A glyph drawn twice at (almost) the same place, the way some producers fake bold, is one
     # glyph: 'Google' overprinted 0.5 pt to the side would read 'GGooooggllee' and '56' '5566'.
-    page = page.dedupe_chars(tolerance=1)
     return [
         Word(w["text"], float(w["x0"]), float(w["x1"]), float(w["top"]), float(w["bottom"]),
              **font_and_marks(w["chars"]))
-        for w in page.extract_words(keep_blank_chars=False, use_text_flow=False, return_chars=True,
-                                   x_tolerance_ratio=WORD_GAP)
+        for w in page.words(page.deduped_chars(tolerance=1), keep_blank_chars=False, use_text_flow=False,
+                            return_chars=True, x_tolerance_ratio=WORD_GAP)
     ]
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from pipeline import __version__
 from pipeline.fetch import (FetchResult, fetch_from_mirror, fetch_over_http, load_fetch_state, not_tried, offline_hint,
                             quarantine)
-from pipeline.fields import cache_page_texts, page_texts_path, read_page_texts
+from pipeline.fields import cache_page_texts, page_texts_path
 from pipeline.identify import check_edition
 from pipeline.manifest import Document, allowed_hosts
 from pipeline.normalize import country_records, esp_records
@@ -218,10 +218,10 @@ def extract_document(family: str, pdf_path: str, source_file: str, year: int) ->
         if family in ("reports_by_esp", "reports_by_country"):
             from pipeline.extract.cybertipline import extract_list
 
-            result = extract_list(Path(pdf_path), family, source_file)
+            result = extract_list(Path(pdf_path), family, source_file, with_page_texts=True)
             return {
                 "pages": result.pages,
-                "page_texts": read_page_texts(Path(pdf_path)),  # what identifies the edition (identify.py)
+                "page_texts": list(result.page_texts),  # what identifies the edition (identify.py)
                 "roles": list(result.roles),
                 "labels": list(result.labels),
                 "rows": [{"name": r.name, "counts": dict(r.counts), "page": r.page} for r in result.rows],

@@ -85,6 +85,9 @@ class ListExtraction:
     pages: int
     roles: tuple[str, ...] = ("reports",)
     labels: tuple[str, ...] = ()  # the count columns' labels as printed on the first header
+    # Every page's text (with_page_texts), read from the pages parsed here instead of parsing
+    # the PDF again: what identifies the edition and what the field search quotes.
+    page_texts: tuple[str, ...] = ()
 
 
 
@@ -1003,11 +1006,12 @@ def split_total(rows: list[RawRow], layout: ListLayout, source: str) -> tuple[li
 
 
 def extract_list(pdf_path: Path, family: str, source: str | None = None,
-                 trace: ListTrace | None = None) -> ListExtraction:
+                 trace: ListTrace | None = None, with_page_texts: bool = False) -> ListExtraction:
     """Every row of a by-ESP or by-country PDF, plus its printed total row. With a `trace`, what
-    was found on each page, and the refusal with its page, are recorded for `explain`."""
+    was found on each page, and the refusal with its page, are recorded for `explain`;
+    `with_page_texts` also returns each page's plain text."""
     try:
-        return _extract_list(pdf_path, family, source, trace)
+        return _extract_list(pdf_path, family, source, trace, with_page_texts)
     except ExtractionError as err:
         if trace is not None:
             trace.refusal = str(err)
@@ -1015,8 +1019,9 @@ def extract_list(pdf_path: Path, family: str, source: str | None = None,
         raise
 
 
-def _extract_list(pdf_path: Path, family: str, source: str | None, trace: ListTrace | None) -> ListExtraction:
-    import pdfplumber
+def _extract_list(pdf_path: Path, family: str, source: str | None, trace: ListTrace | None,
+                  with_page_texts: bool) -> ListExtraction:
+    from pipeline.pages import open_pages
 
     layout = load_layouts()[family]
     source = source or Path(pdf_path).name
@@ -1027,31 +1032,33 @@ def _extract_list(pdf_path: Path, family: str, source: str | None, trace: ListTr
     row_like: dict[int, list[TextLine]] = {}  # page without a header -> lines printed like a row
     seen_headers: list[ListHeader] = []
     header_pages: list[tuple[int, ListHeader]] = []
-    with pdfplumber.open(pdf_path) as pdf:
-        page_count = len(pdf.pages)
-        for number, page in enumerate(pdf.pages, start=1):
-            words = words_from_page(page)
-            # Inside a list whose total is still to come, the last headed page's headers carry over.
-            carry = [] if not header_pages or _total_read(rows, layout) else \
-                [h for p, h in header_pages if p == header_pages[-1][0]]
-            segments = horizontal_segments(page)
-            reading = trace.page(number) if trace is not None else None
-            page_rows, headers = extract_page_lists(words, segments, vertical_edges(page), layout=layout,
-                                                    page=number, source=source, carried_from=carry, trace=reading)
-            rows.extend(page_rows)
-            headed[number] = (len(headers), len(page_rows))
-            seen_headers.extend(headers)
-            header_pages.extend((number, h) for h in headers)
-            if not headers:
-                lines = group_lines(words)
-                near_misses[number] = [_near_miss(line, layout) for line in lines if header_like(line, layout)]
-                if reading is not None:
-                    reading.near_misses = near_misses[number]
-                    reading.near_miss_boxes = [_box([line]) for line in lines if header_like(line, layout)]
-                row_like[number] = row_like_lines(lines)
-            if sum(not c["upright"] for c in page.chars) > len(page.chars) / 2:
-                sideways.append(number)
-            page.close()
+    page_texts: list[str] = []
+    page_count = 0
+    for page in open_pages(pdf_path):
+        number = page_count = page.number
+        words = words_from_page(page)
+        # Inside a list whose total is still to come, the last headed page's headers carry over.
+        carry = [] if not header_pages or _total_read(rows, layout) else \
+            [h for p, h in header_pages if p == header_pages[-1][0]]
+        segments = horizontal_segments(page)
+        reading = trace.page(number) if trace is not None else None
+        page_rows, headers = extract_page_lists(words, segments, vertical_edges(page), layout=layout,
+                                                page=number, source=source, carried_from=carry, trace=reading)
+        rows.extend(page_rows)
+        headed[number] = (len(headers), len(page_rows))
+        seen_headers.extend(headers)
+        header_pages.extend((number, h) for h in headers)
+        if not headers:
+            lines = group_lines(words)
+            near_misses[number] = [_near_miss(line, layout) for line in lines if header_like(line, layout)]
+            if reading is not None:
+                reading.near_misses = near_misses[number]
+                reading.near_miss_boxes = [_box([line]) for line in lines if header_like(line, layout)]
+            row_like[number] = row_like_lines(lines)
+        if sum(not c["upright"] for c in page.chars) > len(page.chars) / 2:
+            sideways.append(number)
+        if with_page_texts:
+            page_texts.append(page.text)
     unheaded = {number: texts for number, lines in row_like.items()
                 if (texts := [line.text for line in lines if _in_list_columns(line, seen_headers)]
                     or [line.text for line in _list_like(lines, seen_headers)])}
@@ -1068,7 +1075,8 @@ def _extract_list(pdf_path: Path, family: str, source: str | None, trace: ListTr
     data_rows, total = split_total(rows, layout, source)
     _refuse_gaps(headed, total.page, layout, source, sideways, near_misses)
     first = same_columns(header_pages, source)
-    return ListExtraction(tuple(data_rows), total, page_count, first.roles, tuple(c.label for c in first.columns))
+    return ListExtraction(tuple(data_rows), total, page_count, first.roles, tuple(c.label for c in first.columns),
+                          tuple(page_texts))
 
 
 def _refuse_unread_continuation(rows: list[RawRow], layout: ListLayout, source: str,

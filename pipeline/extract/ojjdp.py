@@ -1216,24 +1216,11 @@ def tables_to_cells(read_tables: list[ReadTable], rules: list[TableRule], *, edi
 
 # --- the PDF edge ---------------------------------------------------------------------------------
 
-def _shapes_drawn(page) -> int:
-    """How many rectangles and line segments the page's content stream draws ('re' and 'l'
-    operators), read without interpreting the page. Text that happens to look like an operator
-    only over-counts (the page is then parsed); pages drawing XObjects count as unbounded."""
-    from pdfminer.pdftypes import resolve1
-
-    contents = page.page_obj.contents or []
-    data = b"".join(resolve1(stream).get_data() for stream in contents)
-    if re.search(rb"\sDo\b", data):
-        return 10**9
-    return len(re.findall(rb"\s(?:re|l)\s", data))
-
-
 def _sized_words(page) -> list[SizedWord]:
     return rejoin_split_words([
         SizedWord(w["text"], float(w["x0"]), float(w["x1"]), float(w["top"]), float(w["bottom"]),
                   float(w["size"]))
-        for w in page.extract_words(keep_blank_chars=False, use_text_flow=False, extra_attrs=["size"])
+        for w in page.words(keep_blank_chars=False, use_text_flow=False, extra_attrs=["size"])
     ])
 
 
@@ -1262,7 +1249,7 @@ def page_grids(page, number: int, source: str) -> tuple[list[Grid], list[SizedWo
     text where no border is drawn), and the page's words. Shared with `explain`, which draws them."""
     from pipeline.extract.ojjdp_text_grid import derived_grids
 
-    shapes = _shapes_drawn(page)
+    shapes = page.drawn_operator_count()  # 're' and 'l' operators, counted without parsing
     rules = rules_from_shapes(page.rects + page.lines + shapes_from_curves(page.curves)) \
         if shapes >= MIN_SHAPES_FOR_A_RULED_TABLE else []
     groups = group_rules(rules) if shapes >= MIN_SHAPES_FOR_A_TABLE else []
@@ -1278,22 +1265,21 @@ def extract_ojjdp(pdf_path, *, edition: int, with_page_texts: bool = False) -> O
     `with_page_texts` also returns each page's plain text (for the field catalog's mention
     search): reading it from pages already parsed here costs far less than a second pass.
     """
-    import pdfplumber
+    from pipeline.pages import open_pages
 
     source = Path(pdf_path).name
     grids: list[Grid] = []
     page_texts: list[str] = []
     lines_by_page: dict[int, list[TextLine]] = {}
-    with pdfplumber.open(pdf_path) as pdf:
-        page_count = len(pdf.pages)
-        for number, page in enumerate(pdf.pages, start=1):
-            found, words = page_grids(page, number, source)
-            if found:
-                lines_by_page[number] = group_lines(words)
-                grids.extend(found)
-            if with_page_texts:
-                page_texts.append(page.extract_text() or "")
-            page.close()
+    page_count = 0
+    for page in open_pages(pdf_path):
+        number = page_count = page.number
+        found, words = page_grids(page, number, source)
+        if found:
+            lines_by_page[number] = group_lines(words)
+            grids.extend(found)
+        if with_page_texts:
+            page_texts.append(page.text)
     grids = text_above_first_grids(grids, lines_by_page)
     read = [read_table(grids_of_table, source=source)
             for grids_of_table in continue_across_pages(grids, source=source)]

@@ -1,0 +1,278 @@
+"""PDF pages as plain data: the one place that parses a PDF's content streams.
+
+Every reader (lists, OJJDP tables, page texts for the field search and the statements) takes
+its characters and drawn shapes from here, as the dicts pdfplumber would give (same keys, same
+coordinates: x from the left, top/bottom from the page top), and its words and text through
+pdfplumber's own pure functions (`pdfplumber.utils.extract_words`, `chars_to_textmap`), so a
+word is split and a line ordered exactly as pdfplumber does.
+
+Why not pdfplumber's pages themselves: parsing is almost all of a run's time, and pdfplumber
+spends it twice over, in pdfminer's interpreter and then turning every character into a dict
+of some 20 resolved attributes. PLAYA (playa-pdf), a parser derived from pdfminer, interprets
+the content streams in about a third of pdfminer's time; from its text and path objects this
+module places every glyph with pdfminer's own arithmetic (`GlyphChain`) and takes pdfminer's
+rectangles, lines and curves from `playa.miner`, building only the keys the readers use. The
+result is pdfplumber's characters and shapes, the same floats: `tests/test_pages.py` holds the
+two to that on every page of the corpus and of the synthetic producers. pdfplumber stays for
+what it does best: drawing a page (`explain`).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Callable, Iterator
+
+# The keys of a character and of a shape that the readers and pdfplumber's word and text
+# functions read (and that tests/test_pages.py compares with pdfplumber's).
+CHAR_KEYS = ("text", "fontname", "size", "x0", "x1", "top", "bottom", "doctop", "upright", "width", "height")
+SHAPE_KEYS = ("x0", "x1", "top", "bottom", "doctop", "width", "height", "stroke", "fill")
+
+
+@dataclass
+class PageContent:
+    """One page's characters and drawn shapes as pdfplumber-style dicts.
+
+    `chars`, `rects`, `lines` and `curves` are parsed together the first time one is asked for,
+    and only while `open_pages` still holds the document open; `text` is what pdfplumber's
+    `Page.extract_text()` gives, `words(...)` its `extract_words(...)`."""
+
+    number: int
+    width: float
+    height: float
+    bbox: tuple[float, float, float, float]  # pdfplumber's: the MediaBox, y from the top
+    _parse: Callable[[], dict[str, list[dict]]] = field(repr=False)
+    _operators: Callable[[], int] = field(repr=False)
+
+    @cached_property
+    def _objects(self) -> dict[str, list[dict]]:
+        return self._parse()
+
+    @property
+    def chars(self) -> list[dict]:
+        return self._objects["char"]
+
+    @property
+    def rects(self) -> list[dict]:
+        return self._objects["rect"]
+
+    @property
+    def lines(self) -> list[dict]:
+        return self._objects["line"]
+
+    @property
+    def curves(self) -> list[dict]:
+        return self._objects["curve"]
+
+    def words(self, chars: list[dict] | None = None, **options) -> list[dict]:
+        """pdfplumber's `extract_words(**options)` over this page's characters (or `chars`)."""
+        from pdfplumber.utils import extract_words
+
+        return extract_words(self.chars if chars is None else chars, **options)
+
+    def deduped_chars(self, tolerance: float = 1) -> list[dict]:
+        """The characters without the copies of a glyph drawn twice at (almost) the same place
+        (pdfplumber's `dedupe_chars`, same defaults)."""
+        from pdfplumber.utils import dedupe_chars
+
+        return dedupe_chars(self.chars, tolerance=tolerance)
+
+    @cached_property
+    def text(self) -> str:
+        """The page's text as pdfplumber's `Page.extract_text()` prints it."""
+        from pdfplumber.utils import chars_to_textmap
+
+        return chars_to_textmap(self.chars, layout_bbox=self.bbox, layout_width=self.width,
+                                layout_height=self.height).as_string
+
+    def drawn_operator_count(self) -> int:
+        """How many rectangles and line segments the page's content streams draw ('re' and 'l'
+        operators), read without interpreting the page: text that happens to look like an
+        operator only over-counts, and a page drawing XObjects counts as unbounded."""
+        return self._operators()
+
+
+def open_pages(pdf_path: Path | str) -> Iterator[PageContent]:
+    """The pages of a PDF, page 1 first; the document stays open while the iterator runs.
+
+    A PDF that cannot be opened raises what the parser raises (callers turn it into their
+    'could not read the PDF' message)."""
+    import playa
+
+    logging.getLogger("playa").setLevel(logging.ERROR)
+    with playa.open(pdf_path, space="page") as doc:
+        doctop = 0.0
+        for page in doc.pages:
+            content = _page_content(page, doctop)
+            yield content
+            doctop += content.height
+
+
+def page_texts(pdf_path: Path | str) -> list[str]:
+    """Every page's text (pdfplumber's `extract_text()`), page 1 first."""
+    return [page.text for page in open_pages(pdf_path)]
+
+
+def _page_content(page, doctop: float) -> PageContent:
+    """A page's box as pdfplumber computes it (its MediaBox, turned by /Rotate) and its parse,
+    deferred until a reader needs it."""
+    from playa.pdftypes import resolve_all
+
+    rotation = int(resolve_all(page.attrs.get("Rotate", 0)) or 0) % 360
+    x0, x1 = sorted((page.mediabox[0], page.mediabox[2]))
+    y0, y1 = sorted((page.mediabox[1], page.mediabox[3]))
+    if rotation in (90, 270):
+        x0, y0, x1, y1 = y0, x0, y1, x1
+    height = y1 - y0
+    box = (x0, height - y1, x1, height - y0)
+
+    def parse() -> dict[str, list[dict]]:
+        return _objects(page, box, height, doctop)
+
+    return PageContent(page.page_idx + 1, x1 - x0, height, box, parse, lambda: _operator_count(page))
+
+
+# --- from PLAYA's objects to pdfplumber's dicts ------------------------------------------------
+
+def _objects(page, box: tuple[float, float, float, float], height: float, doctop: float) -> dict[str, list[dict]]:
+    from playa.page import PathObject, TextObject, XObjectObject
+    from playa.miner import LTLine, LTRect, process_object
+
+    mb_x0, mb_top = box[0], box[1]
+    objects: dict[str, list[dict]] = {"char": [], "rect": [], "line": [], "curve": []}
+
+    def walk(items) -> None:
+        chain = GlyphChain()  # one per content stream interpreted: a form XObject starts its own
+        for item in items:
+            if isinstance(item, TextObject):
+                objects["char"].extend(_char(box, height, doctop, *glyph) for glyph in chain.glyphs(item))
+            elif isinstance(item, XObjectObject):
+                walk(item)
+            elif isinstance(item, PathObject):
+                for shape in process_object(item):
+                    kind = "rect" if isinstance(shape, LTRect) else "line" if isinstance(shape, LTLine) else "curve"
+                    objects[kind].append(_shape(shape, kind, height, mb_x0, mb_top, doctop))
+
+    walk(page)
+    return objects
+
+
+class GlyphChain:
+    """Characters placed as pdfminer places them, from PLAYA's text objects.
+
+    PLAYA follows the PDF specification: the character spacing (Tc) is added after every glyph.
+    pdfminer adds it before every glyph of a string but the first, so the glyphs after a
+    string's last one sit one Tc further left there. Word exports set a Tc on nearly every line,
+    and the readers' tolerances were measured on pdfminer's positions, so they are kept: each
+    string starts where pdfminer's previous string on that line ended, and every box is
+    computed with pdfminer's own arithmetic (`pdfminer.utils`), bit for bit."""
+
+    def __init__(self) -> None:
+        self._previous = None  # the last text object, and where pdfminer ended it
+        self._end: tuple[float, float] = (0.0, 0.0)
+
+    def glyphs(self, text) -> Iterator[tuple]:
+        """(text, fontname, upright, x0, y0, x1, y1) of each glyph of a text object, in pdfminer's
+        coordinates (y up, from the MediaBox's corner)."""
+        from pdfminer.utils import apply_matrix_rect, mult_matrix, translate_matrix
+
+        font, gstate = text.gstate.font, text.gstate
+        start = text._glyph_offset
+        previous, self._previous = self._previous, text
+        if (previous is not None and previous.line_matrix == text.line_matrix
+                and previous._get_next_glyph_offset() == start):
+            start = self._end  # the same line goes on: pdfminer's end, not PLAYA's
+        if font is None:
+            return
+        if font.vertical:  # pdfminer's vertical writing: PLAYA's own reconstruction of it
+            yield from _vertical_glyphs(text)
+            self._end = text._get_next_glyph_offset()
+            return
+        matrix = mult_matrix(text.line_matrix, text.ctm)
+        fontsize = gstate.fontsize
+        scaling = gstate.scaling * 0.01
+        charspace = gstate.charspace * scaling
+        wordspace = 0 if font.multibyte else gstate.wordspace * scaling
+        rise = gstate.rise
+        dxscale = 0.001 * fontsize * scaling
+        descent = font.descent * font.matrix[3] * fontsize
+        x, y = start
+        needcharspace = False
+        for obj in text.args:
+            if isinstance(obj, (int, float)):
+                x -= obj * dxscale
+                needcharspace = True
+                continue
+            for cid, unicode in font.decode(obj):
+                if needcharspace:
+                    x += charspace
+                glyph_matrix = translate_matrix(matrix, (x, y))
+                adv = font.hdisp(cid) * fontsize * scaling
+                (x0, y0, x1, y1) = apply_matrix_rect(glyph_matrix, (0, descent + rise, adv, descent + rise + fontsize))
+                a, b, c, d, _, _ = glyph_matrix
+                yield (f"(cid:{cid})" if unicode is None else unicode, font.fontname,
+                       a * d * scaling > 0 and b * c <= 0, min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
+                x += adv
+                if cid == 32 and wordspace:
+                    x += wordspace
+                needcharspace = True
+        self._end = (x, y)
+
+
+def _vertical_glyphs(text) -> Iterator[tuple]:
+    from playa.miner import LTChar
+
+    for glyph in text:
+        char = LTChar(glyph)
+        yield (char.get_text(), char.fontname, char.upright, char.x0, char.y0, char.x1, char.y1)
+
+
+def _char(box: tuple[float, float, float, float], height: float, doctop: float, text: str, fontname,
+          upright: bool, x0: float, y0: float, x1: float, y1: float) -> dict:
+    """A glyph as pdfplumber's char dict (its `process_object`, for the keys the readers use)."""
+    mb_x0, mb_top = box[0], box[1]
+    top = (height - y1) + mb_top
+    width, size = x1 - x0, y1 - y0
+    if mb_x0 != 0:
+        x0, x1 = x0 + mb_x0, x1 + mb_x0
+    return {"text": text, "fontname": _fontname(fontname), "size": size, "x0": x0, "x1": x1, "top": top,
+            "bottom": (height - y0) + mb_top, "doctop": doctop + top, "upright": upright, "width": width,
+            "height": size, "object_type": "char"}
+
+
+def _shape(item, kind: str, height: float, mb_x0: float, mb_top: float, doctop: float) -> dict:
+    top = (height - item.y1) + mb_top
+    x0, x1 = (item.x0 + mb_x0, item.x1 + mb_x0) if mb_x0 != 0 else (item.x0, item.x1)
+    shape = {"x0": x0, "x1": x1, "top": top, "bottom": (height - item.y0) + mb_top, "doctop": doctop + top,
+             "width": item.width, "height": item.height, "stroke": item.stroke, "fill": item.fill,
+             "object_type": kind}
+    if kind == "curve":
+        # pdfplumber's path points: (x, top) measured from the page's top-left corner.
+        def point(pt):
+            return (mb_x0 + pt[0], mb_top + height - pt[1])
+
+        shape["path"] = [(op, *map(point, pts)) for op, *pts in item.original_path]
+    return shape
+
+
+def _fontname(name) -> str:
+    """A font name as pdfplumber gives it (a rare byte-encoded name decoded)."""
+    if isinstance(name, bytes):
+        from pdfplumber.page import fix_fontname_bytes
+
+        return fix_fontname_bytes(name)
+    return name
+
+
+_DRAWING_OPERATOR = re.compile(rb"\s(?:re|l)\s")
+_XOBJECT = re.compile(rb"\sDo\b")
+
+
+def _operator_count(page) -> int:
+    data = b"".join(stream.buffer for stream in page.streams)
+    if _XOBJECT.search(data):
+        return 10**9
+    return len(_DRAWING_OPERATOR.findall(data))
