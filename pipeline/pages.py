@@ -94,6 +94,12 @@ class PageContent:
         operator only over-counts, and a page drawing XObjects counts as unbounded."""
         return self._operators()
 
+    def detached(self) -> PageContent:
+        """This page fully parsed, readable after its document is closed (the test suite parses
+        each real PDF once and hands the same pages to every reader)."""
+        objects, operators = self._objects, self._operators()
+        return PageContent(self.number, self.width, self.height, self.bbox, lambda: objects, lambda: operators)
+
 
 def open_pages(pdf_path: Path | str) -> Iterator[PageContent]:
     """The pages of a PDF, page 1 first; the document stays open while the iterator runs.
@@ -177,7 +183,7 @@ class GlyphChain:
     def glyphs(self, text) -> Iterator[tuple]:
         """(text, fontname, upright, x0, y0, x1, y1) of each glyph of a text object, in pdfminer's
         coordinates (y up, from the MediaBox's corner)."""
-        from pdfminer.utils import apply_matrix_rect, mult_matrix, translate_matrix
+        from pdfminer.utils import apply_matrix_rect, mult_matrix
 
         font, gstate = text.gstate.font, text.gstate
         start = text._glyph_offset
@@ -192,6 +198,7 @@ class GlyphChain:
             self._end = text._get_next_glyph_offset()
             return
         matrix = mult_matrix(text.line_matrix, text.ctm)
+        a, b, c, d, e0, f0 = matrix
         fontsize = gstate.fontsize
         scaling = gstate.scaling * 0.01
         charspace = gstate.charspace * scaling
@@ -199,6 +206,12 @@ class GlyphChain:
         rise = gstate.rise
         dxscale = 0.001 * fontsize * scaling
         descent = font.descent * font.matrix[3] * fontsize
+        low, high = descent + rise, descent + rise + fontsize
+        upright = a * d * scaling > 0 and b * c <= 0
+        # Unturned and unmirrored text (nearly all of it): pdfminer's four corners reduce to two
+        # exactly (a*0 + c*y = 0.0 when c == 0), so the box is computed without them.
+        plain = b == 0 and c == 0 and a > 0 and d > 0
+        fontname, decode, hdisp = font.fontname, font.decode, font.hdisp
         x, y = start
         needcharspace = False
         for obj in text.args:
@@ -206,15 +219,16 @@ class GlyphChain:
                 x -= obj * dxscale
                 needcharspace = True
                 continue
-            for cid, unicode in font.decode(obj):
+            for cid, unicode in decode(obj):
                 if needcharspace:
                     x += charspace
-                glyph_matrix = translate_matrix(matrix, (x, y))
-                adv = font.hdisp(cid) * fontsize * scaling
-                (x0, y0, x1, y1) = apply_matrix_rect(glyph_matrix, (0, descent + rise, adv, descent + rise + fontsize))
-                a, b, c, d, _, _ = glyph_matrix
-                yield (f"(cid:{cid})" if unicode is None else unicode, font.fontname,
-                       a * d * scaling > 0 and b * c <= 0, min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
+                adv = hdisp(cid) * fontsize * scaling
+                e, f = x * a + y * c + e0, x * b + y * d + f0  # translate_matrix(matrix, (x, y))
+                if plain:
+                    box = (min(e, a * adv + e), d * low + f, max(e, a * adv + e), d * high + f)
+                else:
+                    box = apply_matrix_rect((a, b, c, d, e, f), (0, low, adv, high))
+                yield (f"(cid:{cid})" if unicode is None else unicode, fontname, upright, *box)
                 x += adv
                 if cid == 32 and wordspace:
                     x += wordspace
