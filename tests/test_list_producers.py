@@ -182,6 +182,7 @@ def chromium_lists(tmp_path_factory):
 
 
 @pytest.mark.parametrize("name", CHROMIUM_FIXTURES)
+@pytest.mark.slow
 def test_lists_printed_by_chromium_are_read_exactly(chromium_lists, name):
     pdf = chromium_lists[name]
     expected = json.loads(pdf.with_suffix(".json").read_text())

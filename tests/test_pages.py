@@ -168,6 +168,7 @@ def test_the_producers_pdfs_exercise_character_spacing_and_rotation(tmp_path):
     assert "KernedTJafter" in raw.text.replace(" ", "")
 
 
+@pytest.mark.slow
 def test_the_chromium_printed_lists_match_pdfplumber(tmp_path):
     if shutil.which("chromium") is None:
         pytest.skip("chromium is not installed (apt-get install chromium)")
