@@ -31,4 +31,4 @@ clean:
 	rm -rf $(VENV) data/processed/*.parquet data/cache data/state
 
 bench: $(STAMP)
-	$(BIN)/python bench/bench.py $(if $(MIRROR),--mirror $(MIRROR))
+	$(BIN)/python bench/bench.py $(if $(MIRROR),--mirror $(MIRROR)) $(if $(REFERENCE),--reference $(REFERENCE))
