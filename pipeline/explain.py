@@ -223,7 +223,7 @@ def _page_grids(page, number: int, source: str):
 def _draw_grids(page, grids, tables: list[dict], refused: Explanation | None, resolution: int):
     from PIL import ImageDraw
 
-    from pipeline.extract.ojjdp import header_band_count
+    from pipeline.extract.ojjdp_table import header_band_count
 
     image = page.to_image(resolution=resolution)
     for grid in grids:

@@ -19,7 +19,7 @@ from pipeline.validate.ojjdp import (
     check_labels_placed,
     check_tables_expected,
 )
-from pipeline.extract.ojjdp import parse_table_rules
+from pipeline.ojjdp_rules import parse_table_rules
 
 SOURCE = "ojjdp-test.pdf"
 

@@ -15,33 +15,13 @@ import pytest
 from fpdf import FPDF
 
 from pipeline.extract import ExtractionError
-from pipeline.extract.ojjdp import (
-    CELL_KEYS,
-    Cell,
-    CellText,
-    ReadTable,
-    SizedWord,
-    build_grid,
-    continue_across_pages,
-    extract_ojjdp,
-    group_rules,
-    match_rule,
-    parse_table_rules,
-    read_table,
-    read_text,
-    read_values,
-    Grid,
-    PrintedValue,
-    group_lines,
-    measure_of,
-    rejoin_split_words,
-    rules_from_shapes,
-    shapes_from_curves,
-    tables_to_cells,
-    text_above_first_grids,
-    year_of,
-    years_in,
-)
+from pipeline.extract.ojjdp import extract_ojjdp, rejoin_split_words
+from pipeline.extract.ojjdp_cell_text import CellText, PrintedValue, read_text, read_values
+from pipeline.extract.ojjdp_cells import CELL_KEYS, match_rule, measure_of, tables_to_cells, year_of, years_in
+from pipeline.extract.ojjdp_table import ReadTable, continue_across_pages, read_table, text_above_first_grids
+from pipeline.grid import Cell, Grid, SizedWord, build_grid, group_rules, rules_from_shapes, shapes_from_curves
+from pipeline.layout import group_lines
+from pipeline.ojjdp_rules import parse_table_rules
 
 FILES = {
     2022: "OJJDP-NCMEC-Transparency_2022-Calendar-Year.pdf",
@@ -536,7 +516,7 @@ def test_rules_file_reads_and_rejects_editions_and_columns():
 def test_shipped_rules_file_names_editions_and_columns():
     """Every table printed from the 2022 edition on; every rule but the identified victims'
     (whose age-group columns all count victims) lists the column labels it knows."""
-    from pipeline.extract.ojjdp import load_table_rules
+    from pipeline.ojjdp_rules import load_table_rules
 
     rules = load_table_rules()
     assert all((r.first_edition, r.last_edition) == (2022, None) for r in rules)
@@ -555,7 +535,7 @@ def test_rules_file_rejects_bad_cell_labels():
 
 
 def test_shipped_rules_file_keeps_the_in_cell_labels():
-    from pipeline.extract.ojjdp import load_table_rules
+    from pipeline.ojjdp_rules import load_table_rules
 
     rules = {r.table_id: r for r in load_table_rules()}
     assert dict(rules["le_recipients"].cell_labels) == \
@@ -565,7 +545,7 @@ def test_shipped_rules_file_keeps_the_in_cell_labels():
 
 
 def test_shipped_rules_file_loads_with_every_id():
-    from pipeline.extract.ojjdp import load_table_rules
+    from pipeline.ojjdp_rules import load_table_rules
 
     assert {r.table_id for r in load_table_rules()} == set(CELLS_PER_TABLE[2023])
 

@@ -37,14 +37,8 @@ import re
 from dataclasses import dataclass
 
 from pipeline.extract import ExtractionError
-from pipeline.extract.ojjdp import (
-    BARE_YEAR,
-    RAISED_FOOTNOTE_SIZE_RATIO,
-    Cell,
-    Grid,
-    Rule,
-    SizedWord,
-)
+from pipeline.extract.ojjdp_cell_text import BARE_YEAR, RAISED_FOOTNOTE_SIZE_RATIO
+from pipeline.grid import Cell, Grid, Rule, SizedWord
 from pipeline.layout import NO_NUMBER, group_lines
 
 # Words on one line closer than this share of the text size are one run (a label, a cell's

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from pipeline.validate import CheckResult
 
 if TYPE_CHECKING:
-    from pipeline.extract.ojjdp import TableRule
+    from pipeline.ojjdp_rules import TableRule
 
 # Fields that, with table_id, identify a cell within an edition.
 CELL_FIELDS = ("row_label", "column_label", "year", "measure")
@@ -407,7 +407,7 @@ def check_tables_expected(cells: list[dict], *, edition: int, source_file: str,
     numbers among the cells. A table the extractor does not find (no border grid, and no rules
     or year labels it derives a grid from) would be missing without an error; with the edition's
     `page_texts` the message names the page whose text matches the table's caption pattern."""
-    from pipeline.extract.ojjdp import load_table_rules
+    from pipeline.ojjdp_rules import load_table_rules
 
     read = {c["table_id"] for c in cells}
     unknown = sorted({(c["page"], c["table_id"]) for c in cells if c["table_id"].startswith("unknown_")})
