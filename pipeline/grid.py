@@ -17,9 +17,9 @@ from pipeline.layout import Word, path_pieces
 
 # Word (2022 and 2023 editions) draws borders as filled rectangles 0.48 pt thick; shaded cell
 # backgrounds are rectangles too, but many points thick, so thickness tells them apart.
-MAX_RULE_THICKNESS = 2.0
+MAX_BORDER_THICKNESS = 2.0
 # Word's heaviest border is 6 pt; a rectangle up to this thick and long enough is a border too.
-MAX_HEAVY_RULE_THICKNESS = 6.5
+MAX_HEAVY_BORDER_THICKNESS = 6.5
 # Borders of one cell are drawn as separate pieces with small gaps at the corners.
 TOUCH_TOLERANCE = 2.0
 
@@ -32,14 +32,14 @@ class SizedWord(Word):
 
 
 @dataclass(frozen=True)
-class Rule:
+class Border:
     """One drawn border segment: horizontal at y=`at` from `start` to `end` in x, or vertical."""
 
     horizontal: bool
     at: float
     start: float
     end: float
-    thickness: float = 0.0  # a heavy border meets the rules beside it at its edge, not its middle
+    thickness: float = 0.0  # a heavy border meets the borders beside it at its edge, not its middle
 
 
 @dataclass(frozen=True)
@@ -79,12 +79,12 @@ def _is_border(thickness: float, length: float) -> bool:
     0.48 and 1.5 pt), or heavy (Word's 2 1/4 to 6 pt) and long or square; not a cell's shading,
     which is a cell's height thick. A heavy border read as shading loses the row or column it
     closes (a table's last row, its newest year)."""
-    if thickness <= MAX_RULE_THICKNESS:
+    if thickness <= MAX_BORDER_THICKNESS:
         return length >= thickness
-    return thickness <= MAX_HEAVY_RULE_THICKNESS and (length >= 8 * thickness or abs(length - thickness) <= 0.5)
+    return thickness <= MAX_HEAVY_BORDER_THICKNESS and (length >= 8 * thickness or abs(length - thickness) <= 0.5)
 
 
-def rules_from_shapes(shapes: list[dict]) -> list[Rule]:
+def borders_from_shapes(shapes: list[dict]) -> list[Border]:
     """Thin rectangles and lines as border segments, collinear touching pieces joined.
 
     Word draws a border as one thin rectangle per cell side plus a small square at each corner
@@ -95,15 +95,15 @@ def rules_from_shapes(shapes: list[dict]) -> list[Rule]:
     for s in shapes:
         width, height = s["x1"] - s["x0"], s["bottom"] - s["top"]
         if _is_border(height, width):
-            pieces.append(Rule(True, (s["top"] + s["bottom"]) / 2, s["x0"], s["x1"], height))
+            pieces.append(Border(True, (s["top"] + s["bottom"]) / 2, s["x0"], s["x1"], height))
         if _is_border(width, height):
-            pieces.append(Rule(False, (s["x0"] + s["x1"]) / 2, s["top"], s["bottom"], width))
-    joined: list[Rule] = []
+            pieces.append(Border(False, (s["x0"] + s["x1"]) / 2, s["top"], s["bottom"], width))
+    joined: list[Border] = []
     for horizontal in (True, False):
         same_way = sorted((p for p in pieces if p.horizontal == horizontal), key=lambda p: p.at)
-        lines: list[list[Rule]] = []
+        lines: list[list[Border]] = []
         for piece in same_way:  # pieces less than a border's thickness apart are one line
-            if lines and piece.at - lines[-1][-1].at <= MAX_RULE_THICKNESS / 2:
+            if lines and piece.at - lines[-1][-1].at <= MAX_BORDER_THICKNESS / 2:
                 lines[-1].append(piece)
             else:
                 lines.append([piece])
@@ -116,12 +116,12 @@ def rules_from_shapes(shapes: list[dict]) -> list[Rule]:
                 else:
                     spans.append([piece.start, piece.end])
             thickness = max(p.thickness for p in line)
-            joined.extend(Rule(horizontal, at, a, b, thickness) for a, b in spans)
+            joined.extend(Border(horizontal, at, a, b, thickness) for a, b in spans)
     return joined
 
 
 def shapes_from_curves(curves: list[dict]) -> list[dict]:
-    """Border pieces of pdfplumber curves, as zero-thickness shapes for `rules_from_shapes`.
+    """Border pieces of pdfplumber curves, as zero-thickness shapes for `borders_from_shapes`.
 
     A table whose borders are drawn as one stroked path (not as rectangles or separate lines)
     comes out of pdfplumber as a curve; its straight horizontal and vertical pieces are its
@@ -139,18 +139,18 @@ def shapes_from_curves(curves: list[dict]) -> list[dict]:
     return shapes
 
 
-def _touch(h: Rule, v: Rule) -> bool:
+def _touch(h: Border, v: Border) -> bool:
     th, tv = TOUCH_TOLERANCE + v.thickness / 2, TOUCH_TOLERANCE + h.thickness / 2
     return h.start - th <= v.at <= h.end + th and v.start - tv <= h.at <= v.end + tv
 
 
-def group_rules(rules: list[Rule]) -> list[list[Rule]]:
-    """Rules that touch, directly or through others, as one group: one group per drawn table.
+def group_borders(borders: list[Border]) -> list[list[Border]]:
+    """Borders that touch, directly or through others, as one group: one group per drawn table.
 
     Underlines and footnote separators touch nothing and are dropped (a table needs at least two
     horizontal and two vertical borders).
     """
-    parent = list(range(len(rules)))
+    parent = list(range(len(borders)))
 
     def find(i: int) -> int:
         while parent[i] != i:
@@ -158,15 +158,15 @@ def group_rules(rules: list[Rule]) -> list[list[Rule]]:
             i = parent[i]
         return i
 
-    horizontal = [i for i, r in enumerate(rules) if r.horizontal]
-    vertical = [i for i, r in enumerate(rules) if not r.horizontal]
+    horizontal = [i for i, r in enumerate(borders) if r.horizontal]
+    vertical = [i for i, r in enumerate(borders) if not r.horizontal]
     for i in horizontal:
         for j in vertical:
-            if _touch(rules[i], rules[j]):
+            if _touch(borders[i], borders[j]):
                 parent[find(i)] = find(j)
-    groups: dict[int, list[Rule]] = {}
-    for i, rule in enumerate(rules):
-        groups.setdefault(find(i), []).append(rule)
+    groups: dict[int, list[Border]] = {}
+    for i, border in enumerate(borders):
+        groups.setdefault(find(i), []).append(border)
     tables = []
     for group in groups.values():
         if len(_positions([r.at for r in group if r.horizontal])) >= 2 and \
@@ -187,16 +187,16 @@ def _positions(values: list[float]) -> list[float]:
     return [sum(c) / len(c) for c in clusters]
 
 
-def _has_border(rules: list[Rule], horizontal: bool, at: float, across: float) -> bool:
+def _has_border(borders: list[Border], horizontal: bool, at: float, across: float) -> bool:
     t = TOUCH_TOLERANCE
     return any(r.horizontal == horizontal and abs(r.at - at) <= t and r.start - t <= across <= r.end + t
-               for r in rules)
+               for r in borders)
 
 
-def build_grid(rules: list[Rule], words: list[SizedWord], *, page: int, source: str) -> Grid:
+def build_grid(borders: list[Border], words: list[SizedWord], *, page: int, source: str) -> Grid:
     """The cells of one table: grid cells with no border between them are one merged cell."""
-    ys = _positions([r.at for r in rules if r.horizontal])
-    xs = _positions([r.at for r in rules if not r.horizontal])
+    ys = _positions([r.at for r in borders if r.horizontal])
+    xs = _positions([r.at for r in borders if not r.horizontal])
     n_rows, n_cols = len(ys) - 1, len(xs) - 1
     parent = {(i, j): (i, j) for i in range(n_rows) for j in range(n_cols)}
 
@@ -209,9 +209,9 @@ def build_grid(rules: list[Rule], words: list[SizedWord], *, page: int, source: 
         y_mid = (ys[i] + ys[i + 1]) / 2
         for j in range(n_cols):
             x_mid = (xs[j] + xs[j + 1]) / 2
-            if j + 1 < n_cols and not _has_border(rules, False, xs[j + 1], y_mid):
+            if j + 1 < n_cols and not _has_border(borders, False, xs[j + 1], y_mid):
                 parent[find((i, j + 1))] = find((i, j))
-            if i + 1 < n_rows and not _has_border(rules, True, ys[i + 1], x_mid):
+            if i + 1 < n_rows and not _has_border(borders, True, ys[i + 1], x_mid):
                 parent[find((i + 1, j))] = find((i, j))
     members: dict[tuple[int, int], list[tuple[int, int]]] = {}
     for key in parent:
@@ -232,20 +232,20 @@ def build_grid(rules: list[Rule], words: list[SizedWord], *, page: int, source: 
     bands = tuple(
         tuple(sorted((c for c in cells if c.row0 <= i <= c.row1), key=lambda c: c.x0)) for i in range(n_rows)
     )
-    _refuse_text_outside_the_cells(rules, words, (xs[0], ys[0], xs[-1], ys[-1]), page=page, source=source)
+    _refuse_text_outside_the_cells(borders, words, (xs[0], ys[0], xs[-1], ys[-1]), page=page, source=source)
     return Grid(page, xs[0], ys[0], xs[-1], ys[-1], bands)
 
 
-def _refuse_text_outside_the_cells(rules: list[Rule], words: list[SizedWord], cells: tuple[float, ...], *,
+def _refuse_text_outside_the_cells(borders: list[Border], words: list[SizedWord], cells: tuple[float, ...], *,
                                    page: int, source: str) -> None:
     """Text within a table's drawn lines but outside its cells: the vertical borders run on below
-    the last row rule (a bottom border not drawn, or too heavy to read), or the row rules past
+    the last row border (a bottom border not drawn, or too heavy to read), or the row borders past
     the last column border. That row or column would be dropped without a word."""
     x0, top, x1, bottom = cells
-    reach_x0 = min(r.start for r in rules if r.horizontal)
-    reach_x1 = max(r.end for r in rules if r.horizontal)
-    reach_top = min(r.start for r in rules if not r.horizontal)
-    reach_bottom = max(r.end for r in rules if not r.horizontal)
+    reach_x0 = min(r.start for r in borders if r.horizontal)
+    reach_x1 = max(r.end for r in borders if r.horizontal)
+    reach_top = min(r.start for r in borders if not r.horizontal)
+    reach_bottom = max(r.end for r in borders if not r.horizontal)
     for word in words:
         x, y = (word.x0 + word.x1) / 2, _ink_middle(word)
         within_lines = reach_x0 < x < reach_x1 and reach_top < y < reach_bottom

@@ -19,7 +19,7 @@ from pipeline.extract.ojjdp import extract_ojjdp, rejoin_split_words
 from pipeline.extract.ojjdp_cell_text import CellText, PrintedValue, read_text, read_values
 from pipeline.extract.ojjdp_cells import CELL_KEYS, match_rule, measure_of, tables_to_cells, year_of, years_in
 from pipeline.extract.ojjdp_table import ReadTable, continue_across_pages, read_table, text_above_first_grids
-from pipeline.grid import Cell, Grid, SizedWord, build_grid, group_rules, rules_from_shapes, shapes_from_curves
+from pipeline.grid import Cell, Grid, SizedWord, borders_from_shapes, build_grid, group_borders, shapes_from_curves
 from pipeline.layout import group_lines
 from pipeline.ojjdp_rules import parse_table_rules
 
@@ -264,20 +264,20 @@ def _word(text, x0, top, size=10.0):
 def test_underlines_and_footnote_rules_are_not_tables():
     """A hyperlink underline touches no vertical border, so it never becomes a table."""
     shapes = _grid_shapes([100, 200, 300], [100, 120, 140]) + [_rect(100, 300, 250, 300.5)]
-    groups = group_rules(rules_from_shapes(shapes))
+    groups = group_borders(borders_from_shapes(shapes))
     assert len(groups) == 1
 
 
 def test_thick_borders_with_corner_squares_join_into_one_rule():
     """2022 ed. p.18 draws 1.5 pt borders with 1.5 pt corner squares between the pieces."""
     pieces = [_rect(74.7, 286.8, 163.5, 288.3), _rect(163.5, 286.8, 165.0, 288.3), _rect(165.0, 286.8, 218.4, 288.3)]
-    horizontal = [r for r in rules_from_shapes(pieces) if r.horizontal]
+    horizontal = [r for r in borders_from_shapes(pieces) if r.horizontal]
     assert [(round(r.start, 1), round(r.end, 1)) for r in horizontal] == [(74.7, 218.4)]
 
 
 def test_missing_border_merges_cells():
     shapes = _grid_shapes([100, 200, 300, 400], [100, 120, 140], skip_vertical={(300, 0)})
-    grid = build_grid(group_rules(rules_from_shapes(shapes))[0], [], page=1, source="t.pdf")
+    grid = build_grid(group_borders(borders_from_shapes(shapes))[0], [], page=1, source="t.pdf")
     assert [len(band) for band in grid.bands] == [2, 3]
     assert (grid.bands[0][1].x0, grid.bands[0][1].x1) == (200, 400)
 
@@ -286,7 +286,7 @@ def test_header_word_straddling_a_border_stays_in_its_header_cell():
     """2022 ed. p.7: the box of "Technology" has its middle just below the header's border."""
     shapes = _grid_shapes([100, 200], [100, 140, 160])
     technology = SizedWord("Technology", 110, 160, 135.2, 145.2, 10.0)
-    grid = build_grid(group_rules(rules_from_shapes(shapes))[0], [technology], page=1, source="t.pdf")
+    grid = build_grid(group_borders(borders_from_shapes(shapes))[0], [technology], page=1, source="t.pdf")
     assert [w.text for w in grid.bands[0][0].words] == ["Technology"]
     assert grid.bands[1][0].words == ()
 
@@ -420,7 +420,7 @@ def test_stroked_path_borders_are_rules_and_filled_paths_count_by_their_box():
             ("m", (200, 100)), ("l", (200, 140)), ("m", (100, 120)), ("l", (300, 120))]
     stroked = {"stroke": True, "fill": False, "path": path, "x0": 100, "x1": 300, "top": 100, "bottom": 140}
     shaded = {"stroke": False, "fill": True, "path": [], "x0": 100, "x1": 300, "top": 100, "bottom": 120}
-    [group] = group_rules(rules_from_shapes(shapes_from_curves([stroked, shaded])))
+    [group] = group_borders(borders_from_shapes(shapes_from_curves([stroked, shaded])))
     grid = build_grid(group, [], page=1, source="t.pdf")
     assert [len(band) for band in grid.bands] == [2, 2]
 
@@ -556,7 +556,7 @@ def _table_grid(page, top, rows, header=True, xs=(100, 250, 400, 550)):
     ys = [top + 20 * i for i in range(len(bands) + 1)]
     words = [_word(text, x + 5, y + 5) for (cells, y) in zip(bands, ys) for text, x in zip(cells, xs) if text]
     shapes = _grid_shapes(list(xs), ys)
-    return build_grid(group_rules(rules_from_shapes(shapes))[0], words, page=page, source="t.pdf")
+    return build_grid(group_borders(borders_from_shapes(shapes))[0], words, page=page, source="t.pdf")
 
 
 def test_table_continued_on_the_next_page_keeps_its_header():

@@ -8,8 +8,8 @@ curve, counts by its straight pieces). The grid gives the cells, including merge
 missing border between two grid cells merges them); pdfplumber words are placed into the cell
 holding their letters (`_ink_middle`).
 `extract_tables()` defaults are not used: they split multi-line headers, wrapped labels and
-numbers broken across lines in narrow cells. A table set without cell borders (horizontal rules
-only, or no rules, its columns aligned under year labels; shaded header bands are no borders)
+numbers broken across lines in narrow cells. A table set without cell borders (horizontal borders
+only, or none, its columns aligned under year labels; shaded header bands are no borders)
 gets the same grid derived from where its words are (`pipeline.extract.ojjdp_text_grid`), or is
 refused where that is ambiguous. A table neither way finds is not seen:
 `pipeline.validate.ojjdp.check_tables_expected` fails the edition when a table the rules file
@@ -85,25 +85,24 @@ Cell vocabulary, one dict per printed number (keys exactly as in `CELL_KEYS`):
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from pathlib import Path
 
 from pipeline.extract import ExtractionError
 from pipeline.extract.ojjdp_cells import OjjdpExtraction, tables_to_cells
 from pipeline.extract.ojjdp_table import continue_across_pages, read_table, text_above_first_grids
-from pipeline.grid import Grid, SizedWord, build_grid, group_rules, rules_from_shapes, shapes_from_curves
+from pipeline.grid import Grid, SizedWord, borders_from_shapes, build_grid, group_borders, shapes_from_curves
 from pipeline.layout import TextLine, group_lines
 from pipeline.ojjdp_rules import load_table_rules
 
 
 # A page whose content stream draws fewer rectangles and line segments than this cannot hold a
-# ruled table (two rows by two columns already need 3 + 3 borders). Such a page is not parsed:
+# bordered table (two rows by two columns already need 3 + 3 borders). Such a page is not parsed:
 # nearly all of the extraction time is pdfminer interpreting pages.
 MIN_SHAPES_FOR_A_TABLE = 6
-# A table set with horizontal rules only needs two of them (`pipeline.extract.ojjdp_text_grid`);
-# a table with no rules at all is looked for on every page.
-MIN_SHAPES_FOR_A_RULED_TABLE = 2
+# A table set with horizontal borders only needs two of them (`pipeline.extract.ojjdp_text_grid`);
+# a table with no borders at all is looked for on every page.
+MIN_SHAPES_FOR_A_BORDERED_TABLE = 2
 
 
 def _sized_words(page) -> list[SizedWord]:
@@ -140,12 +139,12 @@ def page_grids(page, number: int, source: str) -> tuple[list[Grid], list[SizedWo
     from pipeline.extract.ojjdp_text_grid import derived_grids
 
     shapes = page.drawn_operator_count()  # 're' and 'l' operators, counted without parsing
-    rules = rules_from_shapes(page.rects + page.lines + shapes_from_curves(page.curves)) \
-        if shapes >= MIN_SHAPES_FOR_A_RULED_TABLE else []
-    groups = group_rules(rules) if shapes >= MIN_SHAPES_FOR_A_TABLE else []
+    borders = borders_from_shapes(page.rects + page.lines + shapes_from_curves(page.curves)) \
+        if shapes >= MIN_SHAPES_FOR_A_BORDERED_TABLE else []
+    groups = group_borders(borders) if shapes >= MIN_SHAPES_FOR_A_TABLE else []
     words = _sized_words(page)
     drawn = [build_grid(group, words, page=number, source=source) for group in groups]
-    derived = derived_grids(words, rules, drawn, page=number, source=source)
+    derived = derived_grids(words, borders, drawn, page=number, source=source)
     return (sorted(drawn + derived, key=lambda g: (g.top, g.x0)) if derived else drawn), words
 
 
@@ -174,7 +173,7 @@ def extract_ojjdp(pdf_path, *, edition: int, with_page_texts: bool = False) -> O
     read = [read_table(grids_of_table, source=source)
             for grids_of_table in continue_across_pages(grids, source=source)]
     if not read:
-        raise ExtractionError(f"{source}: expected tables (ruled, or aligned under year labels), found none"
+        raise ExtractionError(f"{source}: expected tables (bordered, or aligned under year labels), found none"
                               f" on any of its {page_count} pages")
     result = tables_to_cells(read, load_table_rules(), edition=edition, source=source)
     return replace(result, pages=page_count, page_texts=page_texts)

@@ -1,8 +1,8 @@
 """Grids derived from the text, for OJJDP tables printed without drawn cell borders.
 
 `pipeline.extract.ojjdp` reads a table from its drawn border grid. A later edition may set a
-table with horizontal rules only (a rule under the header and between rows, or a top and bottom
-rule), or with no rules at all (columns aligned by whitespace, under a header naming years);
+table with horizontal borders only (a border under the header and between rows, or a top and bottom
+border), or with no borders at all (columns aligned by whitespace, under a header naming years);
 header cells may be shaded bands (thick filled rectangles, never borders). This module derives
 the same `Grid` from where the words are, so the ordinary cell reading (`read_table`,
 `tables_to_cells`) reads such a table exactly like its bordered twin:
@@ -14,11 +14,11 @@ the same `Grid` from where the words are, so the ordinary cell reading (`read_ta
   that are labelled separately below it, is a spanning header over them (its own header level,
   as a merged cell is in a drawn grid); a title is a first header line holding one label that
   starts over the row-label column and reaches over another;
-* rows: between horizontal rules, a band of lines is one row (like a grid row); without rules
+* rows: between horizontal borders, a band of lines is one row (like a grid row); without borders
   between them, lines are split into rows at the larger line gaps (a wrapped row label or a
   stacked cell is printed at the tighter within-row gap);
-* where: a table with rules only lies between stacked horizontal rules of one width that no
-  drawn grid uses; a table with no rules is the block of lines around a line printing two or more
+* where: a table with borders only lies between stacked horizontal borders of one width that no
+  drawn grid uses; a table with no borders is the block of lines around a line printing two or more
   year labels ("CY 2022", "Calendar Year 2023", "2024") in separate columns.
 
 Nothing is guessed. Refused with an `ExtractionError` naming file and page ("<file>, page N"),
@@ -28,7 +28,7 @@ header whose reach is unclear (a column beside it left without a label at its le
 between columns of numbers or two cells under one column on one line (a gutter on some rows
 only, a number straddling it); a wrapped row label that could belong to the row above or below
 (all lines evenly spaced), line gaps that are neither the within-row nor the between-row gap;
-text right under a table without rules that could be a wrapped row label or a caption.
+text right under a table without borders that could be a wrapped row label or a caption.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 from pipeline.extract import ExtractionError
 from pipeline.extract.ojjdp_cell_text import BARE_YEAR, RAISED_FOOTNOTE_SIZE_RATIO
-from pipeline.grid import Cell, Grid, Rule, SizedWord
+from pipeline.grid import Border, Cell, Grid, SizedWord
 from pipeline.layout import NO_NUMBER, group_lines
 
 # Words on one line closer than this share of the text size are one run (a label, a cell's
@@ -46,14 +46,14 @@ from pipeline.layout import NO_NUMBER, group_lines
 RUN_GAP_RATIO = 1.0
 # Two line gaps differing by less than this are the same gap (points).
 LINE_GAP_TOLERANCE = 1.5
-# Rules of one table are drawn with the same left and right ends (points).
-RULE_END_TOLERANCE = 3.0
-# Lines of one table without rules follow each other at under this share of the text size;
+# Borders of one table are drawn with the same left and right ends (points).
+BORDER_END_TOLERANCE = 3.0
+# Lines of one table without borders follow each other at under this share of the text size;
 # a header line above it at under `HEADER_GAP_RATIO` of it.
 TABLE_GAP_RATIO = 1.5
 HEADER_GAP_RATIO = 1.0
-# Rules farther apart than this (points: about fourteen lines of 11 pt text) bound no band of one
-# table: a page's top and bottom rules hold prose. A body of more rows between two rules is not seen.
+# Borders farther apart than this (points: about fourteen lines of 11 pt text) bound no band of one
+# table: a page's top and bottom borders hold prose. A body of more rows between two borders is not seen.
 MAX_BAND_HEIGHT = 200.0
 # A header label over no column's ink belongs to the nearer column when it is within this many
 # text sizes of it and this many times farther from the other.
@@ -177,20 +177,20 @@ def text_lines(words: list[SizedWord]) -> list[Line]:
 
 # --- where such tables are ------------------------------------------------------------------------
 
-def derived_grids(words: list[SizedWord], rules: list[Rule], drawn: list[Grid], *, page: int,
+def derived_grids(words: list[SizedWord], borders: list[Border], drawn: list[Grid], *, page: int,
                   source: str) -> list[Grid]:
     """The grids of the tables on a page that no drawn grid holds: first those between stacked
-    horizontal rules, then those aligned by whitespace under a line of year labels."""
+    horizontal borders, then those aligned by whitespace under a line of year labels."""
     def outside(grids, word):
         x, y = (word.x0 + word.x1) / 2, (word.top + word.bottom) / 2
         return not any(g.x0 <= x <= g.x1 and g.top <= y <= g.bottom for g in grids)
 
     free_words = [w for w in words if outside(drawn, w)]
-    free_rules = [r for r in rules if r.horizontal and not any(
-        g.x0 - RULE_END_TOLERANCE <= r.start and r.end <= g.x1 + RULE_END_TOLERANCE
-        and g.top - RULE_END_TOLERANCE <= r.at <= g.bottom + RULE_END_TOLERANCE for g in drawn)]
+    free_borders = [r for r in borders if r.horizontal and not any(
+        g.x0 - BORDER_END_TOLERANCE <= r.start and r.end <= g.x1 + BORDER_END_TOLERANCE
+        and g.top - BORDER_END_TOLERANCE <= r.at <= g.bottom + BORDER_END_TOLERANCE for g in drawn)]
     found: list[Grid] = []
-    for stack in rule_stacks(free_rules):
+    for stack in border_stacks(free_borders):
         x0, x1 = stack[0].start, stack[0].end
         inside = [w for w in free_words if x0 <= (w.x0 + w.x1) / 2 <= x1 and stack[0].at < (w.top + w.bottom) / 2
                   < stack[-1].at]
@@ -207,35 +207,35 @@ def derived_grids(words: list[SizedWord], rules: list[Rule], drawn: list[Grid], 
     return sorted(found, key=lambda g: (g.top, g.x0))
 
 
-def rule_stacks(rules: list[Rule]) -> list[list[Rule]]:
-    """Horizontal rules drawn with the same ends, top to bottom: the rules of one table (a
-    lone rule is an underline or a footnote separator)."""
-    stacks: list[list[Rule]] = []
-    for rule in sorted(rules, key=lambda r: r.at):
+def border_stacks(borders: list[Border]) -> list[list[Border]]:
+    """Horizontal borders drawn with the same ends, top to bottom: the borders of one table (a
+    lone border is an underline or a footnote separator)."""
+    stacks: list[list[Border]] = []
+    for border in sorted(borders, key=lambda r: r.at):
         for stack in stacks:
-            if abs(stack[0].start - rule.start) <= RULE_END_TOLERANCE and abs(stack[0].end - rule.end) <= RULE_END_TOLERANCE:
-                stack.append(rule)
+            if abs(stack[0].start - border.start) <= BORDER_END_TOLERANCE and abs(stack[0].end - border.end) <= BORDER_END_TOLERANCE:
+                stack.append(border)
                 break
         else:
-            stacks.append([rule])
+            stacks.append([border])
     tables = []
-    for stack in stacks:  # rules farther apart than a band of a table can be are not one table's
+    for stack in stacks:  # borders farther apart than a band of a table can be are not one table's
         part = [stack[0]]
-        for rule in stack[1:]:
-            if rule.at - part[-1].at > MAX_BAND_HEIGHT:
+        for border in stack[1:]:
+            if border.at - part[-1].at > MAX_BAND_HEIGHT:
                 tables.append(part)
                 part = []
-            part.append(rule)
+            part.append(border)
         tables.append(part)
     return [t for t in tables if len(t) >= 2]
 
 
-def _split_at_headers(lines: list[Line], rule_ys: list[float]) -> list[list[Line]]:
-    """Lines between one stack of rules as tables: a band between two rules holding no number,
+def _split_at_headers(lines: list[Line], border_ys: list[float]) -> list[list[Line]]:
+    """Lines between one stack of borders as tables: a band between two borders holding no number,
     after bands holding numbers, is the header of the next table of the same width."""
-    bands: list[list[Line]] = [[] for _ in range(len(rule_ys) - 1)]
+    bands: list[list[Line]] = [[] for _ in range(len(border_ys) - 1)]
     for line in lines:
-        index = sum(1 for y in rule_ys if y < line.middle) - 1
+        index = sum(1 for y in border_ys if y < line.middle) - 1
         if 0 <= index < len(bands):
             bands[index].append(line)
     tables: list[list[Line]] = [[]]
@@ -251,7 +251,7 @@ def _split_at_headers(lines: list[Line], rule_ys: list[float]) -> list[list[Line
 
 
 def _whitespace_tables(lines: list[Line], *, page: int, source: str) -> list[Grid]:
-    """Tables with no rules: a line printing two or more year labels in separate runs, the
+    """Tables with no borders: a line printing two or more year labels in separate runs, the
     lines below it while they follow at a table's line gap, and header lines just above it
     within the width of the block."""
     grids, used = [], set()
@@ -281,9 +281,9 @@ def _whitespace_tables(lines: list[Line], *, page: int, source: str) -> list[Gri
 
 # --- lines -> grid --------------------------------------------------------------------------------
 
-def grid_from_lines(lines: list[Line], rule_ys: list[float], *, page: int, source: str,
+def grid_from_lines(lines: list[Line], border_ys: list[float], *, page: int, source: str,
                     whitespace: bool = False) -> Grid | None:
-    """The grid of one table from its lines (top to bottom) and the rules drawn across it; None
+    """The grid of one table from its lines (top to bottom) and the borders drawn across it; None
     when no line holds a number or the numbers form no column beside another."""
     where = f"{source}, page {page}"
     data_start = next((i for i, line in enumerate(lines) if any(r.has_number for r in line.runs())), None)
@@ -314,20 +314,20 @@ def grid_from_lines(lines: list[Line], rule_ys: list[float], *, page: int, sourc
         cells.extend(Cell(bounds[c], top, bounds[c + 1], bottom, row, row, ()) for c in range(len(columns))
                      if c not in covered)
         bands.append(tuple(sorted(cells, key=lambda c: c.x0)))
-    for rows in _rows(data, rule_ys, placed, where):
+    for rows in _rows(data, border_ys, placed, where):
         top, bottom = min(ln.top for ln in rows) - 1, max(ln.bottom for ln in rows) + 1
         row = len(bands)
         bands.append(tuple(
             Cell(bounds[c], top, bounds[c + 1], bottom, row, row,
                  tuple(w for ln in rows for run, col in placed[ln] if col == c for w in run.words))
             for c in range(len(columns))))
-    top = min(rule_ys[0] if rule_ys else lines[0].top, lines[0].top) - 1
-    bottom = max(rule_ys[-1] if rule_ys else data[-1].bottom, data[-1].bottom) + 1
+    top = min(border_ys[0] if border_ys else lines[0].top, lines[0].top) - 1
+    bottom = max(border_ys[-1] if border_ys else data[-1].bottom, data[-1].bottom) + 1
     return Grid(page, x0, top, x1, bottom, tuple(bands))
 
 
 def _table_lines(data: list[Line], where: str) -> list[Line]:
-    """The lines of a table without rules, from its first line of numbers: every line to the
+    """The lines of a table without borders, from its first line of numbers: every line to the
     last one holding a number, then lines printed at the within-row gap (a wrapped label of the
     last row). A line in the row-label column at the between-row gap could be a row label or a
     caption: refused. A line reaching over the columns (prose) ends the table."""
@@ -349,7 +349,7 @@ def _table_lines(data: list[Line], where: str) -> list[Line]:
             body.append(line)
             continue
         raise ExtractionError(
-            f"{where}: expected the table without rules ending at its last row ({body[-1].text!r}), found"
+            f"{where}: expected the table without borders ending at its last row ({body[-1].text!r}), found"
             f" {line.text!r} right under it at the table's row spacing: a wrapped row label or a caption?"
         )
     return body
@@ -371,7 +371,7 @@ def _columns(data: list[Line], where: str) -> tuple[list[tuple[float, float]], d
                    for edges in ([r.x0 for r in runs], [r.x1 for r in runs], [r.middle for r in runs])):
             odd = max(runs, key=lambda r: min(abs(r.x0 - a), abs(r.x1 - b)))
             raise ExtractionError(
-                f"{where}: expected the numbers of a column of a table without column rules aligned left, right"
+                f"{where}: expected the numbers of a column of a table without column borders aligned left, right"
                 f" or centred, found {odd.text!r} (x {odd.x0:.0f}-{odd.x1:.0f}) out of line with the column's"
                 f" other numbers (x {a:.0f}-{b:.0f}): a number straddling a gutter?"
             )
@@ -386,7 +386,7 @@ def _columns(data: list[Line], where: str) -> tuple[list[tuple[float, float]], d
             inside = [c for c, (a, b) in enumerate(columns) if a - 0.5 <= run.x0 and run.x1 <= b + 0.5]
             if len(inside) != 1:
                 raise ExtractionError(
-                    f"{where}: expected each piece of text of a table without column rules in one column,"
+                    f"{where}: expected each piece of text of a table without column borders in one column,"
                     f" found {run.text!r} (x {run.x0:.0f}-{run.x1:.0f}) on the line {line.text!r} across a"
                     f" gutter between columns of numbers: a gutter on some rows only, or text straddling it"
                 )
@@ -424,7 +424,7 @@ def _header_levels(header: list[Line], columns: list[tuple[float, float]], where
                 span = (_clearly_nearer(run, extents[gap], extents[gap + 1]) + gap,) * 2
             else:
                 raise ExtractionError(
-                    f"{where}: expected each header label of a table without column rules over a column,"
+                    f"{where}: expected each header label of a table without column borders over a column,"
                     f" found {run.text!r} (x {run.x0:.0f}-{run.x1:.0f}) over none: which column it names is ambiguous"
                 )
             runs.append((span, run))
@@ -454,14 +454,14 @@ def _header_levels(header: list[Line], columns: list[tuple[float, float]], where
         spanning = any(a < b for a, b in spans)
         if spanning and seen_column_line:
             raise ExtractionError(
-                f"{where}: expected spanning header labels of a table without column rules above its column"
+                f"{where}: expected spanning header labels of a table without column borders above its column"
                 f" labels, found {line.text!r} spanning columns below a line of column labels"
             )
         if spanning:
             covered = {c for a, b in spans for c in range(a, b + 1)}
             if any(c not in covered for c in range(1, len(columns))):
                 raise ExtractionError(
-                    f"{where}: expected a spanning header of a table without column rules to reach over whole"
+                    f"{where}: expected a spanning header of a table without column borders to reach over whole"
                     f" columns, found {line.text!r} leaving a column of numbers without a label at its level:"
                     f" how far it reaches is ambiguous"
                 )
@@ -487,11 +487,11 @@ def _clearly_nearer(run: Run, left: list[float], right: list[float]) -> int | No
     return None
 
 
-def _rows(data: list[Line], rule_ys: list[float], placed: dict, where: str) -> list[list[Line]]:
-    """Data lines as rows: one row per band between rules, unless a band holds several labelled
-    lines of numbers (rules around the body only); otherwise split at the larger line gaps."""
-    inner = [y for y in rule_ys if data[0].middle < y < data[-1].middle]
-    if not inner and not rule_ys:
+def _rows(data: list[Line], border_ys: list[float], placed: dict, where: str) -> list[list[Line]]:
+    """Data lines as rows: one row per band between borders, unless a band holds several labelled
+    lines of numbers (borders around the body only); otherwise split at the larger line gaps."""
+    inner = [y for y in border_ys if data[0].middle < y < data[-1].middle]
+    if not inner and not border_ys:
         return _rows_by_gaps(data, placed, where)
     bands: dict[int, list[Line]] = {}
     for line in data:
@@ -516,7 +516,7 @@ def _rows_by_gaps(lines: list[Line], placed: dict, where: str) -> list[list[Line
         for line in lines:
             if _has_label(line, placed) and not any(r.has_number for r, _ in placed[line]):
                 raise ExtractionError(
-                    f"{where}: expected each row label of a table without row rules beside its numbers, found"
+                    f"{where}: expected each row label of a table without row borders beside its numbers, found"
                     f" {line.text!r} on a line of its own, as far from the row above as from the row below:"
                     f" a wrapped row label that could belong to either"
                 )
@@ -529,7 +529,7 @@ def _rows_by_gaps(lines: list[Line], placed: dict, where: str) -> list[list[Line
             rows.append([line])
         else:
             raise ExtractionError(
-                f"{where}: expected the lines of a table without row rules at a within-row gap ({low:.1f} pt)"
+                f"{where}: expected the lines of a table without row borders at a within-row gap ({low:.1f} pt)"
                 f" or a between-row gap ({high:.1f} pt), found {gap:.1f} pt above {line.text!r}: where its"
                 f" row starts is ambiguous"
             )
