@@ -219,62 +219,83 @@ def tables_to_cells(read_tables: list[ReadTable], rules: list[TableRule], *, edi
         table_id = rule.table_id if rule else f"unknown_p{table.page}_{per_page[table.page]}"
         if rule is not None:
             years_before = ids_seen.setdefault(table_id, [])
-            if years_before and not rule.one_per_year:
-                raise ExtractionError(
-                    f"{where}: expected one table matching {table_id}, found another one"
-                    f" ({table.caption[:60]!r}); the rule's pattern is too loose"
-                )
-            title_year = None
-            if rule.one_per_year:
-                try:
-                    title_years = years_in(table.title)
-                except ValueError as err:
-                    raise ExtractionError(f"{where}: expected the title of {table_id} to name its year, found {err}") \
-                        from None
-                title_year = title_years.pop() if len(title_years) == 1 else None
-                if title_year is None or title_year in years_before:
-                    raise ExtractionError(
-                        f"{where}: expected {table_id} tables each titled with a distinct year,"
-                        f" found {table.title!r}"
-                    )
-            years_before.append(title_year)
+            years_before.append(_title_year(table, rule, years_before, where=where))
         _check_table_is_read(table, rule, table_id, where=where)
-        table_cells: list[dict] = []
-        by_cell: dict[int, list[dict]] = {}
-        for entry in table.entries:
-            value: PrintedValue = entry["printed"]
-            cell_where = f"{_where(source, entry['page'])}: {table_id}"
-            if rule is not None and rule.columns is not None and \
-                    not rule.columns.fullmatch(entry["column_label"] or ""):
-                raise ExtractionError(
-                    f"{cell_where}, row {entry['row_label']!r}: expected every column label of {table_id} to"
-                    f" match the pattern {rule.columns.pattern} (the rule's columns in ojjdp_tables.csv), found"
-                    f" {entry['column_label']!r} over {value.text}: a column the rule does not know may"
-                    f" count something else than {rule.default_measure}"
-                )
-            year = year_of(entry, table.title, rule, where=cell_where)
-            measure, note = measure_of(value, entry["column_label"], rule,
-                                       where=f"{cell_where}, row {entry['row_label']!r},"
-                                             f" column {entry['column_label']!r}")
-            cell = {
-                "edition": edition, "table_id": table_id, "row_label": entry["row_label"],
-                "footnote": entry["footnote"], "column_label": entry["column_label"], "year": year,
-                "measure": measure, "value": value.value, "percent": value.percent,
-                "value_text": value.text, "page": entry["page"],
-            }
-            table_cells.append(cell)
-            by_cell.setdefault(entry.get("cell", id(entry)), []).append(cell)
-            if note:
-                notes.append({"table_id": table_id, "page": entry["page"], "row_label": entry["row_label"],
-                              "column_label": entry["column_label"], "year": year, "measure": measure,
-                              "value_text": value.text, "note": note, "_cell": entry.get("cell", id(entry))})
-        for note in [n for n in notes if "_cell" in n]:
-            _check_misprint_adds_up(by_cell[note["_cell"]], note, where=f"{_where(source, note['page'])}: {table_id}")
-            del note["_cell"]
+        table_cells = _table_cells(table, rule, table_id, notes, edition=edition, source=source)
         cells.extend(table_cells)
         tables.append({"table_id": table_id, "page": table.page, "caption": table.caption,
                        "n_cells": len(table_cells), "recognised": rule is not None})
+    _refuse_repeated_cells(cells, source=source)
+    return OjjdpExtraction(cells, tables, notes)
 
+
+def _title_year(table: ReadTable, rule: TableRule, years_before: list[int | None], *, where: str) -> int | None:
+    """The year in the title of a table printed once per year (None for other tables), distinct
+    from the years of the tables before it with the same id; a second table matching a rule of
+    a table printed once is refused (the rule's pattern is too loose)."""
+    if years_before and not rule.one_per_year:
+        raise ExtractionError(
+            f"{where}: expected one table matching {rule.table_id}, found another one"
+            f" ({table.caption[:60]!r}); the rule's pattern is too loose"
+        )
+    if not rule.one_per_year:
+        return None
+    try:
+        title_years = years_in(table.title)
+    except ValueError as err:
+        raise ExtractionError(f"{where}: expected the title of {rule.table_id} to name its year, found {err}") \
+            from None
+    title_year = title_years.pop() if len(title_years) == 1 else None
+    if title_year is None or title_year in years_before:
+        raise ExtractionError(
+            f"{where}: expected {rule.table_id} tables each titled with a distinct year,"
+            f" found {table.title!r}"
+        )
+    return title_year
+
+
+def _table_cells(table: ReadTable, rule: TableRule | None, table_id: str, notes: list[dict], *, edition: int,
+                 source: str) -> list[dict]:
+    """One cell per number of a read table; a misprinted in-cell label read is added to `notes`
+    once its cell is known to add up."""
+    table_cells: list[dict] = []
+    by_cell: dict[int, list[dict]] = {}
+    misprints: list[dict] = []
+    for entry in table.entries:
+        value: PrintedValue = entry["printed"]
+        cell_where = f"{_where(source, entry['page'])}: {table_id}"
+        if rule is not None and rule.columns is not None and \
+                not rule.columns.fullmatch(entry["column_label"] or ""):
+            raise ExtractionError(
+                f"{cell_where}, row {entry['row_label']!r}: expected every column label of {table_id} to"
+                f" match the pattern {rule.columns.pattern} (the rule's columns in ojjdp_tables.csv), found"
+                f" {entry['column_label']!r} over {value.text}: a column the rule does not know may"
+                f" count something else than {rule.default_measure}"
+            )
+        year = year_of(entry, table.title, rule, where=cell_where)
+        measure, note = measure_of(value, entry["column_label"], rule,
+                                   where=f"{cell_where}, row {entry['row_label']!r},"
+                                         f" column {entry['column_label']!r}")
+        cell = {
+            "edition": edition, "table_id": table_id, "row_label": entry["row_label"],
+            "footnote": entry["footnote"], "column_label": entry["column_label"], "year": year,
+            "measure": measure, "value": value.value, "percent": value.percent,
+            "value_text": value.text, "page": entry["page"],
+        }
+        table_cells.append(cell)
+        by_cell.setdefault(entry.get("cell", id(entry)), []).append(cell)
+        if note:
+            misprints.append({"table_id": table_id, "page": entry["page"], "row_label": entry["row_label"],
+                              "column_label": entry["column_label"], "year": year, "measure": measure,
+                              "value_text": value.text, "note": note, "_cell": entry.get("cell", id(entry))})
+    notes.extend(misprints)
+    for note in misprints:
+        _check_misprint_adds_up(by_cell[note["_cell"]], note, where=f"{_where(source, note['page'])}: {table_id}")
+        del note["_cell"]
+    return table_cells
+
+
+def _refuse_repeated_cells(cells: list[dict], *, source: str) -> None:
     keys = Counter((c["table_id"], c["row_label"], c["column_label"], c["year"], c["measure"]) for c in cells)
     repeated = [c for c in cells if keys[(c["table_id"], c["row_label"], c["column_label"], c["year"],
                                           c["measure"])] > 1]
@@ -286,4 +307,3 @@ def tables_to_cells(read_tables: list[ReadTable], rules: list[TableRule], *, edi
             f" column {first['column_label']!r}, CY {first['year']}, {first['measure']}: "
             + ", ".join(c["value_text"] for c in repeated[:4])
         )
-    return OjjdpExtraction(cells, tables, notes)

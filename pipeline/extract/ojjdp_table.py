@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, replace
 
 from pipeline.extract import ExtractionError
-from pipeline.extract.ojjdp_cell_text import BARE_YEAR, CellText, _safe_values, read_text, read_values
+from pipeline.extract.ojjdp_cell_text import BARE_YEAR, CellText, PrintedValue, _safe_values, read_text, read_values
 from pipeline.grid import TOUCH_TOLERANCE, Cell, Grid
 from pipeline.layout import TextLine
 
@@ -143,8 +143,35 @@ def _is_furniture(line: TextLine, page: int, lines_by_page: dict[int, list[TextL
 
 def read_table(grids: list[Grid], *, source: str) -> ReadTable:
     """Header, row labels and numbers of one table (one grid, or several across pages)."""
-    first = grids[0]
     texts = {c: read_text(c) for g in grids for band in g.bands for c in band}
+    _refuse_unknown_marks(grids, texts, source=source)
+    header = _read_header(grids, texts, source=source)
+    entries: list[dict] = []
+    emitted: set[Cell] = set()
+    previous_label: tuple[str | None, tuple[str, ...]] = (None, ())
+    for grid, band_index in header.data_bands:
+        label = _read_band(grid, band_index, header, texts, previous_label, emitted, entries, source=source)
+        if label[0] is not None:
+            previous_label = label
+    return ReadTable(grids[0].page, header.text, header.caption, header.title, tuple(entries), header.numbers)
+
+
+@dataclass(frozen=True)
+class _Header:
+    """What a table's header bands say, and which bands of its grids hold its numbers."""
+
+    title: str
+    cells: list[Cell]  # the header cells under the title
+    stub_cells: list[Cell]  # those over the row-label column (none in a table without row labels)
+    column_bands: list[list[Cell]]  # each header band's cells over the columns of numbers
+    text: str  # what the rules file matches: title, row-label column's header, the rest
+    caption: str
+    numbers: tuple[tuple[str, str], ...]  # `ReadTable.header_numbers`
+    data_bands: list[tuple[Grid, int]]  # (grid, band index); a continuation's repeated header skipped
+    has_stub: bool  # the table has row labels
+
+
+def _refuse_unknown_marks(grids: list[Grid], texts: dict[Cell, CellText], *, source: str) -> None:
     for grid in grids:
         for cell in _unique(c for band in grid.bands for c in band):
             if texts[cell].unknown_marks:
@@ -152,8 +179,13 @@ def read_table(grids: list[Grid], *, source: str) -> ReadTable:
                     f"{_where(source, grid.page)}: expected footnote markers of digits or * \u2020 \u2021 \u00a7,"
                     f" found {texts[cell].unknown_marks[0]!r} printed small and raised in {texts[cell].text!r}"
                 )
-    width = first.x1 - first.x0
 
+
+def _read_header(grids: list[Grid], texts: dict[Cell, CellText], *, source: str) -> _Header:
+    """The header of the table's first grid: the bands above its first number, a first band
+    that is one cell across the whole table its title; and whether its data bands have row labels."""
+    first = grids[0]
+    width = first.x1 - first.x0
     data_start = _data_start(first)
     if data_start == 0:
         raise ExtractionError(
@@ -168,7 +200,6 @@ def read_table(grids: list[Grid], *, source: str) -> ReadTable:
         header_bands = header_bands[1:]
     header_cells = _unique(c for band in header_bands for c in band)
 
-    # (grid, band index) of every data band; a continuation's repeated header is skipped
     data_bands = [(g, i) for g in grids for i in range(_data_start(g) if g is not first else data_start,
                                                          len(g.bands))]
     has_stub = any(g.bands[i] and _safe_values(texts[g.bands[i][0]]) is None and texts[g.bands[i][0]].text
@@ -179,96 +210,112 @@ def read_table(grids: list[Grid], *, source: str) -> ReadTable:
     # What the rules file matches: title, then the row-label column's header, then the rest.
     header_text = " ".join(t for t in [title, stub_header] + [texts[c].text for c in header_cells
                                                               if c not in stub_cells] if t)
-    caption = title or stub_header or header_text
     column_bands = [[c for c in band if c not in stub_cells] for band in header_bands]
     # A number in a title is words ("Top 5 ESPs"); one in a column header is a band of numbers
     # the reader could not read, taken for header (see `_check_table_is_read`).
     header_numbers = tuple((texts[c].text, token) for c in header_cells
                            for token in texts[c].tokens if _is_number_like(token))
+    return _Header(title, header_cells, stub_cells, column_bands, header_text, title or stub_header or header_text,
+                   header_numbers, data_bands, has_stub)
 
-    entries = []
-    emitted: set[Cell] = set()
-    previous_label: tuple[str | None, tuple[str, ...]] = (None, ())
-    for grid, band_index in data_bands:
-        page = grid.page
-        where = f"{_where(source, page)}: in the table {caption[:60]!r}"
-        cells = list(grid.bands[band_index])
-        label, label_notes = None, ()
-        if has_stub:
-            stub_text = texts[cells[0]]
-            if stub_text.text and _safe_values(stub_text) is not None:
-                # A table with row labels whose label column holds a number here (a table
-                # without row labels that gained a labelled row): the number is no label.
+
+def _read_band(grid: Grid, band_index: int, header: _Header, texts: dict[Cell, CellText],
+               previous_label: tuple[str | None, tuple[str, ...]], emitted: set[Cell], entries: list[dict], *,
+               source: str) -> tuple[str | None, tuple[str, ...]]:
+    """The numbers of one data band, appended to `entries` (a cell spanning bands once, counted
+    in `emitted`); returns the band's row label and its footnotes."""
+    where = f"{_where(source, grid.page)}: in the table {header.caption[:60]!r}"
+    cells = list(grid.bands[band_index])
+    label, label_notes = None, ()
+    if header.has_stub:
+        label, label_notes = _row_label(texts[cells[0]], [texts[c] for c in cells[1:]], where=where)
+        cells = cells[1:]
+    for cell in cells:
+        if cell in emitted:
+            continue
+        content = texts[cell]
+        values = _cell_values(content, label, where=where)
+        if values is None:
+            continue
+        if header.has_stub and label is None:
+            # A percent row printed under its count row with an empty label cell belongs to
+            # the row above; anything else without a label cannot be placed.
+            if all(v.percent is not None for v in values) and previous_label[0] is not None:
+                label, label_notes = previous_label
+            else:
                 raise ExtractionError(
-                    f"{where}: expected a row label in the first column of every row, found the number"
-                    f" {stub_text.text!r} there"
+                    f"{where}: expected a row label left of {content.text!r}, found an empty label cell"
                 )
-            label, label_notes = stub_text.text or None, stub_text.footnotes
-            _refuse_number_in_label(stub_text, where)
-            cells = cells[1:]
-            if label is not None and not any(_safe_values(texts[c]) is not None or texts[c].text for c in cells):
-                # Word breaks a row across pages with "Allow row to break across pages" (its
-                # default): one half of the label then stands alone, the numbers on the other.
+        if header.has_stub and cell.row1 > cell.row0:
+            labels = _unique(texts[grid.bands[i][0]].text for i in range(cell.row0, cell.row1 + 1))
+            if len(labels) > 1:
                 raise ExtractionError(
-                    f"{where}: expected numbers in the row {label!r}, found none beside its label (a row"
-                    f" broken across a page break, or numbers the reader cannot see)"
+                    f"{where}: expected each number on one row, found {content.text!r} in a cell spanning"
+                    f" the rows {', '.join(map(repr, labels))}"
                 )
-        for cell in cells:
-            if cell in emitted:
-                continue
-            content = texts[cell]
-            try:
-                values = read_values(content)
-            except ValueError as err:
-                raise ExtractionError(
-                    f"{where}, row {label!r}: expected one number per label in a cell, found"
-                    f" {content.text!r} ({err})"
-                ) from None
-            if values is None:
-                if content.text:
-                    raise ExtractionError(
-                        f"{where}, row {label!r}: expected numbers right of the row label, found text"
-                        f" {content.text!r}"
-                    )
-                continue
-            if has_stub and label is None:
-                # A percent row printed under its count row with an empty label cell belongs to
-                # the row above; anything else without a label cannot be placed.
-                if all(v.percent is not None for v in values) and previous_label[0] is not None:
-                    label, label_notes = previous_label
-                else:
-                    raise ExtractionError(
-                        f"{where}: expected a row label left of {content.text!r}, found an empty label cell"
-                    )
-            if has_stub and cell.row1 > cell.row0:
-                labels = _unique(texts[grid.bands[i][0]].text for i in range(cell.row0, cell.row1 + 1))
-                if len(labels) > 1:
-                    raise ExtractionError(
-                        f"{where}: expected each number on one row, found {content.text!r} in a cell spanning"
-                        f" the rows {', '.join(map(repr, labels))}"
-                    )
-            for band in column_bands:
-                under = [c for c in band if min(c.x1, cell.x1) - max(c.x0, cell.x0) > TOUCH_TOLERANCE]
-                if len(under) > 1:
-                    raise ExtractionError(
-                        f"{where}, row {label!r}: expected each number under one column, found"
-                        f" {content.text!r} in a cell spanning the columns"
-                        f" {', '.join(repr(texts[c].text) for c in under)}"
-                    )
-            emitted.add(cell)
-            column_cells = [c for c in header_cells if c.x0 <= cell.x_middle <= c.x1 and c not in stub_cells]
-            column_texts = [texts[c] for c in column_cells if texts[c].text]
-            column_label = " | ".join(t.text for t in column_texts) or None
-            # markers printed small after the number itself are kept too (none in 2022 or 2023)
-            footnotes = tuple(label_notes) + tuple(m for t in column_texts for m in t.footnotes) + content.footnotes
-            for value in values:
-                entries.append({
-                    "row_label": label, "footnote": ",".join(footnotes) or None,
-                    "column_label": column_label, "printed": value, "page": page, "cell": len(emitted),
-                })
-        if label is not None:
-            previous_label = (label, label_notes)
-    return ReadTable(first.page, header_text, caption, title, tuple(entries), header_numbers)
+        _refuse_spanning_columns(cell, header, texts, label, where=where)
+        emitted.add(cell)
+        column_cells = [c for c in header.cells if c.x0 <= cell.x_middle <= c.x1 and c not in header.stub_cells]
+        column_texts = [texts[c] for c in column_cells if texts[c].text]
+        column_label = " | ".join(t.text for t in column_texts) or None
+        # markers printed small after the number itself are kept too (none in 2022 or 2023)
+        footnotes = tuple(label_notes) + tuple(m for t in column_texts for m in t.footnotes) + content.footnotes
+        for value in values:
+            entries.append({
+                "row_label": label, "footnote": ",".join(footnotes) or None,
+                "column_label": column_label, "printed": value, "page": grid.page, "cell": len(emitted),
+            })
+    return label, label_notes
+
+
+def _row_label(stub_text: CellText, others: list[CellText], *, where: str) -> tuple[str | None, tuple[str, ...]]:
+    """The row label of a data band (None where its label cell is empty) and its footnotes."""
+    if stub_text.text and _safe_values(stub_text) is not None:
+        # A table with row labels whose label column holds a number here (a table
+        # without row labels that gained a labelled row): the number is no label.
+        raise ExtractionError(
+            f"{where}: expected a row label in the first column of every row, found the number"
+            f" {stub_text.text!r} there"
+        )
+    label, label_notes = stub_text.text or None, stub_text.footnotes
+    _refuse_number_in_label(stub_text, where)
+    if label is not None and not any(_safe_values(t) is not None or t.text for t in others):
+        # Word breaks a row across pages with "Allow row to break across pages" (its
+        # default): one half of the label then stands alone, the numbers on the other.
+        raise ExtractionError(
+            f"{where}: expected numbers in the row {label!r}, found none beside its label (a row"
+            f" broken across a page break, or numbers the reader cannot see)"
+        )
+    return label, label_notes
+
+
+def _cell_values(content: CellText, label: str | None, *, where: str) -> list[PrintedValue] | None:
+    """The numbers of a data cell; None for an empty one. Text among the numbers is refused."""
+    try:
+        values = read_values(content)
+    except ValueError as err:
+        raise ExtractionError(
+            f"{where}, row {label!r}: expected one number per label in a cell, found"
+            f" {content.text!r} ({err})"
+        ) from None
+    if values is None and content.text:
+        raise ExtractionError(
+            f"{where}, row {label!r}: expected numbers right of the row label, found text"
+            f" {content.text!r}"
+        )
+    return values
+
+
+def _refuse_spanning_columns(cell: Cell, header: _Header, texts: dict[Cell, CellText], label: str | None, *,
+                             where: str) -> None:
+    for band in header.column_bands:
+        under = [c for c in band if min(c.x1, cell.x1) - max(c.x0, cell.x0) > TOUCH_TOLERANCE]
+        if len(under) > 1:
+            raise ExtractionError(
+                f"{where}, row {label!r}: expected each number under one column, found"
+                f" {texts[cell].text!r} in a cell spanning the columns"
+                f" {', '.join(repr(texts[c].text) for c in under)}"
+            )
 
 
 def _is_number_like(token: str) -> bool:

@@ -406,28 +406,24 @@ def _columns(data: list[Line], where: str) -> tuple[list[tuple[float, float]], d
 def _header_levels(header: list[Line], columns: list[tuple[float, float]], where: str):
     """Header lines as levels, top down, each a list of (line, [((first, last column), run)]);
     and the column extents widened by the column labels."""
+    assigned, extents = _place_header_runs(header, columns, where)
+    middle = (columns[0][0] + columns[-1][1]) / 2
+    for index, (line, runs) in enumerate(assigned):  # title lines: alone, over the row labels or centred
+        if len(runs) != 1 or not (runs[0][0][0] == 0 or abs(runs[0][1].middle - middle) <= line.size):
+            break
+        assigned[index] = (line, [((0, len(columns) - 1), runs[0][1])])
+    return _group_levels(assigned, len(columns), where), [tuple(e) for e in extents]
+
+
+def _place_header_runs(header: list[Line], columns: list[tuple[float, float]], where: str):
+    """Each header line's runs with the columns they are over (first, last), placed bottom up:
+    a column label widens its column's extent for the lines above it. Returns the lines top
+    down as (line, [(span, run)]) and the widened extents."""
     extents = [list(c) for c in columns]
     labelled = [False] * len(columns)
     assigned: list[list] = []
     for line in reversed(header):
-        runs = []
-        for run in line.runs():
-            over = [c for c, (a, b) in enumerate(extents) if min(b, run.x1) - max(a, run.x0) > 0]
-            gap = next((c for c in range(len(extents) - 1) if extents[c][1] < run.middle < extents[c + 1][0]), None)
-            if len(over) >= 2:
-                span = (over[0], over[-1])
-            elif gap is not None and labelled[gap] and labelled[gap + 1] and (not over or over[0] in (gap, gap + 1)):
-                span = (gap, gap + 1)
-            elif len(over) == 1:
-                span = (over[0], over[0])
-            elif gap is not None and _clearly_nearer(run, extents[gap], extents[gap + 1]) is not None:
-                span = (_clearly_nearer(run, extents[gap], extents[gap + 1]) + gap,) * 2
-            else:
-                raise ExtractionError(
-                    f"{where}: expected each header label of a table without column borders over a column,"
-                    f" found {run.text!r} (x {run.x0:.0f}-{run.x1:.0f}) over none: which column it names is ambiguous"
-                )
-            runs.append((span, run))
+        runs = [(_header_span(run, extents, labelled, where), run) for run in line.runs()]
         for (a, b), run in runs:
             clash = [r.text for (c, d), r in runs if r is not run and c <= b and a <= d]
             if clash:
@@ -442,11 +438,31 @@ def _header_levels(header: list[Line], columns: list[tuple[float, float]], where
             if a == b:
                 extents[a] = [min(extents[a][0], run.x0), max(extents[a][1], run.x1)]
     assigned.reverse()
-    middle = (columns[0][0] + columns[-1][1]) / 2
-    for index, (line, runs) in enumerate(assigned):  # title lines: alone, over the row labels or centred
-        if len(runs) != 1 or not (runs[0][0][0] == 0 or abs(runs[0][1].middle - middle) <= line.size):
-            break
-        assigned[index] = (line, [((0, len(columns) - 1), runs[0][1])])
+    return assigned, extents
+
+
+def _header_span(run: Run, extents: list[list[float]], labelled: list[bool], where: str) -> tuple[int, int]:
+    """The columns (first, last) a header label is over: those it overlaps; the two beside the
+    gap it is centred in when both are labelled below it; the one it is clearly nearer to."""
+    over = [c for c, (a, b) in enumerate(extents) if min(b, run.x1) - max(a, run.x0) > 0]
+    gap = next((c for c in range(len(extents) - 1) if extents[c][1] < run.middle < extents[c + 1][0]), None)
+    if len(over) >= 2:
+        return (over[0], over[-1])
+    if gap is not None and labelled[gap] and labelled[gap + 1] and (not over or over[0] in (gap, gap + 1)):
+        return (gap, gap + 1)
+    if len(over) == 1:
+        return (over[0], over[0])
+    if gap is not None and _clearly_nearer(run, extents[gap], extents[gap + 1]) is not None:
+        return (_clearly_nearer(run, extents[gap], extents[gap + 1]) + gap,) * 2
+    raise ExtractionError(
+        f"{where}: expected each header label of a table without column borders over a column,"
+        f" found {run.text!r} (x {run.x0:.0f}-{run.x1:.0f}) over none: which column it names is ambiguous"
+    )
+
+
+def _group_levels(assigned: list, n_columns: int, where: str) -> list[list]:
+    """Header lines grouped into levels: consecutive lines of column labels are one level, as
+    are consecutive spanning lines with the same spans; spanning lines come above column labels."""
     levels: list[list] = []
     seen_column_line = False
     for line, runs in assigned:
@@ -459,7 +475,7 @@ def _header_levels(header: list[Line], columns: list[tuple[float, float]], where
             )
         if spanning:
             covered = {c for a, b in spans for c in range(a, b + 1)}
-            if any(c not in covered for c in range(1, len(columns))):
+            if any(c not in covered for c in range(1, n_columns)):
                 raise ExtractionError(
                     f"{where}: expected a spanning header of a table without column borders to reach over whole"
                     f" columns, found {line.text!r} leaving a column of numbers without a label at its level:"
@@ -472,7 +488,7 @@ def _header_levels(header: list[Line], columns: list[tuple[float, float]], where
         else:
             levels.append(((spans if spanning else None,), [(line, runs)]))
         seen_column_line = seen_column_line or not spanning
-    return [lines for _, lines in levels], [tuple(e) for e in extents]
+    return [lines for _, lines in levels]
 
 
 def _clearly_nearer(run: Run, left: list[float], right: list[float]) -> int | None:
