@@ -207,7 +207,7 @@ def test_a_row_broken_across_the_page_break_is_refused_not_named_by_one_part(tmp
     second.text(64, 63, "(and its dependencies)")
     simple_list(second, [("Fiji", ["7,890"]), ("Total", ["9,131"])], top=60, header=False)
     with pytest.raises(ExtractionError, match=r"page 2: the page prints no list header, and '\(and' at y=\d+ sits in"
-                                              r" the name column right above the rule over its first row"):
+                                              r" the name column right above the border over its first row"):
         extract_list(write(tmp_path / "broken_a.pdf", [first, second]), COUNTRY)
     first, second = Page(), Page()
     y = simple_list(first, [("Chad", ["1,234"])])

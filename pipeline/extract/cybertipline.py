@@ -10,9 +10,9 @@ How a page is read:
    per list printed on the page (older editions print two lists side by side);
 2. give each list its own part of the page: from its left edge to the next list's left edge,
    down to the next header in the same column, so no word is read into two lists;
-3. below each header, cut the list into row bands at the drawn horizontal rules that span it;
+3. below each header, cut the list into row bands at the drawn horizontal borders that span it;
    a band holds one row however its name wraps, with the count on any of its lines;
-4. where a page has no rules, rebuild rows from text lines and refuse any line that could
+4. where a page has no borders, rebuild rows from text lines and refuse any line that could
    belong to two rows, or to a row or a note under the list.
 Anything that looks like a row or a count outside the rows, text beside a row, a row without a
 name, and a page inside the list without a header are errors, not silent drops: a wrong name on

@@ -28,7 +28,7 @@ from pipeline.extract.list_rows import (
     _is_row_line,
     _join_by_column,
     _name_text,
-    _unruled_region,
+    _borderless_region,
     _where,
     rows_from_lines,
 )
@@ -135,10 +135,10 @@ def carried_headers(words: list[Word], segments, previous: list[ListHeader], *, 
     rows sit in its columns: a row-like line starting where the names start and ending inside the
     count columns (`_in_list_columns`).
 
-    The carried header ends at the last rule drawn across the list above that first row, or just
+    The carried header ends at the last border drawn across the list above that first row, or just
     above the row when none is drawn. Refused rather than guessed: a count printed above that line
     in the list's columns (a row whose count sits on a line of its own would be lost), and, with no
-    rule, text right above the first row (its wrapped name, or page furniture: which, nothing
+    border, text right above the first row (its wrapped name, or page furniture: which, nothing
     says)."""
     lines = group_lines(words)
     carried = []
@@ -151,9 +151,9 @@ def carried_headers(words: list[Word], segments, previous: list[ListHeader], *, 
         above = [w for w in words if header.name_x0 - EDGE <= w.x0 < header.count_x1 + NEAR_COLUMNS
                  and w.middle < first.top]
         counts = [w for w in above if w.x0 > header.name_x1 and is_count_text(w.text)]
-        rules = [y for y in rules_across(segments, header.name_x0, header.count_x1) if y <= first.top + 0.5]
-        bottom = max(rules) if rules else first.top - 0.5
-        counts = [w for w in counts if w.middle < bottom] if rules else counts
+        borders = [y for y in rules_across(segments, header.name_x0, header.count_x1) if y <= first.top + 0.5]
+        bottom = max(borders) if borders else first.top - 0.5
+        counts = [w for w in counts if w.middle < bottom] if borders else counts
         if counts:
             raise ExtractionError(
                 f"{where}: the page prints no list header; its rows sit in the columns of the list before,"
@@ -162,21 +162,21 @@ def carried_headers(words: list[Word], segments, previous: list[ListHeader], *, 
                 " without a header"
             )
         close = [w for w in above if first.top - w.bottom < 1.5 * height and w.middle < first.top]
-        if not rules and close:
+        if not borders and close:
             raise ExtractionError(
                 f"{where}: the page prints no list header, and {close[0].text!r} at y={close[0].top:.0f} sits right"
-                f" above its first row {first.text!r} with no rule between: the row's wrapped name or a"
+                f" above its first row {first.text!r} with no border between: the row's wrapped name or a"
                 " heading; refusing to guess"
             )
-        if rules:
-            # A name line right above the first rule is the end of a row broken across the page
+        if borders:
+            # A name line right above the first border is the end of a row broken across the page
             # break (its count on the page before) as much as a heading: not dropped unseen.
             broken = [w for w in above if bottom - w.bottom < 1.5 * height and w.middle < bottom
                       and abs(w.x0 - header.name_x0) <= NAME_INDENT]
             if broken:
                 raise ExtractionError(
                     f"{where}: the page prints no list header, and {broken[0].text!r} at y={broken[0].top:.0f}"
-                    f" sits in the name column right above the rule over its first row {first.text!r}: the end"
+                    f" sits in the name column right above the border over its first row {first.text!r}: the end"
                     " of a row broken across the page break, or a heading; refusing to guess"
                 )
         carried.append(replace(header, top=bottom - 0.1, bottom=bottom, carried=True))
@@ -209,40 +209,40 @@ def _read_list_rows(words: list[Word], segments, edges, region: ListRegion, layo
     in_list = [w for w in below if region.x0 <= w.x0 < region.x1]
     divider = count_divider(header, edges, in_list)
     columns = count_columns(header, divider, in_list, where)
-    rules = [y for y in rules_across(segments, header.name_x0, header.count_x1)
+    borders = [y for y in rules_across(segments, header.name_x0, header.count_x1)
              if header.bottom - 1 <= y < region.bottom]
-    open_top = bool(rules) and len(_count_lines(words_between(in_list, header.bottom, rules[0]), divider)) == 1
+    open_top = bool(borders) and len(_count_lines(words_between(in_list, header.bottom, borders[0]), divider)) == 1
     if open_top:
-        # Rules under every row but none under the header: the header closes the first band. Only
-        # for one row there: a second header line or a caption holds no count, and a sum rule
-        # above the total of an unruled list has every row above it.
-        rules = [header.bottom, *rules]
-    closing = _row_under_the_last_rule(in_list, rules, columns, layout)
+        # Borders under every row but none under the header: the header closes the first band. Only
+        # for one row there: a second header line or a caption holds no count, and a border
+        # above the total of a borderless list has every row above it.
+        borders = [header.bottom, *borders]
+    closing = _row_under_the_last_border(in_list, borders, columns, layout)
     if closing is not None:
-        rules = [*rules, closing]
+        borders = [*borders, closing]
     if trace is not None:
-        trace.lists.append((region, columns, rules))
+        trace.lists.append((region, columns, borders))
     rows: list[RawRow] = []
-    if len(rules) >= 2:
-        rows, end = _rows_between_rules(in_list, rules, columns, layout, page=page, source=source,
+    if len(borders) >= 2:
+        rows, end = _rows_between_borders(in_list, borders, columns, layout, page=page, source=source,
                                         open_top=open_top)
-    ruled_rows = bool(rows)
+    bordered_rows = bool(rows)
     if rows:
-        top, bottom = rules[0], end
+        top, bottom = borders[0], end
         outside = [w for w in in_list if not top < w.middle < bottom]
     else:
-        # No rules, or none closing a row (the edges of a filled header and of a page background,
-        # a rule above the page footer): an unruled list, with the checks of one.
-        lines = _unruled_region(group_lines(in_list), layout, divider, page=page, source=source)
+        # No borders, or none closing a row (the edges of a filled header and of a page background,
+        # a border above the page footer): a borderless list, with the checks of one.
+        lines = _borderless_region(group_lines(in_list), layout, divider, page=page, source=source)
         if not lines:
             return []
-        rows = rows_from_lines(lines, divider, page=page, source=source, ruled=False, columns=columns)
+        rows = rows_from_lines(lines, divider, page=page, source=source, bordered=False, columns=columns)
         top, bottom = header.bottom, lines[-1].bottom
         outside = [w for w in in_list if w.middle > bottom]
     inside = [w for w in in_list if top < w.middle < bottom]
     _refuse_strays(outside, inside, columns, header, where)
     _refuse_count_under_the_rows([w for w in outside if w.middle > bottom], bottom, header, where)
-    if ruled_rows:
+    if bordered_rows:
         _refuse_name_under_the_rows(rows, [w for w in outside if w.middle > bottom], bottom, header, layout, where)
     for word in below:
         if not top < word.middle < bottom:
@@ -260,33 +260,33 @@ def _read_list_rows(words: list[Word], segments, edges, region: ListRegion, layo
     return rows
 
 
-def _row_under_the_last_rule(words: list[Word], rules: list[float], columns: CountColumns,
-                             layout: ListLayout) -> float | None:
-    """A y closing the band of a row printed under the list's last rule with no rule under it,
-    or None: zebra stripes ending on an unstriped row, lists ruled above their total only.
+def _row_under_the_last_border(words: list[Word], borders: list[float], columns: CountColumns,
+                               layout: ListLayout) -> float | None:
+    """A y closing the band of a row printed under the list's last border with no border under it,
+    or None: zebra stripes ending on an unstriped row, lists bordered above their total only.
 
-    Read so only when nothing else can be meant: one line right under the rule, set apart from
+    Read so only when nothing else can be meant: one line right under the border, set apart from
     whatever follows by more than any band above; either the total row (its label says it is the
     list's last row) or a row with a count in every column, each count flush with that column's
     counts above (right or left edge within 1 pt). A note or a stray number is not set so; it
-    stays outside the rows, where the refusals of rows left without a rule see it."""
-    if len(rules) < 2:
-        return None  # a lone sum rule above the total of an unruled list: read as unruled
+    stays outside the rows, where the refusals of rows left without a border see it."""
+    if len(borders) < 2:
+        return None  # a lone border above the total of a borderless list: read as borderless
     divider = columns.divider
-    lines = group_lines([w for w in words if w.middle > rules[-1]])
-    if not lines or lines[0].top - rules[-1] > 2 * (lines[0].bottom - lines[0].top):
+    lines = group_lines([w for w in words if w.middle > borders[-1]])
+    if not lines or lines[0].top - borders[-1] > 2 * (lines[0].bottom - lines[0].top):
         return None
     first = lines[0]
     if not _is_row_line(first, divider) or not _name_text(first, divider).strip():
         return None
     if any(layout.total_label.fullmatch(_name_text(line, divider).strip())
-           for line in group_lines([w for w in words if rules[0] < w.middle < rules[-1]])):
+           for line in group_lines([w for w in words if borders[0] < w.middle < borders[-1]])):
         return None  # nothing of the list follows its total
-    band = max(b - a for a, b in zip(rules, rules[1:]))
+    band = max(b - a for a, b in zip(borders, borders[1:]))
     if len(lines) > 1 and lines[1].top - first.bottom < max(band, 2 * (first.bottom - first.top)):
         return None  # the next line as close as a wrapped name's or a row's: not certainly the end
     if not layout.total_label.fullmatch(_name_text(first, divider).strip()):
-        above = [w for w in words if rules[0] < w.middle < rules[-1] and w.x0 >= divider and is_count_text(w.text)]
+        above = [w for w in words if borders[0] < w.middle < borders[-1] and w.x0 >= divider and is_count_text(w.text)]
         counts = [w for w in first.words if w.x0 >= divider]
         if sorted({columns.role_of(w) for w in counts}) != sorted(columns.roles) or len(counts) != len(columns.roles):
             return None
@@ -300,8 +300,8 @@ def _row_under_the_last_rule(words: list[Word], rules: list[float], columns: Cou
 
 def _refuse_strays(outside: list[Word], inside: list[Word], columns: CountColumns, header: ListHeader,
                    where: str) -> None:
-    """A row or a count printed outside the rows read (under the last rule, after the gap that
-    ends an unruled list) would vanish without a word, and a row printed '-' leaves the total
+    """A row or a count printed outside the rows read (under the last border, after the gap that
+    ends a borderless list) would vanish without a word, and a row printed '-' leaves the total
     reconciling: refuse it. Prose and footers that merely contain a number ('Copyright 2024
     ...') are neither a row (text starting where the names start, then only counts in the count
     column; or text ending in a count set apart from it like a column, as '-' centred or set in
@@ -328,7 +328,7 @@ def _refuse_strays(outside: list[Word], inside: list[Word], columns: CountColumn
 
 def _refuse_count_under_the_rows(under: list[Word], bottom: float, header: ListHeader, where: str) -> None:
     """A count in the count column right under the last row read (the lines that follow it as
-    closely as a wrapped name's) is a row left without a rule under it, whatever its alignment
+    closely as a wrapped name's) is a row left without a border under it, whatever its alignment
     and wherever its name sits: read nothing of it silently. A note under the list ('*Reasons
     include no IP address ...', 2020-2023 by country, last page) holds no count there."""
     previous = bottom
@@ -341,7 +341,7 @@ def _refuse_count_under_the_rows(under: list[Word], bottom: float, header: ListH
         if counts:
             raise ExtractionError(
                 f"{where}: found {counts[0].text!r} at y={counts[0].top:.0f} right under the last row of the list"
-                f" ({line.text!r}); expected every count inside a row (a row without a rule under it?)"
+                f" ({line.text!r}); expected every count inside a row (a row without a border under it?)"
             )
         previous = line.bottom
 
@@ -351,7 +351,7 @@ def _refuse_name_under_the_rows(rows: list[RawRow], under: list[Word], bottom: f
     """Text in the name column right under the last row read, before the list's total: the start
     of a row broken across the page break (its count on the next page), which would otherwise be
     dropped and the row named by its last line only. After the total, such text is a note. (An
-    unruled list's own checks see the same case.)"""
+    borderless list's own checks see the same case.)"""
     if any(layout.total_label.fullmatch(row.name) for row in rows):
         return
     lines = group_lines(under)
@@ -383,7 +383,7 @@ def _placed_like_a_count(line: TextLine, index: int, lines: list[TextLine], head
 
 def stray_counts(outside: list[Word], inside: list[Word], columns: CountColumns, count_right: float) -> list[Word]:
     """Count-like words outside the rows but right-aligned with the counts inside them, column by
-    column (or with the count header when no row was read): a row printed without rules, which
+    column (or with the count header when no row was read): a row printed without borders, which
     would otherwise vanish. Prose and footers that merely contain a number do not line up with
     those edges."""
     divider = columns.divider
@@ -408,18 +408,18 @@ def _count_lines(words: list[Word], divider: float) -> list[TextLine]:
     return [line for line in group_lines(words) if any(w.x0 >= divider and is_count_text(w.text) for w in line.words)]
 
 
-def _rows_between_rules(words: list[Word], rules: list[float], columns: CountColumns, layout: ListLayout,
-                        *, page: int, source: str, open_top: bool = False) -> tuple[list[RawRow], float]:
-    """Rows of a ruled list, band by band, and the y where they end.
+def _rows_between_borders(words: list[Word], borders: list[float], columns: CountColumns, layout: ListLayout,
+                          *, page: int, source: str, open_top: bool = False) -> tuple[list[RawRow], float]:
+    """Rows of a bordered list, band by band, and the y where they end.
 
-    A band holds one row. A band holding several (rules under some rows only) is read like an
-    unruled list, and the rows end where that reading ends (a wide gap, the total). A band whose
-    closing rule lies far below its text (a page background's edge, a rule above the footer)
+    A band holds one row. A band holding several (borders under some rows only) is read like a
+    borderless list, and the rows end where that reading ends (a wide gap, the total). A band whose
+    closing border lies far below its text (a page background's edge, a border above the footer)
     closes no row: the rows end at its top, and what it holds is text under the list.
     """
     divider = columns.divider
     rows: list[RawRow] = []
-    for top, bottom in zip(rules, rules[1:]):
+    for top, bottom in zip(borders, borders[1:]):
         # A column header repeated inside the list is no row; nothing else in its band is dropped.
         lines = _without_headers(group_lines(words_between(words, top, bottom)), layout)
         if not lines:
@@ -429,20 +429,20 @@ def _rows_between_rules(words: list[Word], rules: list[float], columns: CountCol
         pieces = [w for line in lines for w in line.words if w.x0 >= divider]
         count_lines = [line for line in lines if any(w.x0 >= divider for w in line.words)]
         if len(count_lines) > 1 and not _joins(pieces, columns):
-            region = _unruled_region(lines, layout, divider, page=page, source=source)
-            # The rule above a band below other rows closes the row before: a name line at the
-            # band's top starts its first row. The first band's rule is the header's ("booktabs"
-            # rules under the header and at the bottom only): a line there may be a caption.
-            rows.extend(rows_from_lines(region, divider, page=page, source=source, ruled=False,
-                                        ruled_above=bool(rows), columns=columns))
+            region = _borderless_region(lines, layout, divider, page=page, source=source)
+            # The border above a band below other rows closes the row before: a name line at the
+            # band's top starts its first row. The first band's border is the header's ("booktabs"
+            # borders under the header and at the bottom only): a line there may be a caption.
+            rows.extend(rows_from_lines(region, divider, page=page, source=source, bordered=False,
+                                        bordered_above=bool(rows), columns=columns))
             if len(region) < len(lines):
                 return rows, region[-1].bottom
             continue
-        # The first band of a list with no rule under its header is bounded above by the header
-        # only: a line above its count may be a caption, so it is read with an unruled list's checks.
-        ruled = not (open_top and top == rules[0])
-        rows.extend(rows_from_lines(lines, divider, page=page, source=source, ruled=ruled, columns=columns))
-    return rows, rules[-1]
+        # The first band of a list with no border under its header is bounded above by the header
+        # only: a line above its count may be a caption, so it is read with a borderless list's checks.
+        bordered = not (open_top and top == borders[0])
+        rows.extend(rows_from_lines(lines, divider, page=page, source=source, bordered=bordered, columns=columns))
+    return rows, borders[-1]
 
 
 def _without_headers(lines: list[TextLine], layout: ListLayout) -> list[TextLine]:

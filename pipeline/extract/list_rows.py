@@ -155,13 +155,13 @@ def _refuse_marks(line: TextLine, divider: float, where: str) -> None:
 
 # A row boundary between two count lines must be clearly the widest gap between the lines in
 # between: the next widest at most this share of it. Otherwise which row a name line belongs
-# to is a guess (no rules, even spacing).
+# to is a guess (no borders, even spacing).
 CLEAR_GAP_SHARE = 0.75
 
 
-def _unruled_owners(split: list[tuple[TextLine, str, list[Word]]], count_indexes: list[int],
-                    where: str) -> dict[int, int]:
-    """Which count line each line of an unruled list belongs to.
+def _borderless_owners(split: list[tuple[TextLine, str, list[Word]]], count_indexes: list[int],
+                       where: str) -> dict[int, int]:
+    """Which count line each line of a borderless list belongs to.
 
     Lines above the first count line belong to it, lines below the last to the last. The name
     lines between two count lines are the end of the upper row's name and the start of the lower
@@ -182,7 +182,7 @@ def _unruled_owners(split: list[tuple[TextLine, str, list[Word]]], count_indexes
             line = split[upper + 1][0] if pitches[0] >= pitches[-1] else split[lower - 1][0]
             raise ExtractionError(
                 f"{where}: the line {line.text!r} at y={line.top:.0f} could belong to the row above or below"
-                " it (no row rules drawn, no clearly wider gap between the rows); refusing to guess"
+                " it (no row borders drawn, no clearly wider gap between the rows); refusing to guess"
             )
         for k in range(upper + 1, lower):
             owner[k] = upper if k <= upper + widest else lower
@@ -198,7 +198,7 @@ SET_APART = 1.3
 
 def _refuse_headings_set_apart(split: list[tuple[TextLine, str, list[Word]]], owner: dict[int, int],
                                count_indexes: list[int], wrap_gaps: list[float], where: str) -> None:
-    """In an unruled list, a row whose name starts on a line above its count, set apart from the
+    """In a borderless list, a row whose name starts on a line above its count, set apart from the
     row above by more than the list's rows are (`SET_APART`), is a group heading over a row as
     much as a wrapped name ('ASIA' over 'India 5'): refused unless another row wraps that way."""
     starts = [min(i for i in range(len(split)) if owner[i] == anchor) for anchor in count_indexes]
@@ -216,20 +216,20 @@ def _refuse_headings_set_apart(split: list[tuple[TextLine, str, list[Word]]], ow
             raise ExtractionError(
                 f"{where}: the line {line.text!r} at y={line.top:.0f} is set further below the row above than"
                 f" the rows are, above the row {split[anchor][1]!r}: a heading over the rows or the start of a"
-                " wrapped name (no row rules drawn, and no other row wraps that way); refusing to guess"
+                " wrapped name (no row borders drawn, and no other row wraps that way); refusing to guess"
             )
 
 
-def rows_from_lines(lines: list[TextLine], divider: float, *, page: int, source: str,
-                    ruled: bool, ruled_above: bool = False, columns: CountColumns | None = None) -> list[RawRow]:
-    """Rows from the text lines of one region: a ruled band (one row) or an unruled list.
+def rows_from_lines(lines: list[TextLine], divider: float, *, page: int, source: str, bordered: bool,
+                    bordered_above: bool = False, columns: CountColumns | None = None) -> list[RawRow]:
+    """Rows from the text lines of one region: a bordered band (one row) or a borderless list.
 
     Each line's words left of `divider` are name text, right of it count text. A line without
-    a count joins the count line it belongs to. In a ruled band that is the band's only count
-    line. Without rules it is the nearer count line, and a line about as near to two count
+    a count joins the count line it belongs to. In a bordered band that is the band's only count
+    line. Without borders it is the nearer count line, and a line about as near to two count
     lines, or printed in another font than the row it is nearest to (a heading, a caption), is
     refused: guessing would silently give a row the wrong name. So is a line above the first
-    count line, unless a rule is drawn above it (`ruled_above`) or another row wraps the same way.
+    count line, unless a border is drawn above it (`bordered_above`) or another row wraps the same way.
     """
     where = _where(source, page)
     columns = columns or single_column(divider)
@@ -250,18 +250,18 @@ def rows_from_lines(lines: list[TextLine], divider: float, *, page: int, source:
         text = " / ".join(name for _, name, _ in split)
         raise ExtractionError(f"{where}: expected a count for row {text!r}, found none")
 
-    if ruled and len(count_indexes) > 1:
+    if bordered and len(count_indexes) > 1:
         # One band, several count pieces: a number broken across lines ('24,768,90' / '3'). A band
-        # holding several rows is read as unruled lines by the caller.
+        # holding several rows is read as borderless lines by the caller.
         pieces = [c for i in count_indexes for c in split[i][2]]
         try:
             counts = _join_by_column(pieces, columns)
         except ValueError as err:
-            raise ExtractionError(f"{where}: {err} in one ruled row") from None
+            raise ExtractionError(f"{where}: {err} in one bordered row") from None
         names = tuple(name for _, name, _ in split if name)
         return [_row(names, counts, lines[count_indexes[0]], where, page, columns, lines)]
 
-    owner = _unruled_owners(split, count_indexes, where) if not ruled else \
+    owner = _borderless_owners(split, count_indexes, where) if not bordered else \
         {i: count_indexes[0] for i in range(len(split))}
     leading: list[int] = []        # name-only lines above the first count line: nothing above to weigh
     wrap_gaps: list[float] = []    # how far above its count line a name line was placed
@@ -275,9 +275,9 @@ def rows_from_lines(lines: list[TextLine], divider: float, *, page: int, source:
                 f" row {anchor_name or anchor_line.text!r} it would join: a heading, a caption or a note,"
                 " not a wrapped name; refusing to guess"
             )
-        if ruled:
+        if bordered:
             continue
-        if i < count_indexes[0] and not ruled_above:
+        if i < count_indexes[0] and not bordered_above:
             leading.append(i)
         elif owner[i] > i:
             wrap_gaps.append(anchor_line.middle - line.middle)
@@ -290,10 +290,10 @@ def rows_from_lines(lines: list[TextLine], divider: float, *, page: int, source:
         if not any(abs(gap - seen) <= 1 for seen in wrap_gaps):
             raise ExtractionError(
                 f"{where}: the line {line.text!r} at y={line.top:.0f} could start the row"
-                f" {anchor_name or anchor_line.text!r} or be a caption under the header (no row rules drawn,"
+                f" {anchor_name or anchor_line.text!r} or be a caption under the header (no row borders drawn,"
                 " and no other row wraps that way); refusing to guess"
             )
-    if not ruled:
+    if not bordered:
         _refuse_headings_set_apart(split, owner, count_indexes, wrap_gaps, where)
 
     rows = []
@@ -308,14 +308,14 @@ def rows_from_lines(lines: list[TextLine], divider: float, *, page: int, source:
     return rows
 
 
-def _unruled_region(lines: list[TextLine], layout: ListLayout, divider: float, *, page: int,
-                    source: str) -> list[TextLine]:
-    """The lines of an unruled list: up to its total row or the first wide vertical gap, less a
+def _borderless_region(lines: list[TextLine], layout: ListLayout, divider: float, *, page: int,
+                       source: str) -> list[TextLine]:
+    """The lines of a borderless list: up to its total row or the first wide vertical gap, less a
     note or footer right under its last row.
 
     A name-only line under the last row is either that row's wrapped name or a note under the
     list. It is a note when it is set apart (see `_set_apart`); otherwise nothing tells the two
-    apart, and it is refused. That holds in a ruled band holding several rows too: a table's
+    apart, and it is refused. That holds in a bordered band holding several rows too: a table's
     bottom border may enclose a note printed under the last row.
     """
     region: list[TextLine] = []
@@ -336,14 +336,14 @@ def _unruled_region(lines: list[TextLine], layout: ListLayout, divider: float, *
         name = next((text for text in (_name_text(line, divider) for line in reversed(region[: last + 1])) if text), "")
         raise ExtractionError(
             f"{_where(source, page)}: the line {after.text!r} at y={after.top:.0f} could continue the row"
-            f" {name!r} or be a note under the list (no row rules drawn, same font, as close as the rows);"
+            f" {name!r} or be a note under the list (no row borders drawn, same font, as close as the rows);"
             " refusing to guess"
         )
     return region[: last + 1]
 
 
 def _set_apart(line: TextLine, above: list[TextLine], divider: float) -> bool:
-    """Whether a line under an unruled list's last row is not part of it: it runs into the count
+    """Whether a line under a borderless list's last row is not part of it: it runs into the count
     column (prose), is printed in another font, or lies further below the last row than any line
     of the list lies below the line before it. (Text starting left of the names is not in the
     list's words at all.)"""

@@ -213,7 +213,8 @@ def border_stacks(borders: list[Border]) -> list[list[Border]]:
     stacks: list[list[Border]] = []
     for border in sorted(borders, key=lambda r: r.at):
         for stack in stacks:
-            if abs(stack[0].start - border.start) <= BORDER_END_TOLERANCE and abs(stack[0].end - border.end) <= BORDER_END_TOLERANCE:
+            if (abs(stack[0].start - border.start) <= BORDER_END_TOLERANCE
+                    and abs(stack[0].end - border.end) <= BORDER_END_TOLERANCE):
                 stack.append(border)
                 break
         else:
