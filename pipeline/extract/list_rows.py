@@ -233,18 +233,7 @@ def rows_from_lines(lines: list[TextLine], divider: float, *, page: int, source:
     """
     where = _where(source, page)
     columns = columns or single_column(divider)
-    split: list[tuple[TextLine, str, list[Word]]] = []
-    for line in lines:
-        counts = [w for w in line.words if w.x0 >= divider]
-        for word in counts:
-            if not _is_count_piece(word.text):
-                raise ExtractionError(
-                    f"{where}: expected a count in the count column at y={word.top:.0f}, found {word.text!r}"
-                )
-        _refuse_marks(line, divider, where)
-        _refuse_mixed_sizes(line, where)
-        split.append((line, _name_text(line, divider), counts))
-
+    split = _split_lines(lines, divider, where)
     count_indexes = [i for i, (_, _, counts) in enumerate(split) if counts]
     if not count_indexes:
         text = " / ".join(name for _, name, _ in split)
@@ -263,6 +252,47 @@ def rows_from_lines(lines: list[TextLine], divider: float, *, page: int, source:
 
     owner = _borderless_owners(split, count_indexes, where) if not bordered else \
         {i: count_indexes[0] for i in range(len(split))}
+    wrap_gaps = _refuse_name_lines_astray(split, owner, count_indexes, bordered=bordered,
+                                          bordered_above=bordered_above, where=where)
+    if not bordered:
+        _refuse_headings_set_apart(split, owner, count_indexes, wrap_gaps, where)
+
+    rows = []
+    for anchor in count_indexes:
+        members = [i for i in range(len(split)) if owner[i] == anchor]
+        names = tuple(split[i][1] for i in members if split[i][1])
+        try:
+            counts = _join_by_column(split[anchor][2], columns)
+        except ValueError as err:
+            raise ExtractionError(f"{where}: {err} in the row {' '.join(names)!r}") from None
+        rows.append(_row(names, counts, split[anchor][0], where, page, columns, [split[i][0] for i in members]))
+    return rows
+
+
+def _split_lines(lines: list[TextLine], divider: float, where: str) -> list[tuple[TextLine, str, list[Word]]]:
+    """Each line with its name text and its words in the count column, every one a count (or a
+    piece of one); a line with footnote marks or mixed type sizes is refused."""
+    split: list[tuple[TextLine, str, list[Word]]] = []
+    for line in lines:
+        counts = [w for w in line.words if w.x0 >= divider]
+        for word in counts:
+            if not _is_count_piece(word.text):
+                raise ExtractionError(
+                    f"{where}: expected a count in the count column at y={word.top:.0f}, found {word.text!r}"
+                )
+        _refuse_marks(line, divider, where)
+        _refuse_mixed_sizes(line, where)
+        split.append((line, _name_text(line, divider), counts))
+    return split
+
+
+def _refuse_name_lines_astray(split: list[tuple[TextLine, str, list[Word]]], owner: dict[int, int],
+                              count_indexes: list[int], *, bordered: bool, bordered_above: bool,
+                              where: str) -> list[float]:
+    """Refuse a name-only line that may not belong to the row it joins: printed in another font
+    (a heading, a caption, a note), or, in a borderless list with no border above, above the
+    first count line where no other row wraps the same way. Returns how far above its count
+    line each wrapped name line of a borderless list sits."""
     leading: list[int] = []        # name-only lines above the first count line: nothing above to weigh
     wrap_gaps: list[float] = []    # how far above its count line a name line was placed
     for i, (line, _, counts) in enumerate(split):
@@ -293,19 +323,7 @@ def rows_from_lines(lines: list[TextLine], divider: float, *, page: int, source:
                 f" {anchor_name or anchor_line.text!r} or be a caption under the header (no row borders drawn,"
                 " and no other row wraps that way); refusing to guess"
             )
-    if not bordered:
-        _refuse_headings_set_apart(split, owner, count_indexes, wrap_gaps, where)
-
-    rows = []
-    for anchor in count_indexes:
-        members = [i for i in range(len(split)) if owner[i] == anchor]
-        names = tuple(split[i][1] for i in members if split[i][1])
-        try:
-            counts = _join_by_column(split[anchor][2], columns)
-        except ValueError as err:
-            raise ExtractionError(f"{where}: {err} in the row {' '.join(names)!r}") from None
-        rows.append(_row(names, counts, split[anchor][0], where, page, columns, [split[i][0] for i in members]))
-    return rows
+    return wrap_gaps
 
 
 def _borderless_region(lines: list[TextLine], layout: ListLayout, divider: float, *, page: int,
