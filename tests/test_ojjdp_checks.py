@@ -9,17 +9,18 @@ import pytest
 
 from pipeline.validate import blocking_failures
 from pipeline.validate.ojjdp import (
-    SAME_FIGURE_RULES,
-    SUM_RULES,
     check_external_totals,
+    check_labels_placed,
     check_ojjdp,
     check_percents,
-    check_sum_rule,
-    check_unique_within_total,
-    check_labels_placed,
+    check_relation,
     check_tables_expected,
+    check_unique_within_total,
 )
+from pipeline.validate.ojjdp_relations import load_relations
 from pipeline.ojjdp_rules import parse_table_rules
+
+RELATIONS = load_relations()
 
 SOURCE = "ojjdp-test.pdf"
 
@@ -31,8 +32,8 @@ def cell(table_id, row, column, year, measure, value=None, *, percent=None, page
             "page": page}
 
 
-def rule(name):
-    return next(r for r in SUM_RULES + SAME_FIGURE_RULES if r.name == name)
+def relation(name):
+    return next(r for r in RELATIONS.sums + RELATIONS.same_figures if r.name == name)
 
 
 def location(us, intl, unknown, total, year=2021, unknown_label="Unknown Location"):
@@ -46,13 +47,13 @@ def location(us, intl, unknown, total, year=2021, unknown_label="Unknown Locatio
 # --- parts add up to the printed total ------------------------------------------------------------
 
 def test_total_that_matches_its_parts_passes():
-    [result] = check_sum_rule(location(10, 80, 10, 100), rule("reports_by_user_location_parts"), source_file=SOURCE)
+    [result] = check_relation(location(10, 80, 10, 100), relation("reports_by_user_location_parts"), source_file=SOURCE)
     assert (result.passed, result.blocking, result.in_source) == (True, False, False)
     assert (result.expected, result.actual) == ("100", "100")
 
 
 def test_total_that_disagrees_is_an_in_source_finding_naming_table_row_year_page():
-    [result] = check_sum_rule(location(10, 80, 11, 100), rule("reports_by_user_location_parts"), source_file=SOURCE)
+    [result] = check_relation(location(10, 80, 11, 100), relation("reports_by_user_location_parts"), source_file=SOURCE)
     assert (result.passed, result.blocking, result.in_source) == (False, False, True)
     assert (result.expected, result.actual, result.page) == ("100", "101", 4)
     for part in (SOURCE, "reports_by_user_location", "'Total'", "CY 2021", "page 4", "difference +1"):
@@ -61,21 +62,21 @@ def test_total_that_disagrees_is_an_in_source_finding_naming_table_row_year_page
 
 def test_part_labels_may_change_between_editions():
     """2022 prints "Unknown", 2023 "Unknown Location": both are the unknown part."""
-    [result] = check_sum_rule(location(10, 80, 10, 100, unknown_label="Unknown"),
-                              rule("reports_by_user_location_parts"), source_file=SOURCE)
+    [result] = check_relation(location(10, 80, 10, 100, unknown_label="Unknown"),
+                              relation("reports_by_user_location_parts"), source_file=SOURCE)
     assert result.passed
 
 
 def test_missing_part_is_a_blocking_failure():
     cells = [c for c in location(10, 80, 10, 100) if c["row_label"] != "International"]
-    [result] = check_sum_rule(cells, rule("reports_by_user_location_parts"), source_file=SOURCE)
+    [result] = check_relation(cells, relation("reports_by_user_location_parts"), source_file=SOURCE)
     assert (result.passed, result.blocking, result.in_source) == (False, True, False)
     assert "'International'" in result.message
 
 
 def test_renamed_total_row_fails_instead_of_comparing_nothing():
     cells = [c for c in location(10, 80, 10, 100) if c["row_label"] != "Total"]
-    [result] = check_sum_rule(cells, rule("reports_by_user_location_parts"), source_file=SOURCE)
+    [result] = check_relation(cells, relation("reports_by_user_location_parts"), source_file=SOURCE)
     assert (result.passed, result.blocking) == (False, True)
     assert "found none" in result.message
 
@@ -83,7 +84,7 @@ def test_renamed_total_row_fails_instead_of_comparing_nothing():
 def test_dash_in_a_sum_is_flagged_not_compared():
     cells = location(10, 80, 10, 100)
     cells[0] = cell("reports_by_user_location", "U.S.", "CY 2021", 2021, "reports", None)
-    [result] = check_sum_rule(cells, rule("reports_by_user_location_parts"), source_file=SOURCE)
+    [result] = check_relation(cells, relation("reports_by_user_location_parts"), source_file=SOURCE)
     assert (result.passed, result.blocking, result.in_source) == (False, False, False)
     assert "printed '-'" in result.message
 
@@ -96,7 +97,7 @@ def test_actionable_plus_informational_is_total_in_each_cell():
              cell("le_recipients", row, "CY 2022", 2022, "actionable", 5),
              cell("le_recipients", row, "CY 2022", 2022, "informational", 5),
              cell("le_recipients", row, "CY 2022", 2022, "total", 11)]
-    results = check_sum_rule(cells, rule("le_recipients_parts"), source_file=SOURCE)
+    results = check_relation(cells, relation("le_recipients_parts"), source_file=SOURCE)
     assert [(r.passed, r.in_source, r.expected, r.actual) for r in results] == \
         [(True, False, "1506447", "1506447"), (False, True, "11", "10")]
 
@@ -106,7 +107,7 @@ def test_male_plus_female_is_total_victims_per_column():
     printed = {2020: (271, 263, 534), 2021: (209, 615, 825)}
     cells = [cell(table, row, "Pubescent", year, "victims", value)
              for year, values in printed.items() for row, value in zip(("Male", "Female", "Total"), values)]
-    results = check_sum_rule(cells, rule("cvip_identified_victims_gender_parts"), source_file=SOURCE)
+    results = check_relation(cells, relation("cvip_identified_victims_gender_parts"), source_file=SOURCE)
     assert [(r.passed, r.in_source) for r in results] == [(True, False), (False, True)]
     assert "CY 2021" in results[1].message
 
@@ -117,9 +118,9 @@ def test_agency_parts_equal_total_submissions_with_an_optional_new_row():
                 "Naval Criminal Investigative Service", "U.S. Air Force OSI", "U.S. Marine Corps CID"]
     cells = [cell(table, label, column, 2023, "reviews", 1) for label in military]
     cells.append(cell(table, "Total Military Agencies", column, 2023, "reviews", 5))
-    [without_dod] = check_sum_rule(cells, rule("cvip_le_submissions_military_parts"), source_file=SOURCE)
+    [without_dod] = check_relation(cells, relation("cvip_le_submissions_military_parts"), source_file=SOURCE)
     cells.append(cell(table, "Department of Defense", column, 2023, "reviews", 1))
-    [with_dod] = check_sum_rule(cells, rule("cvip_le_submissions_military_parts"), source_file=SOURCE)
+    [with_dod] = check_relation(cells, relation("cvip_le_submissions_military_parts"), source_file=SOURCE)
     assert (without_dod.passed, with_dod.passed, with_dod.actual) == (True, False, "6")
 
 
@@ -130,9 +131,9 @@ def test_overlapping_parts_need_only_reach_the_total():
              cell(table, "Images/videos for which a series has not yet been created", column, 2021, "total", 50),
              cell(table, "Total (as detailed above, images/videos can contain multiple children)", column, 2021,
                   "total", 100)]
-    [over] = check_sum_rule(cells, rule("cvip_series_category_parts"), source_file=SOURCE)
+    [over] = check_relation(cells, relation("cvip_series_category_parts"), source_file=SOURCE)
     cells[0] = {**cells[0], "value": 40}
-    [under] = check_sum_rule(cells, rule("cvip_series_category_parts"), source_file=SOURCE)
+    [under] = check_relation(cells, relation("cvip_series_category_parts"), source_file=SOURCE)
     assert (over.passed, under.passed, under.in_source, under.expected) == (True, False, True, ">= 100")
 
 
@@ -140,7 +141,7 @@ def test_same_figure_in_two_tables():
     cells = [cell("reports_by_submitter", "Total CyberTipline Reports", "CY 2021", 2021, "reports", 100),
              cell("appendix_a_reports_per_year", "CY2021 (1/1/21-12/31/21)", "Total Number", 2021, "reports", 101,
                   page=20)]
-    [result] = check_sum_rule(cells, rule("total_reports_in_appendix_a"), source_file=SOURCE, check="same")
+    [result] = check_relation(cells, relation("total_reports_in_appendix_a"), source_file=SOURCE, check="same")
     assert (result.passed, result.in_source, result.expected, result.actual) == (False, True, "100", "101")
     assert "appendix_a_reports_per_year" in result.message and "page 20" in result.message
 
@@ -277,8 +278,8 @@ def test_check_ojjdp_on_an_empty_edition_is_all_blocking_failures():
     """An extraction that lost every table cannot pass by comparing nothing."""
     results = check_ojjdp([], source_file=SOURCE, esp_totals={2021: 1}, country_totals={2021: 1})
     failed = {r.check for r in blocking_failures(results)}
-    assert {f"ojjdp_parts_sum:{r.name}" for r in SUM_RULES} <= failed
-    assert {f"ojjdp_same_figure:{r.name}" for r in SAME_FIGURE_RULES} <= failed
+    assert {f"ojjdp_parts_sum:{r.name}" for r in RELATIONS.sums} <= failed
+    assert {f"ojjdp_same_figure:{r.name}" for r in RELATIONS.same_figures} <= failed
     assert not [r for r in results if r.passed and r.check.startswith(("ojjdp_parts_sum", "ojjdp_same_figure"))]
 
 
@@ -299,7 +300,7 @@ def test_missing_expected_table_is_a_blocking_failure_naming_its_caption_page():
     [missing] = blocking_failures(results)
     assert (missing.check, missing.page) == ("ojjdp_table_found:le_feedback_instances", 2)
     for fragment in (SOURCE, "le_feedback_instances", "CY 2023 edition", "editions 2022-2023", "page 2",
-                     "no ruled table was read", "close the rule's editions range (to 2022-2022)"):
+                     "no bordered table was read", "close the rule's editions range (to 2022-2022)"):
         assert fragment in missing.message, fragment
     [found] = [r for r in results if r.passed]
     assert found.check == "ojjdp_table_found:reports_by_submitter"

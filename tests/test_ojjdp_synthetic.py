@@ -689,7 +689,7 @@ def test_table_drawn_without_borders_fails_the_expected_tables_check(tmp_path):
     missing = failures["ojjdp_table_found:le_feedback_instances"]
     assert missing.page == 2
     for fragment in ("le_feedback_instances", "CY 2024 edition", "editions 2022-", "page 2",
-                     "no ruled table was read", "close the rule's editions range"):
+                     "no bordered table was read", "close the rule's editions range"):
         assert fragment in missing.message, fragment
     assert "ojjdp_table_found:reports_by_submitter" not in failures
 

@@ -1,7 +1,8 @@
 """Checks for one OJJDP-NCMEC Transparency edition: NCMEC's printed figures against each other.
 
 Most tables print a total with its parts, or print the same figure as another table or another
-document (the by-ESP and by-country PDFs, Appendix A). Each relation below says which cells are
+document (the by-ESP and by-country PDFs, Appendix A). Each relation of
+pipeline/data/ojjdp_relations.toml (`pipeline.validate.ojjdp_relations`) says which cells are
 the total and which the parts, matched on printed labels; the relations are advisory
 (`blocking=False`): when NCMEC's own figures disagree, the result is `passed=False,
 in_source=True` with both numbers, a finding for auditors, not a pipeline failure.
@@ -10,7 +11,7 @@ A relation that cannot be evaluated because a cell it needs is missing means the
 (or a relabelled table) broke: that is a failed blocking check. A relation that finds no total
 at all fails the same way, so a renamed total row can never pass by comparing nothing. So does a
 table the rules file expects in the edition (its `editions` column) and the extractor did not
-read: a table set in a way the reader does not find (neither a drawn grid nor rules or columns
+read: a table set in a way the reader does not find (neither a drawn grid nor borders or columns
 aligned under year labels) is invisible to it, and most tables are in no relation.
 """
 
@@ -18,140 +19,14 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
 from pipeline.validate import CheckResult
+from pipeline.validate.ojjdp_relations import RELATIONS_FILE, Relation, Relations, Select, load_relations
 
 if TYPE_CHECKING:
     from pipeline.ojjdp_rules import TableRule
-
-# Fields that, with table_id, identify a cell within an edition.
-CELL_FIELDS = ("row_label", "column_label", "year", "measure")
-
-
-@dataclass(frozen=True)
-class Select:
-    """Cells of `table_id` whose `field` (row_label, column_label or measure) fully matches
-    `pattern` (case-insensitive). As a part: `optional` may be absent (a row one edition added);
-    `every` takes all matching cells (every category), otherwise exactly one must match."""
-
-    table_id: str
-    field: str
-    pattern: str
-    optional: bool = False
-    every: bool = False
-
-    def matches(self, cell: dict) -> bool:
-        value = cell.get(self.field)
-        return cell["table_id"] == self.table_id and value is not None and \
-            re.fullmatch(self.pattern, value, re.IGNORECASE) is not None
-
-
-@dataclass(frozen=True)
-class SumRule:
-    """Each total cell equals the sum of its parts: the part cells agreeing with the total on
-    `match_on` (the other coordinates). `why` says where the table says so. With `at_least`
-    the parts may overlap (one file, several series), so they add up to at least the total."""
-
-    name: str
-    total: Select
-    parts: tuple[Select, ...]
-    match_on: tuple[str, ...]
-    why: str
-    at_least: bool = False
-
-
-def _rows(table_id: str, *patterns: str, optional: tuple[str, ...] = ()) -> tuple[Select, ...]:
-    return tuple(Select(table_id, "row_label", p) for p in patterns) + \
-        tuple(Select(table_id, "row_label", p, optional=True) for p in optional)
-
-
-SAME_COLUMN = ("column_label", "year", "measure")
-SAME_ROW = ("row_label", "year", "measure")
-TOTAL_REPORTS = Select("reports_by_submitter", "row_label", r"Total CyberTipline Reports")
-
-SUM_RULES: tuple[SumRule, ...] = (
-    SumRule("reports_by_submitter_parts", TOTAL_REPORTS,
-            _rows("reports_by_submitter", r"Public CyberTipline Reports", r"ESP CyberTipline Reports"),
-            SAME_COLUMN, "public + ESP reports = total reports"),
-    SumRule("reports_by_user_location_parts", Select("reports_by_user_location", "row_label", r"Total"),
-            _rows("reports_by_user_location", r"U\.S\.", r"International", r"Unknown( Location)?"),
-            SAME_COLUMN, "U.S. + international + unknown location = total"),
-    SumRule("reports_by_incident_type_parts", TOTAL_REPORTS,
-            (Select("reports_by_incident_type", "row_label", r".+", every=True),),
-            ("year",), "every report is categorised once (section II.A), so the categories add up to all reports"),
-    SumRule("files_by_type_parts", Select("files_by_type", "row_label", r"Total"),
-            _rows("files_by_type", r"Images", r"Videos", r"Other Content"),
-            SAME_COLUMN, "images + videos + other content = total files"),
-    SumRule("files_unique_similar_parts", Select("files_unique_similar", "row_label", r"Total"),
-            _rows("files_unique_similar", r"Images", r"Videos"),
-            SAME_COLUMN, "images + videos = total, for unique and for visually similar files"),
-    SumRule("le_recipients_parts", Select("le_recipients", "measure", r"total"),
-            (Select("le_recipients", "measure", r"actionable"), Select("le_recipients", "measure", r"informational")),
-            ("row_label", "column_label", "year"), "actionable + informational = total in each cell"),
-    SumRule("cvip_relationship_info_parts",
-            Select("cvip_files_by_series_category", "row_label", r"Total\b.*"),
-            (Select("cvip_files_by_relationship_info", "row_label", r".*\bhas provided relationship information.*"),
-             Select("cvip_files_by_relationship_info", "row_label",
-                    r".*\bhas not provided relationship information.*")),
-            ("year", "measure"),
-            "files with and without relationship information = all files CVIP reviewed (section III.B)"),
-    SumRule("cvip_series_category_parts", Select("cvip_files_by_series_category", "row_label", r"Total\b.*"),
-            (Select("cvip_files_by_series_category", "row_label", r"Images/videos\b.*", every=True),),
-            ("column_label", "year", "measure"),
-            "the total row says images/videos can contain children from several series, so the series"
-            " categories add up to at least the total", at_least=True),
-    SumRule("cvip_relationship_type_parts",
-            Select("cvip_files_by_relationship_info", "row_label", r".*\bhas provided relationship information.*"),
-            (Select("cvip_unique_by_relationship_type", "row_label", r".+", every=True),),
-            ("year", "measure"),
-            "every file in a series with relationship information has a relationship type, and a file can"
-            " show several (section III.B), so the relationship types add up to at least the files with"
-            " relationship information", at_least=True),
-    SumRule("cvip_identified_victims_gender_parts", Select("cvip_identified_victims", "row_label", r"Total"),
-            _rows("cvip_identified_victims", r"Male", r"Female"),
-            SAME_COLUMN, "male + female = total victims"),
-    SumRule("cvip_identified_victims_age_parts", Select("cvip_identified_victims", "column_label", r"Grand Total"),
-            (Select("cvip_identified_victims", "column_label", r"Pubescent"),
-             Select("cvip_identified_victims", "column_label", r"Prepubescent"),
-             Select("cvip_identified_victims", "column_label", r"Infant/Toddler")),
-            SAME_ROW, "pubescent + prepubescent + infant/toddler = grand total"),
-    SumRule("cvip_le_submissions_federal_parts", Select("cvip_le_submissions", "row_label", r"Total Federal Agencies"),
-            _rows("cvip_le_submissions", r"DHS Immigration and Customs Enforcement",
-                  r"Federal Bureau of Investigation", r"Other Federal Agencies"),
-            SAME_COLUMN, "federal agencies = Total Federal Agencies"),
-    SumRule("cvip_le_submissions_military_parts",
-            Select("cvip_le_submissions", "row_label", r"Total Military Agencies"),
-            _rows("cvip_le_submissions", r"Coast Guard Investigative Service", r"Department of the Army CID",
-                  r"Naval Criminal Investigative Service", r"U\.S\. Air Force OSI", r"U\.S\. Marine Corps CID",
-                  # first printed in the 2023 edition (p.19), with 0 for CY 2021 and CY 2022
-                  optional=(r"Department of Defense",)),
-            SAME_COLUMN, "military agencies = Total Military Agencies"),
-    SumRule("cvip_le_submissions_all_parts",
-            Select("cvip_le_submissions", "row_label", r"Total Law Enforcement Submissions"),
-            _rows("cvip_le_submissions", r"Total Federal Agencies", r"Total Local/State/ICAC Agencies",
-                  r"Total Military Agencies", r"Total International Agencies"),
-            SAME_COLUMN, "the four agency totals = Total Law Enforcement Submissions"),
-)
-
-# Figures printed in two places that must be the same number.
-SAME_FIGURE_RULES: tuple[SumRule, ...] = (
-    SumRule("total_reports_in_user_location", TOTAL_REPORTS,
-            (Select("reports_by_user_location", "row_label", r"Total"),), ("year",),
-            "the location table's total is all reports"),
-    SumRule("total_reports_in_unique_similar", TOTAL_REPORTS,
-            (Select("reports_unique_similar", "row_label", r"Total CyberTipline reports"),), ("year",),
-            "the unique/similar table's total is all reports"),
-    SumRule("total_reports_in_appendix_a", TOTAL_REPORTS,
-            (Select("appendix_a_reports_per_year", "row_label", r"CY ?\d{4}\b.*"),), ("year",),
-            "Appendix A lists the same yearly totals"),
-)
-
-# Rows of cvip_le_submissions that are in no SumRule: a row added by a new edition must be
-# placed in a group (or here) before its figures are trusted (`check_labels_placed`).
-LE_SUBMISSION_STANDALONE_ROWS = (r"Total Local/State/ICAC Agencies", r"Total International Agencies")
 
 
 def _fmt(value: int | None) -> str:
@@ -169,27 +44,27 @@ def _counts(cells: list[dict]) -> list[dict]:
     return [c for c in cells if c["measure"] != "percent"]
 
 
-def check_sum_rule(cells: list[dict], rule: SumRule, *, source_file: str, check: str = "ojjdp_parts_sum") \
+def check_relation(cells: list[dict], relation: Relation, *, source_file: str, check: str = "ojjdp_parts_sum") \
         -> list[CheckResult]:
     """One result per printed total: its parts add up to it (advisory), or a needed cell is
     missing (blocking)."""
     counts = _counts(cells)
-    totals = [c for c in counts if rule.total.matches(c)]
-    # Each part's candidates once, not once per total: the tables are small, the rules many.
-    candidates = {select: [c for c in counts if select.matches(c)] for select in rule.parts}
+    totals = [c for c in counts if relation.total.matches(c)]
+    # Each part's candidates once, not once per total: the tables are small, the relations many.
+    candidates = {select: [c for c in counts if select.matches(c)] for select in relation.parts}
     if not totals:
         return [CheckResult(
-            source_file, f"{check}:{rule.name}", True, False, None, None,
-            f"{source_file}: expected a total in {rule.total.table_id} with {rule.total.field} matching"
-            f" {rule.total.pattern!r} ({rule.why}), found none: the table is missing or was relabelled",
+            source_file, f"{check}:{relation.name}", True, False, None, None,
+            f"{source_file}: expected a total in {relation.total.table_id} with {relation.total.field} matching"
+            f" {relation.total.pattern!r} ({relation.why}), found none: the table is missing or was relabelled",
         )]
     results = []
     for total in totals:
-        key = tuple(total[f] for f in rule.match_on)
+        key = tuple(total[f] for f in relation.match_on)
         parts: list[tuple[Select, dict]] = []
         problem = None
-        for select in rule.parts:
-            found = [c for c in candidates[select] if tuple(c[f] for f in rule.match_on) == key
+        for select in relation.parts:
+            found = [c for c in candidates[select] if tuple(c[f] for f in relation.match_on) == key
                      and c is not total]
             if not found and not select.optional:
                 problem = f"no cell in {select.table_id} with {select.field} matching {select.pattern!r}"
@@ -200,44 +75,44 @@ def check_sum_rule(cells: list[dict], rule: SumRule, *, source_file: str, check:
             parts.extend((select, c) for c in found)
         if problem:
             results.append(CheckResult(
-                source_file, f"{check}:{rule.name}", True, False, None, None,
-                f"{source_file}: {_where(total)}: cannot check {rule.why}: {problem}"
-                f" for {dict(zip(rule.match_on, key))}; the extractor missed a cell or a label changed",
+                source_file, f"{check}:{relation.name}", True, False, None, None,
+                f"{source_file}: {_where(total)}: cannot check {relation.why}: {problem}"
+                f" for {dict(zip(relation.match_on, key))}; the extractor missed a cell or a label changed",
                 page=total["page"],
             ))
             continue
-        results.append(_compare(total, parts, rule, source_file=source_file, check=check))
+        results.append(_compare(total, parts, relation, source_file=source_file, check=check))
     return results
 
 
-def _compare(total: dict, parts: list[tuple[Select, dict]], rule: SumRule, *, source_file: str,
+def _compare(total: dict, parts: list[tuple[Select, dict]], relation: Relation, *, source_file: str,
              check: str) -> CheckResult:
-    name = f"{check}:{rule.name}"
+    name = f"{check}:{relation.name}"
     dashes = [c for c in [c for _, c in parts] + [total] if c["value"] is None]
     if dashes:
         return CheckResult(
             source_file, name, False, False, None, None,
-            f"{source_file}: {_where(total)}: not compared ({rule.why}): NCMEC printed '-' for"
+            f"{source_file}: {_where(total)}: not compared ({relation.why}): NCMEC printed '-' for"
             f" {'; '.join(_where(c) for c in dashes)}", page=total["page"],
         )
     summed = sum(c["value"] for _, c in parts)
-    passed = summed >= total["value"] if rule.at_least else summed == total["value"]
+    passed = summed >= total["value"] if relation.at_least else summed == total["value"]
     if len(parts) > 6:
         terms = f"{len(parts)} {parts[0][1]['table_id']} rows (page {parts[0][1]['page']})"
     else:
-        terms = " + ".join(f"{_part_name(select, c, rule)} {_fmt(c['value'])}" for select, c in parts)
+        terms = " + ".join(f"{_part_name(select, c, relation)} {_fmt(c['value'])}" for select, c in parts)
     message = (
-        f"{source_file}: {_where(total)}: {rule.why}: {terms} = {_fmt(summed)}; printed {_fmt(total['value'])}"
+        f"{source_file}: {_where(total)}: {relation.why}: {terms} = {_fmt(summed)}; printed {_fmt(total['value'])}"
         + ("" if passed else f" (difference {summed - total['value']:+,})")
     )
-    expected = f">= {total['value']}" if rule.at_least else str(total["value"])
+    expected = f">= {total['value']}" if relation.at_least else str(total["value"])
     return CheckResult(source_file, name, False, passed, expected, str(summed), message,
                        in_source=not passed, page=total["page"])
 
 
-def _part_name(select: Select, cell: dict, rule: SumRule) -> str:
+def _part_name(select: Select, cell: dict, relation: Relation) -> str:
     name = str(cell[select.field])
-    if cell["table_id"] != rule.total.table_id:
+    if cell["table_id"] != relation.total.table_id:
         return f"{cell['table_id']} {name!r} (page {cell['page']})"
     return name
 
@@ -246,26 +121,28 @@ PLACED_CHECK_NAMES = {"row_label": "ojjdp_rows_placed", "column_label": "ojjdp_c
                       "measure": "ojjdp_measures_placed"}
 
 
-def placed_labels() -> dict[tuple[str, str], list[str]]:
+def placed_labels(relations: Relations) -> dict[tuple[str, str], list[str]]:
     """(table_id, field) -> the label patterns the sum relations give a place in that table: the
     total and parts of every relation whose cells all lie in one table and are selected by one
-    field, plus the known standalone rows."""
+    field, plus the labels the relations file names standalone."""
     placed: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for rule in SUM_RULES:
-        selects = (rule.total, *rule.parts)
+    for relation in relations.sums:
+        selects = (relation.total, *relation.parts)
         if len({(s.table_id, s.field) for s in selects}) == 1:
-            placed[(rule.total.table_id, rule.total.field)].extend(s.pattern for s in selects)
-    placed[("cvip_le_submissions", "row_label")].extend(LE_SUBMISSION_STANDALONE_ROWS)
+            placed[(relation.total.table_id, relation.total.field)].extend(s.pattern for s in selects)
+    for select in relations.standalone:
+        placed[(select.table_id, select.field)].append(select.pattern)
     return dict(placed)
 
 
-def check_labels_placed(cells: list[dict], *, source_file: str) -> list[CheckResult]:
+def check_labels_placed(cells: list[dict], *, source_file: str, relations: Relations | None = None) \
+        -> list[CheckResult]:
     """Blocking: in every table a sum relation covers label by label, each printed row (column,
     measure) label is that relation's total or one of its parts. A row or column a new edition
     adds (an age group, a location, an agency) would otherwise make the printed total look wrong
     and be reported as NCMEC's disagreement (`in_source`) instead of a label to place."""
     results = []
-    for (table_id, field_name), patterns in sorted(placed_labels().items()):
+    for (table_id, field_name), patterns in sorted(placed_labels(relations or load_relations()).items()):
         labels = sorted({c[field_name] for c in cells if c["table_id"] == table_id and c[field_name]
                          and c["measure"] != "percent"})
         unplaced = [lab for lab in labels if not any(re.fullmatch(p, lab, re.IGNORECASE) for p in patterns)]
@@ -274,7 +151,7 @@ def check_labels_placed(cells: list[dict], *, source_file: str) -> list[CheckRes
             source_file, f"{PLACED_CHECK_NAMES[field_name]}:{table_id}", True, not unplaced, "0", str(len(unplaced)),
             f"{source_file}: every {kind} of {table_id} is a total or a part in a sum relation" if not unplaced else
             f"{source_file}: {table_id} {kind}s in no sum relation: {', '.join(map(repr, unplaced))};"
-            " place them in a relation of pipeline/validate/ojjdp.py",
+            f" place them in a relation (or [[standalone]]) of {RELATIONS_FILE}",
             page=None if not unplaced else min(c["page"] for c in cells if c["table_id"] == table_id
                                                and c[field_name] in unplaced),
         ))
@@ -404,7 +281,7 @@ def check_tables_expected(cells: list[dict], *, edition: int, source_file: str,
                           page_texts: list[str] | None = None, rules: list[TableRule] | None = None) \
         -> list[CheckResult]:
     """Blocking: every table the rules file expects in this edition (its `editions` range) has
-    numbers among the cells. A table the extractor does not find (no border grid, and no rules
+    numbers among the cells. A table the extractor does not find (no border grid, and no borders
     or year labels it derives a grid from) would be missing without an error; with the edition's
     `page_texts` the message names the page whose text matches the table's caption pattern."""
     from pipeline.ojjdp_rules import load_table_rules
@@ -424,7 +301,7 @@ def check_tables_expected(cells: list[dict], *, edition: int, source_file: str,
             continue
         pages = caption_pages(rule.pattern, page_texts or [])
         seen = (f" its caption pattern {rule.pattern.pattern!r} appears in the text of page {pages[0]}, but no"
-                f" ruled table was read there (drawn without borders, or as an image?);" if pages else "")
+                f" bordered table was read there (drawn without borders, or as an image?);" if pages else "")
         closed = (f"to {rule.first_edition}-{edition - 1}" if edition > rule.first_edition
                   else "by removing the rule, which names this edition its first")
         results.append(CheckResult(
@@ -443,9 +320,11 @@ def caption_pages(pattern: re.Pattern, page_texts: list[str]) -> list[int]:
 
 def check_ojjdp(cells: list[dict], *, source_file: str, esp_totals: dict[int, int],
                 country_totals: dict[int, int], edition: int | None = None,
-                page_texts: list[str] | None = None) -> list[CheckResult]:
+                page_texts: list[str] | None = None, relations: Relations | None = None) -> list[CheckResult]:
     """Every check for one edition's cells, in a fixed order. The expected-tables check runs when
-    the edition is known (given, or the one the cells carry)."""
+    the edition is known (given, or the one the cells carry). `relations`: those of
+    pipeline/data/ojjdp_relations.toml unless given."""
+    relations = relations or load_relations()
     results: list[CheckResult] = []
     editions = {c["edition"] for c in cells}
     if edition is None and len(editions) == 1:
@@ -453,11 +332,11 @@ def check_ojjdp(cells: list[dict], *, source_file: str, esp_totals: dict[int, in
     if edition is not None:
         results.extend(check_tables_expected(cells, edition=edition, source_file=source_file,
                                              page_texts=page_texts))
-    for rule in SUM_RULES:
-        results.extend(check_sum_rule(cells, rule, source_file=source_file))
-    for rule in SAME_FIGURE_RULES:
-        results.extend(check_sum_rule(cells, rule, source_file=source_file, check="ojjdp_same_figure"))
-    results.extend(check_labels_placed(cells, source_file=source_file))
+    for relation in relations.sums:
+        results.extend(check_relation(cells, relation, source_file=source_file))
+    for relation in relations.same_figures:
+        results.extend(check_relation(cells, relation, source_file=source_file, check="ojjdp_same_figure"))
+    results.extend(check_labels_placed(cells, source_file=source_file, relations=relations))
     results.extend(check_percents(cells, source_file=source_file))
     results.extend(check_unique_within_total(cells, source_file=source_file))
     results.extend(check_external_totals(cells, esp_totals, row_pattern=r"ESP CyberTipline Reports",
