@@ -307,7 +307,7 @@ def dictionary_section() -> str:
     from pipeline.dictionary import data_dictionary, render_html
 
     return ("<p>Every output table and column: type, nullability, key and description, generated from the "
-            "schemas the files are written with (<code>pipeline/store.py</code>; also "
+            "field dictionary the files' schemas follow (<code>pipeline/data/columns.toml</code>; also "
             "<code>ncmec-pipeline datasets --format markdown</code>). <em>identity</em>: the columns that "
             "identify a row across runs; <em>sort</em>: further columns the file is sorted by.</p>"
             + render_html(data_dictionary()))
