@@ -27,12 +27,11 @@ from pipeline.logs import iso_time, log_run_summary
 from pipeline.manifest import ManifestError, load_documents
 from pipeline.sandbox import MEMORY_LIMIT_MB
 from pipeline.store import OutputsUnavailable, read_consistent, recover
+from pipeline.workspace import LockHeld, Workspace
 from pipeline.run import (
     DOCUMENT_TIME_LIMIT,
     EXIT_FAILED,
     EXIT_LOCKED,
-    DataPaths,
-    LockHeld,
     build_outputs,
     exit_code_for,
     extract_all,
@@ -40,7 +39,6 @@ from pipeline.run import (
     load_fetched,
     load_last_good,
     plan_run,
-    run_lock,
     run_pipeline,
     selected_documents,
     selected_records,
@@ -81,7 +79,7 @@ manifest_option = click.option(
                        "the hosts it names are the only ones contacted.")
 
 
-def read_documents(manifest_path: Path | None, paths: DataPaths):
+def read_documents(manifest_path: Path | None, paths: Workspace):
     """The manifest and the overlay of discovered documents, or a sentence saying what is wrong."""
     try:
         return load_documents(manifest_path, paths.discovered)
@@ -107,7 +105,7 @@ def data_options(func):
         configure_logging(quiet, verbose, log_format)
         context = click.get_current_context()
         context.meta.update(quiet=quiet, started=time.perf_counter(), command=context.info_name)
-        paths = DataPaths(data_dir)
+        paths = Workspace(data_dir)
         documents = read_documents(manifest_path, paths)
         if only:
             unknown = sorted(set(only) - {d.doc_id for d in documents})
@@ -203,9 +201,9 @@ def readable(read):
         raise click.ClickException(str(err)) from None
 
 
-def with_lock(paths: DataPaths, action):
+def with_lock(paths: Workspace, action):
     try:
-        with run_lock(paths):
+        with paths.lock():
             return action()
     except LockHeld as err:
         click.echo(f"error: {err}", err=True)
@@ -384,7 +382,7 @@ def store(paths, documents, only, manifest_path):
     _exit(exit_code_for(shown))
 
 
-def discover_and_record(paths: DataPaths, manifest_path: Path | None, documents, index_urls, *, dry_run: bool):
+def discover_and_record(paths: Workspace, manifest_path: Path | None, documents, index_urls, *, dry_run: bool):
     """Read the index pages, compare with the manifest and the overlay, and (unless dry_run)
     append what is new or unsupported to the overlay. Call under the run lock."""
     from pipeline.discover import discover as read_index_pages, official_index_urls, write_overlay
@@ -423,7 +421,7 @@ def discover(data_dir, manifest_path, index_urls, dry_run, quiet, verbose, log_f
     in the manifest), known, unsupported (a family we have no reader for: recorded too) or refused
     (a host the manifest does not name: never fetched). Exit 0, or 1 when no index page could be read."""
     configure_logging(quiet, verbose, log_format)
-    paths = DataPaths(data_dir)
+    paths = Workspace(data_dir)
     documents = read_documents(manifest_path, paths)
     result = with_lock(paths, lambda: discover_and_record(paths, manifest_path, documents, index_urls,
                                                           dry_run=dry_run))
@@ -474,7 +472,7 @@ def explain(target, pages, output, family, edition, data_dir, manifest_path, mir
     from pipeline.explain import explain_list, explain_ojjdp
 
     pdf, family, name, year = _explain_target(target, family, edition, data_dir, manifest_path, mirror)
-    folder = output or data_dir / "explain"
+    folder = output or Workspace(data_dir).explain
     try:
         if family == "ojjdp_transparency":
             result = explain_ojjdp(pdf, year, pages=list(pages) or None, output=folder, name=name)
@@ -492,13 +490,13 @@ def _explain_target(target: str, family: str | None, edition: int | None, data_d
                     manifest_path: Path | None, mirror: Path | None) -> tuple[Path, str, str, int | None]:
     """The PDF, family, display name and edition `explain` reads for a DOC_ID (of the manifest or
     the overlay) or a PDF path."""
-    documents = {d.doc_id: d for d in read_documents(manifest_path, DataPaths(data_dir))}
+    documents = {d.doc_id: d for d in read_documents(manifest_path, Workspace(data_dir))}
     if target in documents:
         doc = documents[target]
         if doc.family not in EXPLAINED_FAMILIES:
             raise click.ClickException(f"{target} is a {doc.family} document, which no reader reads"
                                        f" (explain draws the readers of {', '.join(EXPLAINED_FAMILIES)})")
-        copies = [data_dir / "raw" / doc.file] + ([mirror / doc.file] if mirror else [])
+        copies = [Workspace(data_dir).raw / doc.file] + ([mirror / doc.file] if mirror else [])
         found = next((p for p in copies if p.is_file()), None)
         if found is None:
             raise click.ClickException(f"no copy of {doc.file} for {target}: looked in {', '.join(map(str, copies))};"
@@ -517,8 +515,8 @@ def _explain_target(target: str, family: str | None, edition: int | None, data_d
 
 
 def _require_outputs(data_dir: Path) -> None:
-    if not (data_dir / "processed" / "documents.parquet").is_file():
-        raise click.ClickException(f"no pipeline outputs in {data_dir / 'processed'}: "
+    if not Workspace(data_dir).table("documents").is_file():
+        raise click.ClickException(f"no pipeline outputs in {Workspace(data_dir).processed}: "
                                    "run `ncmec-pipeline run` first, or pass --data-dir")
 
 
@@ -534,7 +532,7 @@ def report(data_dir, output):
     if output is not None and not output.parent.is_dir():
         raise click.BadParameter(f"expected an existing folder for {output.name}, found no folder {output.parent}"
                                  " (create it first)", param_hint="--output")
-    paths = DataPaths(data_dir)
+    paths = Workspace(data_dir)
 
     def read():
         recover(paths.processed)  # under the lock: complete a commit a killed run left pending
@@ -567,7 +565,7 @@ def datasets(data_dir, name, fmt):
         present = available_names(data_dir)
         tables = [t for t in data_dictionary() if (name is None or t["table"] == name)]
         rows = {r.name: int(r.rows) for r in list_datasets(data_dir).itertuples(index=False)}
-        nulls = {t: observed_nulls(data_dir / "processed" / f"{t}.parquet") for t in present}
+        nulls = {t: observed_nulls(Workspace(data_dir).table(t)) for t in present}
         click.echo(render_markdown(tables, rows, nulls), nl=False)
         return
     frame = readable(lambda: describe(name, data_dir) if name else list_datasets(data_dir))
@@ -612,7 +610,7 @@ def fields(data_dir, query, fmt, color, years, evidence):
     from pipeline import fields as presence
 
     catalog = presence.load_catalog()
-    path = data_dir / "processed" / "field_presence.parquet"
+    path = Workspace(data_dir).table("field_presence")
     if not path.is_file():
         raise click.ClickException(f"{path} does not exist: run `ncmec-pipeline run --data-dir {data_dir}` first "
                                    "(it writes field_presence.parquet)")
@@ -637,7 +635,7 @@ def fields(data_dir, query, fmt, color, years, evidence):
                                        f"({', '.join(f.id for f in catalog.fields[:4])}, …)",
                                      param_hint="QUERY")
         text = presence.render_field_report(records, matched, fmt, styled, evidence=evidence)
-        statements_path = data_dir / "processed" / "statements.parquet"
+        statements_path = Workspace(data_dir).table("statements")
         if statements_path.is_file():
             from pipeline.statements import mentioning, render_mentions
 
@@ -672,7 +670,7 @@ def findings(data_dir, kind, edition, fmt):
     from pipeline.validate.findings import finding_rows, render_findings
 
     _require_outputs(data_dir)
-    processed = data_dir / "processed"
+    processed = Workspace(data_dir).processed
     if not (processed / "checks.parquet").is_file():
         raise click.ClickException(f"{processed / 'checks.parquet'} does not exist: run `ncmec-pipeline run` first")
     checks = pq.read_table(processed / "checks.parquet").to_pylist()
@@ -716,7 +714,7 @@ def diff(data_dir, years, editions, runs, versions_of, fmt, exit_code, full, new
 
     def within_one_set(directory, compute):
         """Run `compute()` over one output set of `directory` (store.read_consistent)."""
-        return read_consistent(diffs.processed_dir(directory), lambda _: compute())
+        return read_consistent(diffs.outputs_folder(directory), lambda _: compute())
 
     if sum(bool(m) for m in (years, editions, runs, versions_of)) != 1:
         raise click.UsageError("choose exactly one of --years A B, --editions, --runs OLD [NEW], "
@@ -735,7 +733,7 @@ def diff(data_dir, years, editions, runs, versions_of, fmt, exit_code, full, new
         elif versions_of:
             result = within_one_set(data_dir, lambda: versions_diff(data_dir, versions_of))
         else:
-            processed = diffs.processed_dir(data_dir)
+            processed = diffs.outputs_folder(data_dir)
 
             def compute():
                 cells = diffs.read_records(processed, "ojjdp_cells")
@@ -758,11 +756,11 @@ def versions_diff(data_dir: Path, doc_id: str) -> dict:
     rebuilt from the extraction cache (data_dir/cache/extract)."""
     from pipeline import diff as diffs
     from pipeline import versions
-    from pipeline.run import cache_path
+    from pipeline.extract.cache import extraction_path
 
-    paths = DataPaths(data_dir)
-    old, new = versions.two_latest(diffs.read_records(diffs.processed_dir(data_dir), versions.TABLE), doc_id)
-    figures = [versions.version_figures(cache_path(paths, versions.version_document(v), v["sha256"]), v) for v in (old, new)]
+    paths = Workspace(data_dir)
+    old, new = versions.two_latest(diffs.read_records(diffs.outputs_folder(data_dir), versions.TABLE), doc_id)
+    figures = [versions.version_figures(extraction_path(paths, versions.version_document(v), v["sha256"]), v) for v in (old, new)]
     return diffs.version_diff(old, new, *figures)
 
 

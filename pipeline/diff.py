@@ -51,11 +51,14 @@ class DiffError(Exception):
 
 # --- reading the processed outputs ---------------------------------------------------------------
 
-def processed_dir(path: Path) -> Path:
-    """`path` itself when it holds Parquet outputs, else its processed/ folder (a --data-dir)."""
+def outputs_folder(path: Path) -> Path:
+    """The folder of Parquet outputs `path` names: a processed/ folder or a kept run's set
+    itself, or a data dir's processed/ folder (`Workspace.processed`)."""
+    from pipeline.workspace import Workspace
+
     path = Path(path)
-    if (path / "processed").is_dir():
-        path = path / "processed"
+    if Workspace(path).processed.is_dir():
+        path = Workspace(path).processed
     if not path.is_dir():
         raise DiffError(f"{path}: expected a folder of Parquet outputs (or a data dir with processed/), found nothing")
     if not any(path.glob("*.parquet")):
@@ -371,7 +374,7 @@ def _sort_key(k: tuple) -> tuple:
 
 def run_diff(old_dir: Path, new_dir: Path) -> dict:
     """Two processed/ folders table by table (the nightly 'what changed since yesterday')."""
-    old, new = processed_dir(old_dir), processed_dir(new_dir)
+    old, new = outputs_folder(old_dir), outputs_folder(new_dir)
     names = sorted({p.stem for p in old.glob("*.parquet")} | {p.stem for p in new.glob("*.parquet")})
     tables = []
     for name in names:

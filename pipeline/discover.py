@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -359,12 +358,9 @@ def write_overlay(path: Path, overlay: Sequence[Document], added: Sequence[Docum
     writer = csv.DictWriter(out, fieldnames=MANIFEST_COLUMNS, lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(out.getvalue(), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    from pipeline.workspace import write_text_atomic
+
+    return write_text_atomic(Path(path), out.getvalue())
 
 
 def render_findings(result: Discovery) -> str:

@@ -12,11 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import http.client
-import json
-import os
 import shutil
 import socket
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -26,7 +23,7 @@ from urllib.parse import urlparse
 
 from pipeline.manifest import Document
 from pipeline.state import move_aside, read_json_state
-from pipeline.store import public_mode
+from pipeline.workspace import DOWNLOAD, install, keep_copy, stage, write_json_atomic
 
 PDF_MAGIC = b"%PDF-"
 MAX_BYTES = 200 * 1024 * 1024
@@ -139,19 +136,16 @@ def _structure_check(path: str, what: str, _name: str) -> dict:
 
 def quarantine(path: Path, quarantine_dir: Path, doc_id: str, reason: str) -> Path:
     """Keep a refused body with its reason, for a person to look at; nothing reads it again."""
-    quarantine_dir.mkdir(parents=True, exist_ok=True)
-    digest = sha256_of(path)[:12]
-    kept = quarantine_dir / f"{doc_id}-{digest}.bin"
-    shutil.copyfile(path, kept)
-    kept.with_suffix(".json").write_text(json.dumps({"doc_id": doc_id, "reason": reason}, indent=2) + "\n")
+    kept = Path(quarantine_dir) / f"{doc_id}-{sha256_of(path)[:12]}.bin"
+    keep_copy(path, kept)
+    write_json_atomic(kept.with_suffix(".json"), {"doc_id": doc_id, "reason": reason})
     return kept
 
 
 def _install(tmp: Path, target: Path) -> tuple[str, int]:
     """Move a checked temporary file into place atomically; return its sha256 and size."""
     digest, size = sha256_of(tmp), tmp.stat().st_size
-    os.chmod(tmp, public_mode())  # mkstemp makes it private
-    os.replace(tmp, target)
+    install(tmp, target)
     return digest, size
 
 
@@ -187,14 +181,10 @@ def fetch_from_mirror(doc: Document, mirror: Path, raw_dir: Path, quarantine_dir
         if quarantine_dir is not None and size <= max_bytes:
             message += f"; quarantined as {quarantine(source, quarantine_dir, doc.doc_id, message).name}"
         return FetchResult(doc.doc_id, "failed", message=message, origin="mirror")
-    raw_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{doc.file}.", suffix=".part", dir=raw_dir)
-    os.close(fd)
-    try:
-        shutil.copyfile(source, tmp_name)
-        digest, size = _install(Path(tmp_name), target)
-    finally:
-        Path(tmp_name).unlink(missing_ok=True)
+    def copy(handle):
+        with open(source, "rb") as src:
+            shutil.copyfileobj(src, handle)
+    digest, size = _install(stage(raw_dir, doc.file, copy, suffix=DOWNLOAD), target)
     return FetchResult(doc.doc_id, "ok", str(target), digest, size, "mirror")
 
 
@@ -324,24 +314,23 @@ def _save_response(doc: Document, response, raw_dir: Path, max_bytes: int, quara
     length = response.headers.get("Content-Length")
     if length and length.isdigit() and int(length) > max_bytes:
         raise FetchError(f"{doc.url}: {int(length):,} bytes announced, more than the {max_bytes:,} byte limit")
-    raw_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{doc.file}.", suffix=".part", dir=raw_dir)
-    tmp = Path(tmp_name)
+    size, head = 0, b""
+
+    def receive(handle):
+        nonlocal size, head
+        # read1: return what has arrived, so a server dripping a byte at a time meets the deadline
+        while block := response.read1(1 << 16):
+            if time.monotonic() > ends:
+                raise DeadlinePassed(f"{doc.url}: the download took longer than its {deadline:g}s deadline"
+                                     f" ({size:,} bytes received); stopped (a server sending too slowly?)")
+            size += len(block)
+            if size > max_bytes:
+                raise FetchError(f"{doc.url}: body exceeds the {max_bytes:,} byte limit")
+            if len(head) < 1024:
+                head += block[: 1024 - len(head)]
+            handle.write(block)
+    tmp = stage(raw_dir, doc.file, receive, suffix=DOWNLOAD)
     try:
-        size = 0
-        head = b""
-        with os.fdopen(fd, "wb") as handle:
-            # read1: return what has arrived, so a server dripping a byte at a time meets the deadline
-            while block := response.read1(1 << 16):
-                if time.monotonic() > ends:
-                    raise DeadlinePassed(f"{doc.url}: the download took longer than its {deadline:g}s deadline"
-                                         f" ({size:,} bytes received); stopped (a server sending too slowly?)")
-                size += len(block)
-                if size > max_bytes:
-                    raise FetchError(f"{doc.url}: body exceeds the {max_bytes:,} byte limit")
-                if len(head) < 1024:
-                    head += block[: 1024 - len(head)]
-                handle.write(block)
         try:
             if length and length.isdigit() and size != int(length):
                 raise FetchError(f"{doc.url}: expected {int(length):,} bytes, received {size:,} (truncated transfer)")

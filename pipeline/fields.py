@@ -16,14 +16,13 @@ type. An absence is a fact worth recording with its proof, so each (field, year)
 "Not published" is never written as 0. What counts as the figure, and as a mention of it, lives
 in `pipeline/data/fields.toml` (a reviewed data file); this module only applies it. Everything
 here is a pure function over plain records (rows of the processed tables) and page texts, except
-`PageTexts` and `presence_records`, the I/O edge used by `run`/`store`.
+`presence_records`, the I/O edge used by `run`/`store` (page texts: `pipeline.extract.cache`).
 """
 
 from __future__ import annotations
 
 import csv
 import functools
-import hashlib
 import io
 import json
 import logging
@@ -53,8 +52,6 @@ FIELD_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 MAX_LISTED_VALUES = 12
 # Sentences longer than this are cut to a window around the mention.
 MAX_SENTENCE_CHARS = 300
-# Bump when page-text extraction changes, so cached page texts are redone.
-PAGE_TEXT_VERSION = "1"
 
 
 class CatalogError(ValueError):
@@ -637,73 +634,11 @@ def field_presence(catalog: Catalog, documents: Sequence[dict], tables: Mapping[
 
 # --- I/O edge: page texts from the raw PDFs, cached by sha256 ----------------------------------
 
-def read_page_texts(pdf_path: Path) -> list[str]:
-    from pipeline.pages import page_texts
-
-    return page_texts(pdf_path)
-
-
-def page_texts_path(cache_dir: Path, sha256: str) -> Path:
-    return Path(cache_dir) / f"{sha256}-v{PAGE_TEXT_VERSION}.json"
-
-
-def cache_page_texts(cache_dir: Path, sha256: str, pages: list[str]) -> None:
-    """Store a file's page texts (atomically) so the mention search never re-reads the PDF."""
-    from pipeline.state import write_json_atomic
-
-    write_json_atomic(page_texts_path(cache_dir, sha256), pages, indent=None, sort_keys=False, ensure_ascii=False)
-
-
-class PageTexts(Mapping):
-    """source_file -> page texts, read lazily from the raw PDFs and cached in
-    `cache_dir/<sha256>-v<version>.json` (never committed: it is NCMEC's text). A file whose
-    sha256 is not the one the run published is not read: its pages could differ."""
-
-    def __init__(self, documents: Sequence[dict], raw_dir: Path, cache_dir: Path):
-        self._docs = {d["source_file"]: d for d in documents if d.get("sha256")}
-        self._raw, self._cache = Path(raw_dir), Path(cache_dir)
-        self._loaded: dict[str, list[str] | None] = {}
-
-    def _load(self, source_file: str) -> list[str] | None:
-        doc = self._docs.get(source_file)
-        if doc is None:
-            return None
-        from pipeline.state import read_json_state
-
-        cached = read_json_state(page_texts_path(self._cache, doc["sha256"]), list)
-        if cached is not None:
-            return cached
-        pdf = self._raw / source_file
-        if not pdf.is_file() or hashlib.sha256(pdf.read_bytes()).hexdigest() != doc["sha256"]:
-            log.warning("fields: %s is not in %s with sha256 %s…; its mentions are not searched",
-                        source_file, self._raw, doc["sha256"][:12])
-            return None
-        try:
-            pages = read_page_texts(pdf)
-        except Exception as err:  # a PDF pdfplumber cannot open: no mentions, never a crash
-            log.warning("fields: could not read the text of %s: %s: %s", source_file, type(err).__name__, err)
-            return None
-        cache_page_texts(self._cache, doc["sha256"], pages)
-        return pages
-
-    def __getitem__(self, source_file: str) -> list[str]:
-        if source_file not in self._loaded:
-            self._loaded[source_file] = self._load(source_file)
-        pages = self._loaded[source_file]
-        if pages is None:
-            raise KeyError(source_file)
-        return pages
-
-    def __iter__(self):
-        return iter(sorted(self._docs))
-
-    def __len__(self) -> int:
-        return len(self._docs)
-
-
 def presence_records(tables: Mapping[str, Sequence[dict]], documents: Sequence[dict], raw_dir: Path,
                      cache_dir: Path, catalog: Catalog | None = None) -> list[dict]:
     """field_presence rows for one run's outputs, page texts read from `raw_dir`."""
+    from pipeline.extract.cache import PageTexts
+
     catalog = catalog or load_catalog()
     return field_presence(catalog, documents, tables, PageTexts(documents, raw_dir, cache_dir))
 

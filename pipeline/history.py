@@ -9,7 +9,6 @@ then), or copies where the file system cannot link. The newest `KEPT_OUTPUT_SETS
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -22,16 +21,12 @@ class NoSuchRun(LookupError):
 
 def keep_output_set(runs_dir: Path, run_id: str, written: list[str], keep: int = KEPT_OUTPUT_SETS) -> Path:
     """Link (or copy) the files a run wrote into runs_dir/run_id/; drop sets beyond the newest `keep`."""
+    from pipeline.workspace import keep_copy
+
     target = Path(runs_dir) / run_id
     target.mkdir(parents=True, exist_ok=True)
     for name in written:
-        source = Path(name)
-        destination = target / source.name
-        destination.unlink(missing_ok=True)
-        try:
-            os.link(source, destination)
-        except OSError:
-            shutil.copy2(source, destination)
+        keep_copy(Path(name), target / Path(name).name)
     for old in output_sets(runs_dir)[:-keep]:
         shutil.rmtree(old, ignore_errors=True)
     return target
@@ -49,7 +44,9 @@ def resolve_runs(data_dir: Path, old: str, new: str | None) -> tuple[Path, Path]
     """The two folders `diff --runs` compares. `last`: the previous run's outputs against the
     newest run's; a run id: that run's kept outputs; anything else: a folder path. With one
     reference (not `last`), it is compared with the current outputs in data_dir/processed."""
-    runs_dir = Path(data_dir) / "runs"
+    from pipeline.workspace import Workspace
+
+    runs_dir = Workspace(data_dir).runs
     sets = output_sets(runs_dir)
     if old == "last" and new is None:
         if len(sets) < 2:
@@ -64,4 +61,4 @@ def resolve_runs(data_dir: Path, old: str, new: str | None) -> tuple[Path, Path]
             return Path(ref)
         kept = ", ".join(p.name for p in sets) or "none"
         raise NoSuchRun(f"{ref!r} is neither a folder nor a kept run id in {runs_dir} (kept: {kept})")
-    return one(old), one(new) if new is not None else Path(data_dir) / "processed"
+    return one(old), one(new) if new is not None else Workspace(data_dir).processed

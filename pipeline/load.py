@@ -26,6 +26,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipeline.workspace import Workspace
+
 # Few distinct values repeated on every row: a category is smaller and sorts/groups faster.
 CATEGORY_COLUMNS = frozenset({
     "family", "status", "iso3_status", "measure", "table_id", "footnote",
@@ -38,13 +40,9 @@ YEAR_COLUMN = "year"
 EDITION_COLUMN = "edition"
 
 
-def data_root(data_dir: str | os.PathLike | None = None) -> Path:
-    """The data folder: explicit argument, else $NCMEC_DATA_DIR, else ./data (as the CLI)."""
-    return Path(data_dir or os.environ.get("NCMEC_DATA_DIR") or "data")
-
-
 def processed_dir(data_dir: str | os.PathLike | None = None) -> Path:
-    return data_root(data_dir) / "processed"
+    """The published outputs of `data_dir`, else of $NCMEC_DATA_DIR, else of ./data (as the CLI)."""
+    return Workspace.default(data_dir).processed
 
 
 def available_names(data_dir: str | os.PathLike | None = None) -> list[str]:

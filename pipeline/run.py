@@ -7,34 +7,31 @@ rows stay (served from the extraction cache) and its status says so.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import logging
 import os
 import time
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from pipeline import __version__
 from pipeline.fetch import (FetchResult, fetch_from_mirror, fetch_over_http, load_fetch_state, not_tried, offline_hint,
                             quarantine)
-from pipeline.fields import cache_page_texts, page_texts_path
+from pipeline.extract.cache import (EXTRACTOR_VERSION, cache_extraction, cache_page_texts, cached_extraction,
+                                    cached_page_texts, extraction_path)
 from pipeline.identify import check_edition
 from pipeline.manifest import Document, allowed_hosts
 from pipeline.normalize import country_records, esp_records
-from pipeline.sandbox import MEMORY_LIMIT_MB, inherited_locks, run_bounded
-from pipeline.state import read_json_state, sweep_temporaries, write_json_atomic
+from pipeline.sandbox import MEMORY_LIMIT_MB, run_bounded
+from pipeline.state import read_json_state
+from pipeline.workspace import Workspace, keep_copy, write_json_atomic
 from pipeline.store import OutputsUnavailable, current_set_id, recover, to_table, write_tables
 from pipeline.validate import CheckResult, blocking_failures
 from pipeline.validate.cybertipline import check_list_document
 from pipeline.validate.findings import check_record
 
 log = logging.getLogger("pipeline")
-
-# Bump when an extractor's output can change for the same PDF: cached extractions are then redone.
-EXTRACTOR_VERSION = "4"
 
 DOCUMENT_TIME_LIMIT = 120.0  # seconds one document's extraction may take before it is stopped
 
@@ -44,82 +41,18 @@ EXIT_PARTIAL = 3
 EXIT_LOCKED = 4
 
 
-@dataclass(frozen=True)
-class DataPaths:
-    root: Path
-
-    @property
-    def raw(self) -> Path:
-        return self.root / "raw"
-
-    @property
-    def last_good_raw(self) -> Path:
-        """Last good copies a newer file replaced in raw/, kept until that one is published."""
-        return self.root / "raw" / "last_good"
-
-    @property
-    def processed(self) -> Path:
-        return self.root / "processed"
-
-    @property
-    def cache(self) -> Path:
-        return self.root / "cache" / "extract"
-
-    @property
-    def page_texts(self) -> Path:
-        return self.root / "cache" / "pages"
-
-    @property
-    def state(self) -> Path:
-        return self.root / "state"
-
-    @property
-    def discovered(self) -> Path:
-        """The overlay `discover` writes: documents found on NCMEC's pages (manifest columns)."""
-        return self.state / "discovered.csv"
-
-    @property
-    def runs(self) -> Path:
-        return self.root / "runs"
-
-    @property
-    def quarantine(self) -> Path:
-        return self.root / "quarantine"
-
-
 run_with_time_limit = run_bounded  # the name tests and callers knew
-
-
-class LockHeld(Exception):
-    pass
-
-
-@contextmanager
-def run_lock(paths: DataPaths):
-    """A kernel lock (flock) so two runs never interleave on one data directory."""
-    paths.root.mkdir(parents=True, exist_ok=True)
-    fd = os.open(paths.root / ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise LockHeld(f"another run holds the lock on {paths.root / '.lock'}") from None
-        inherited_locks.add(fd)  # a forked child closes it first (see pipeline/sandbox.py)
-        yield
-    finally:
-        inherited_locks.discard(fd)
-        os.close(fd)
 
 
 # --- fetch -----------------------------------------------------------------------------------
 
-def fetch_all(documents: list[Document], paths: DataPaths, mirror: Path | None,
+def fetch_all(documents: list[Document], paths: Workspace, mirror: Path | None,
               keep: dict[str, FetchResult] | None = None, *, time_limit: float = DOCUMENT_TIME_LIMIT,
               memory_mb: int = MEMORY_LIMIT_MB) -> dict[str, FetchResult]:
     """Fetch `documents`; the state file then records them and, from `keep`, the documents this
     fetch left alone (`run --only`). Each file's PDF check runs bounded like an extraction."""
     bounds = {"time_limit": time_limit, "memory_mb": memory_mb}
-    state_path = paths.state / "fetch.json"
+    state_path = paths.fetch_state
     previous = load_fetch_state(state_path)
     hosts = allowed_hosts(documents)
     last_good = load_last_good(paths)
@@ -159,7 +92,7 @@ def fetch_all(documents: list[Document], paths: DataPaths, mirror: Path | None,
     return results
 
 
-def keep_last_good_raw(paths: DataPaths, doc: Document, last_good: dict[str, str]) -> None:
+def keep_last_good_raw(paths: Workspace, doc: Document, last_good: dict[str, str]) -> None:
     """Before a fetch may replace raw/<file>: when it is the last good copy, keep it (a hard
     link) in raw/last_good/ until a newer file is published (`release_last_good_raw`), so a file
     that passes the fetch checks and then fails never leaves the last good rows without their PDF."""
@@ -169,19 +102,10 @@ def keep_last_good_raw(paths: DataPaths, doc: Document, last_good: dict[str, str
     sha = last_good.get(doc.doc_id)
     if not sha or not raw.is_file() or (kept.is_file() and sha256_of(kept) == sha) or sha256_of(raw) != sha:
         return
-    kept.parent.mkdir(parents=True, exist_ok=True)
-    tmp = kept.with_name(f".{kept.name}.{os.getpid()}.tmp")
-    tmp.unlink(missing_ok=True)
-    try:
-        os.link(raw, tmp)
-    except OSError:  # a file system without hard links: a copy
-        import shutil
-
-        shutil.copyfile(raw, tmp)
-    os.replace(tmp, kept)
+    keep_copy(raw, kept)
 
 
-def release_last_good_raw(paths: DataPaths, documents: list[Document], last_good: dict[str, str]) -> None:
+def release_last_good_raw(paths: Workspace, documents: list[Document], last_good: dict[str, str]) -> None:
     """Drop the kept copies of documents whose file in raw/ is now the one published."""
     from pipeline.fetch import sha256_of
 
@@ -191,13 +115,13 @@ def release_last_good_raw(paths: DataPaths, documents: list[Document], last_good
             kept.unlink()
 
 
-def load_fetched(paths: DataPaths) -> dict[str, FetchResult]:
-    return {k: FetchResult(**v) for k, v in load_fetch_state(paths.state / "fetch.json").items()}
+def load_fetched(paths: Workspace) -> dict[str, FetchResult]:
+    return {k: FetchResult(**v) for k, v in load_fetch_state(paths.fetch_state).items()}
 
 
-def load_last_good(paths: DataPaths) -> dict[str, str]:
+def load_last_good(paths: Workspace) -> dict[str, str]:
     """doc_id -> sha256 of the copy whose rows were last published (state: rebuilt when corrupt)."""
-    path = paths.state / "last_good.json"
+    path = paths.last_good_state
     last_good = read_json_state(path) or {}
     if not all(isinstance(v, str) for v in last_good.values()):
         from pipeline.state import move_aside
@@ -247,21 +171,21 @@ def explain_hint(doc_id: str, message: str) -> str:
     return f"; see it on the page: ncmec-pipeline explain {doc_id}" + (f" --page {page}" if page else "")
 
 
-def cached_extractions(documents: list[Document], fetched: dict[str, FetchResult], paths: DataPaths) -> dict[str, dict]:
+def cached_extractions(documents: list[Document], fetched: dict[str, FetchResult], paths: Workspace) -> dict[str, dict]:
     """The cached extractions of fetched documents; nothing is extracted (`run --only` leaves the
     other documents as earlier runs made them)."""
     found = {doc.doc_id: _cached_extraction(paths, doc, fetched.get(doc.doc_id)) for doc in documents}
     return {doc_id: extraction for doc_id, extraction in found.items() if extraction is not None}
 
 
-def _cached_extraction(paths: DataPaths, doc: Document, result: FetchResult | None) -> dict | None:
+def _cached_extraction(paths: Workspace, doc: Document, result: FetchResult | None) -> dict | None:
     """The cached extraction of a fetched file, or None (not fetched, or not extracted yet, or its
     page texts, which identify the edition, are gone)."""
     if not result or result.status != "ok" or not result.sha256:
         return None
     if cached_page_texts(paths, result.sha256) is None:
         return None
-    return read_json_state(cache_path(paths, doc, result.sha256))
+    return cached_extraction(paths, doc, result.sha256)
 
 
 def selected_documents(documents: list[Document], only: set[str] | None) -> list[Document]:
@@ -274,13 +198,7 @@ def selected_records(records: list[dict], only: set[str] | None) -> list[dict]:
     return [r for r in records if only is None or r["doc_id"] in only]
 
 
-def cache_path(paths: DataPaths, doc: Document, sha256: str) -> Path:
-    """Keyed by everything the extraction is a function of: the same bytes read as another
-    document, family or edition (the OJJDP reader takes the edition) are another extraction."""
-    return paths.cache / f"{doc.doc_id}-{doc.family}-{doc.year}-{sha256}-v{EXTRACTOR_VERSION}.json"
-
-
-def extract_all(documents: list[Document], fetched: dict[str, FetchResult], paths: DataPaths,
+def extract_all(documents: list[Document], fetched: dict[str, FetchResult], paths: Workspace,
                 jobs: int = 1, time_limit: float = DOCUMENT_TIME_LIMIT, progress=None,
                 memory_mb: int = MEMORY_LIMIT_MB) -> dict[str, dict]:
     """Extractions for every fetched document: from the cache when the file was seen before."""
@@ -307,7 +225,7 @@ def extract_all(documents: list[Document], fetched: dict[str, FetchResult], path
         if "page_texts" in output:  # kept apart: the edition check and the mention search read them
             cache_page_texts(paths.page_texts, result.sha256, output.pop("page_texts"))
         if "error" not in output:
-            write_json_atomic(cache_path(paths, doc, result.sha256), output)
+            cache_extraction(paths, doc, result.sha256, output)
         else:  # keep the file that failed, with its reason, before a later fetch replaces it
             kept = quarantine(Path(result.path), paths.quarantine, doc.doc_id, output["error"])
             output["error"] += f"; quarantined as {kept.name}"
@@ -393,7 +311,7 @@ def publish_ojjdp_document(doc: Document, extraction: dict, esp_totals: dict[int
 
 
 def build_outputs(documents: list[Document], fetched: dict[str, FetchResult], extractions: dict[str, dict],
-                  last_good: dict[str, str], paths: DataPaths, *, new_run: bool = False) -> tuple[Outputs, dict[str, str]]:
+                  last_good: dict[str, str], paths: Workspace, *, new_run: bool = False) -> tuple[Outputs, dict[str, str]]:
     """Every table's records, the documents table and the checks; plus the new last-good map.
     `new_run`: a `run` publishing new inputs, under a new number in document_versions (`store`
     alone, or a run rebuilding the same inputs, republishes under the last one: same bytes)."""
@@ -465,7 +383,7 @@ def build_outputs(documents: list[Document], fetched: dict[str, FetchResult], ex
     return out, new_last_good
 
 
-def record_versions(out: Outputs, fetched: dict[str, FetchResult], paths: DataPaths, new_run: bool) -> None:
+def record_versions(out: Outputs, fetched: dict[str, FetchResult], paths: Workspace, new_run: bool) -> None:
     """The document_versions rows after this run publishes, and a warning (in the log and the
     document's message) for each document whose bytes changed at the same URL."""
     from pipeline.versions import next_publish_number, read_versions, version_records
@@ -492,10 +410,11 @@ def unsupported_record(doc: Document) -> dict:
             "rows": 0, "printed_total": None, "origin": doc.origin}
 
 
-def add_statements(out: Outputs, paths: DataPaths, extractions: dict[str, dict]) -> None:
+def add_statements(out: Outputs, paths: Workspace, extractions: dict[str, dict]) -> None:
     """The numbers stated in the published documents' running text (statements.parquet) and the
     prose–table checks over them; then every finding in NCMEC's figures gets its kind."""
-    from pipeline.fields import PageTexts, load_catalog
+    from pipeline.extract.cache import PageTexts
+    from pipeline.fields import load_catalog
     from pipeline.statements import run_statements
     from pipeline.validate.findings import with_kind
     from pipeline.validate.statements import check_statements
@@ -509,22 +428,17 @@ def add_statements(out: Outputs, paths: DataPaths, extractions: dict[str, dict])
     out.checks = [with_kind(c) for c in out.checks]
 
 
-def cached_page_texts(paths: DataPaths, sha256: str | None) -> list[str] | None:
-    """A document's page texts as the extraction cached them (see `extract_all`), or None."""
-    return read_json_state(page_texts_path(paths.page_texts, sha256), list) if sha256 else None
-
-
 def _kept_note(records: list[dict], sha256: str) -> str:
     return f"; kept the {len(records)} rows published from the last good copy (sha256 {sha256[:12]}…)"
 
 
-def _last_good_records(doc: Document, last_good: dict[str, str], paths: DataPaths,
+def _last_good_records(doc: Document, last_good: dict[str, str], paths: Workspace,
                        current_sha: str | None) -> tuple[list[dict], list[dict]]:
     """The rows published from the document's last good copy, and (OJJDP) its ojjdp_tables rows."""
     sha = last_good.get(doc.doc_id)
     if not sha or sha == current_sha:
         return [], []
-    extraction = read_json_state(cache_path(paths, doc, sha))
+    extraction = cached_extraction(paths, doc, sha)
     if extraction is None:
         return [], []
     if "rows" in extraction:
@@ -534,7 +448,7 @@ def _last_good_records(doc: Document, last_good: dict[str, str], paths: DataPath
 
 # --- store -----------------------------------------------------------------------------------
 
-def store_outputs(out: Outputs, paths: DataPaths) -> list[Path]:
+def store_outputs(out: Outputs, paths: Workspace) -> list[Path]:
     """Every output table replaced as one set (see `store.write_tables`)."""
     tables = {name: to_table(name, records) for name, records in out.tables.items()}
     tables["documents"] = to_table("documents", out.documents)
@@ -572,7 +486,7 @@ class RunReport:
     publish_number: int | None = None  # the run's number in document_versions; None when it wrote nothing
 
 
-def run_pipeline(documents: list[Document], paths: DataPaths, *, mirror: Path | None, jobs: int = 1,
+def run_pipeline(documents: list[Document], paths: Workspace, *, mirror: Path | None, jobs: int = 1,
                  do_fetch: bool = True, progress=None, time_limit: float = DOCUMENT_TIME_LIMIT,
                  only: set[str] | None = None, memory_mb: int = MEMORY_LIMIT_MB) -> RunReport:
     """Fetch, extract, validate and store. With `only` (doc ids), just those documents are
@@ -582,7 +496,7 @@ def run_pipeline(documents: list[Document], paths: DataPaths, *, mirror: Path | 
     timings: dict[str, float] = {}
     started = time.perf_counter()
     recover(paths.processed)  # finish a set of renames a killed run had committed
-    sweep_temporaries(paths.root)
+    paths.sweep_temporaries()
     selected = [d for d in selected_documents(documents, only) if d.supported]
     fetched = load_fetched(paths) if only is not None or not do_fetch else {}
     if do_fetch:
@@ -594,7 +508,7 @@ def run_pipeline(documents: list[Document], paths: DataPaths, *, mirror: Path | 
     extractions.update(cached_extractions([d for d in documents if d not in selected], fetched, paths))
     timings["extract"] = time.perf_counter() - t
     t = time.perf_counter()
-    last_good_path = paths.state / "last_good.json"
+    last_good_path = paths.last_good_state
     last_good = load_last_good(paths)
     fingerprint = inputs_fingerprint(documents, fetched, last_good)
     unchanged = unchanged_outputs(paths, fingerprint)
@@ -624,7 +538,7 @@ def run_pipeline(documents: list[Document], paths: DataPaths, *, mirror: Path | 
         # the next run rebuilds; the exit code still says what was published.
         _write_derived_state(write_json_atomic, last_good_path, new_last_good)
         release_last_good_raw(paths, documents, new_last_good)
-        _write_derived_state(write_json_atomic, paths.state / "outputs.json", {
+        _write_derived_state(write_json_atomic, paths.outputs_state, {
             "fingerprint": inputs_fingerprint(documents, fetched, new_last_good),
             "exit_code": exit_code_for(out.documents), "files": sorted(p.name for p in written),
             "set_id": current_set_id(paths.processed),
@@ -675,14 +589,14 @@ def inputs_fingerprint(documents: list[Document], fetched: dict[str, FetchResult
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
-def published_fingerprint(paths: DataPaths) -> str | None:
+def published_fingerprint(paths: Workspace) -> str | None:
     """The inputs fingerprint of the outputs on disk, None before the first publication."""
-    return (read_json_state(paths.state / "outputs.json") or {}).get("fingerprint")
+    return (read_json_state(paths.outputs_state) or {}).get("fingerprint")
 
 
-def unchanged_outputs(paths: DataPaths, fingerprint: str) -> dict | None:
+def unchanged_outputs(paths: Workspace, fingerprint: str) -> dict | None:
     """The recorded outputs when they were built from exactly these inputs and are all on disk."""
-    state_path = paths.state / "outputs.json"
+    state_path = paths.outputs_state
     state = read_json_state(state_path)
     if state is None:
         return None
@@ -703,7 +617,7 @@ def unchanged_outputs(paths: DataPaths, fingerprint: str) -> dict | None:
     return state
 
 
-def _write_run_manifest(paths: DataPaths, report: RunReport, note: str = "") -> None:
+def _write_run_manifest(paths: Workspace, report: RunReport, note: str = "") -> None:
     run_id = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + f"-{os.getpid()}"
     write_json_atomic(paths.runs / f"{run_id}.json", {
         "run_id": run_id,
@@ -735,7 +649,7 @@ def next_run_sequence(runs_dir: Path) -> int:
     return max(sequences) + 1
 
 
-def plan_run(documents: list[Document], paths: DataPaths, mirror: Path | None) -> list[dict]:
+def plan_run(documents: list[Document], paths: Workspace, mirror: Path | None) -> list[dict]:
     """What `run` would do, without doing it (`--dry-run`): where each document would come from
     and whether its extraction would be redone or taken from the cache."""
     from pipeline.fetch import sha256_of
@@ -760,7 +674,7 @@ def plan_run(documents: list[Document], paths: DataPaths, mirror: Path | None) -
             sha = previous[doc.doc_id].sha256 if doc.doc_id in previous else None
         if sha is None:
             extract = "extract after fetch" if mirror is None else "nothing to extract"
-        elif cache_path(paths, doc, sha).is_file():
+        elif extraction_path(paths, doc, sha).is_file():
             extract = "cached (unchanged since the last run)"
         else:
             extract = "extract (new or changed file)"

@@ -5,9 +5,8 @@ from the raw files and the code. So a file that cannot be read (garbage, empty, 
 not the shape expected) never stops a run: it is logged, moved aside as
 `<name>.corrupt-<n>` (for a person to look at; nothing reads it again) and treated as absent,
 which makes the run re-fetch, re-extract or rebuild what it described. Every state file is
-written to a temporary name in the same folder, fsynced, renamed over the old one and the folder
-fsynced, like the outputs; temporaries a killed run left behind are swept at the start of the
-next run (`sweep_temporaries`).
+written like any other file of the data directory (`workspace.write_json_atomic`); temporaries a
+killed run left behind are swept at the start of the next run (`Workspace.sweep_temporaries`).
 """
 
 from __future__ import annotations
@@ -51,47 +50,3 @@ def read_json_state(path: Path, expected: type = dict):
         move_aside(path, f"expected a JSON {expected.__name__}, found a {type(value).__name__}")
         return None
     return value
-
-
-def write_json_atomic(path: Path, payload, **dumps) -> None:
-    """Write JSON so that a reader (or the next run after a crash) sees the old file or the new one."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8") as handle:
-            handle.write(json.dumps(payload, **({"indent": 2, "sort_keys": True, "default": str} | dumps)))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    fsync_dir(path.parent)
-
-
-def fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-# Temporaries a killed or failed run may leave: folder (relative to the data dir) -> glob.
-TEMPORARIES = {"raw": ".*.part", "raw/last_good": ".*.tmp", "state": ".*.tmp", "runs": ".*.tmp", "cache/extract": ".*.tmp",
-               "cache/pages": ".*.tmp"}
-
-
-def sweep_temporaries(root: Path) -> list[Path]:
-    """Remove what an earlier run left half-written (called under the run lock, so no run is
-    writing them); processed/ has its own rule (`store.recover`)."""
-    swept = []
-    for folder, pattern in TEMPORARIES.items():
-        directory = Path(root) / folder
-        for leftover in directory.glob(pattern) if directory.is_dir() else []:
-            leftover.unlink(missing_ok=True)
-            swept.append(leftover)
-    if swept:
-        log.info("swept %d temporary file(s) left by an earlier run", len(swept))
-    return swept

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 
 import pyarrow as pa
@@ -51,37 +50,20 @@ def to_table(name: str, records: list[dict]) -> pa.Table:
 
 def write_atomic(table: pa.Table, path: Path) -> None:
     """Write `table` to `path` so that readers see the old file or the new one, never a part."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp_name = _stage(table, path.parent, path.name)
-    try:
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+    from pipeline.workspace import write_atomic as write_file
+
+    write_file(path, lambda handle: _write_parquet(table, handle))
 
 
-def _stage(table: pa.Table, directory: Path, name: str) -> str:
-    """Write `table` under a temporary name in `directory`, fsynced, readable like any file the
-    user creates (mkstemp makes it private: analysts on other accounts could not read it)."""
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            pq.write_table(table, handle, compression="zstd", write_statistics=True)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp_name, public_mode())
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    return tmp_name
+def _stage(table: pa.Table, directory: Path, name: str) -> Path:
+    """Write `table` under a temporary name in `directory` (see `workspace.stage`)."""
+    from pipeline.workspace import stage
+
+    return stage(directory, name, lambda handle: _write_parquet(table, handle))
 
 
-def public_mode() -> int:
-    """0o666 less the process umask: the mode `open()` would give a new file."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
+def _write_parquet(table: pa.Table, handle) -> None:
+    pq.write_table(table, handle, compression="zstd", write_statistics=True)
 
 
 JOURNAL = ".commit.json"
@@ -104,7 +86,9 @@ def write_tables(tables: dict[str, pa.Table], directory: Path) -> list[Path]:
     and never return tables of two sets. The Parquet bytes carry nothing of the set, so a table
     whose rows did not change keeps its bytes.
     """
-    from pipeline.state import write_json_atomic
+    import json
+
+    from pipeline.workspace import stage, write_json_atomic
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -112,11 +96,10 @@ def write_tables(tables: dict[str, pa.Table], directory: Path) -> list[Path]:
     staged: dict[str, str] = {}
     try:
         for name, table in tables.items():
-            staged[Path(_stage(table, directory, name)).name] = f"{name}.parquet"
+            staged[_stage(table, directory, name).name] = f"{name}.parquet"
         files = {**_recorded_files(directory), **{final: _sha256(directory / tmp) for tmp, final in staged.items()}}
-        set_tmp = directory / f".{SET_FILE}.{os.getpid()}.tmp"
-        write_json_atomic(set_tmp, {"files": files, "set_id": _set_id(files)})
-        staged[set_tmp.name] = SET_FILE
+        record = json.dumps({"files": files, "set_id": _set_id(files)}, indent=2, sort_keys=True)
+        staged[stage(directory, SET_FILE, lambda handle: handle.write(record.encode("utf-8"))).name] = SET_FILE
     except BaseException:
         for tmp in staged:
             (directory / tmp).unlink(missing_ok=True)
@@ -153,7 +136,8 @@ def recover(directory: Path) -> None:
     set is whole. (Were the files on disk ever not the set `.set.json` records, readers refuse
     them and the next run rebuilds the set: `unchanged_outputs` checks.)
     """
-    from pipeline.state import fsync_dir, read_json_state
+    from pipeline.state import read_json_state
+    from pipeline.workspace import fsync_dir
 
     directory = Path(directory)
     journal = directory / JOURNAL

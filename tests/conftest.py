@@ -43,9 +43,10 @@ def corpus_dir() -> Iterator[Path]:
 def pipeline_run(corpus_dir, tmp_path_factory):
     """One full pipeline run over the shared corpus, shared by the tests that read its outputs."""
     from pipeline.manifest import load_manifest
-    from pipeline.run import DataPaths, run_pipeline
+    from pipeline.run import run_pipeline
+    from pipeline.workspace import Workspace
 
-    paths = DataPaths(tmp_path_factory.mktemp("data"))
+    paths = Workspace(tmp_path_factory.mktemp("data"))
     report = run_pipeline(load_manifest(), paths, mirror=corpus_dir, jobs=2)
     return paths, report
 

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.workspace import Workspace
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -38,7 +40,8 @@ def wait_until(condition, seconds: float) -> bool:
 
 PARENT_SCRIPT = textwrap.dedent("""
     import os, sys, time
-    from pipeline.run import DataPaths, run_lock, run_with_time_limit
+    from pipeline.run import run_with_time_limit
+    from pipeline.workspace import Workspace
 
     def result_after_the_parent_dies(_, path, source_file):
         parent = os.getppid()
@@ -48,7 +51,7 @@ PARENT_SCRIPT = textwrap.dedent("""
         return {"blob": "x" * (1 << 22)}         # more than a pipe buffer: a blocking write
 
     from pathlib import Path
-    with run_lock(DataPaths(Path(sys.argv[1]))):
+    with Workspace(Path(sys.argv[1])).lock():
         run_with_time_limit(result_after_the_parent_dies, [(0, "x", "big.pdf")], jobs=1, time_limit=600)
 """)
 
@@ -58,8 +61,10 @@ def test_sigkilled_parent_leaves_no_child_holding_the_lock(tmp_path):
     a pipe nobody read and still holding data/.lock: every later run exited 4, forever."""
     script = tmp_path / "parent.py"
     script.write_text(PARENT_SCRIPT)
+    # PYTHONPATH: a script's own folder comes first on sys.path, not the cwd; this tree's pipeline
+    # must be the one imported, not the one the venv has installed.
     parent = subprocess.Popen([sys.executable, str(script), str(tmp_path / "data")], cwd=REPO,
-                              stdout=subprocess.PIPE, text=True)
+                              env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.PIPE, text=True)
     child_pid = int(parent.stdout.readline())
     assert not lock_is_free(tmp_path / "data" / ".lock")
     parent.send_signal(signal.SIGKILL)
@@ -119,11 +124,11 @@ def test_a_by_country_pdf_of_2020_in_the_2021_slot_is_not_published_as_2021(corp
     (India 2,725,518 instead of 4,699,515), with only a note that the sha256 differed."""
     import pyarrow.parquet as pq
 
-    from pipeline.run import DataPaths, run_pipeline
+    from pipeline.run import run_pipeline
 
     mirror = _mirror(tmp_path, corpus_dir, {"2021-reports-by-country.pdf": "2020-reports-by-country.pdf",
                                             "2022-reports-by-country.pdf": "2022-reports-by-country.pdf"})
-    paths = DataPaths(tmp_path / "data")
+    paths = Workspace(tmp_path / "data")
     report = run_pipeline(_manifest("country-2021", "country-2022"), paths, mirror=mirror)
     doc = {d["doc_id"]: d for d in report.documents}["country-2021"]
     assert doc["status"] == "failed" and doc["rows"] == 0
@@ -141,11 +146,11 @@ def test_an_ojjdp_2022_edition_in_the_2023_slot_fails_cold_and_warm(corpus_dir, 
     warm cache, as edition 2022 twice."""
     import pyarrow.parquet as pq
 
-    from pipeline.run import DataPaths, run_pipeline
+    from pipeline.run import run_pipeline
 
     name_2022 = "OJJDP-NCMEC-Transparency_2022-Calendar-Year.pdf"
     mirror = _mirror(tmp_path, corpus_dir, {name_2022: name_2022, "OJJDP-NCMEC-Transparency-CY-2023-Report.pdf": name_2022})
-    paths = DataPaths(tmp_path / "data")
+    paths = Workspace(tmp_path / "data")
     for attempt in ("cold", "warm"):
         report = run_pipeline(_manifest("ojjdp-2022", "ojjdp-2023"), paths, mirror=mirror)
         status = {d["doc_id"]: d for d in report.documents}
@@ -163,9 +168,9 @@ def test_the_extraction_cache_is_keyed_by_the_document_not_only_the_bytes(corpus
     """The cache was keyed by sha256 alone: the same bytes gave one document's cells to another."""
     from pipeline.fetch import FetchResult
     from pipeline.manifest import Document
-    from pipeline.run import DataPaths, extract_all
+    from pipeline.run import extract_all
 
-    paths = DataPaths(tmp_path)
+    paths = Workspace(tmp_path)
     esp_2022 = _manifest("esp-2022")[0]
     same_bytes = Document("esp-2023", "reports_by_esp", 2023, esp_2022.file, esp_2022.url, None)
     fetched = FetchResult(esp_2022.doc_id, "ok", str(corpus_dir / esp_2022.file), "d31430fb" * 8)
@@ -221,7 +226,7 @@ def test_one_documents_unexpected_fetch_error_fails_that_document_only(corpus_di
         return real(doc, *args, **kwargs)
 
     monkeypatch.setattr(run, "fetch_from_mirror", odd)
-    report = run.run_pipeline(_manifest("esp-2022", "country-2022"), run.DataPaths(tmp_path), mirror=corpus_dir)
+    report = run.run_pipeline(_manifest("esp-2022", "country-2022"), Workspace(tmp_path), mirror=corpus_dir)
     status = {d["doc_id"]: d for d in report.documents}
     assert status["esp-2022"]["status"] == "failed"
     assert "RuntimeError: an oddity nobody foresaw" in status["esp-2022"]["message"]
@@ -259,9 +264,9 @@ def _truncated_page_texts(paths):
 def test_a_corrupt_state_file_is_moved_aside_and_rebuilt(corpus_dir, tmp_path, corrupt):
     """Garbage in a state file, an empty journal or a truncated cache entry gave a JSONDecodeError
     traceback on every later run: state is derived data, rebuilt."""
-    from pipeline.run import DataPaths, run_pipeline
+    from pipeline.run import run_pipeline
 
-    paths = DataPaths(tmp_path)
+    paths = Workspace(tmp_path)
     documents = _manifest("esp-2022", "country-2022")
     # document_versions counts publishing runs: a rebuild after lost state may count as one
     # (its run numbers), every other table must come back byte for byte.
@@ -384,10 +389,10 @@ def test_files_of_two_sets_without_a_journal_are_refused_and_the_next_run_rebuil
     """A torn journal is discarded (see store.recover); were the files then of two sets, readers
     refuse them and the next run does not take them for its unchanged outputs."""
     from pipeline.load import load
-    from pipeline.run import DataPaths, run_pipeline
+    from pipeline.run import run_pipeline
     from pipeline.store import OutputsUnavailable, write_tables
 
-    paths = DataPaths(tmp_path)
+    paths = Workspace(tmp_path)
     documents = _manifest("esp-2022", "country-2022")
     run_pipeline(documents, paths, mirror=corpus_dir)
     good = (paths.processed / "esp_reports.parquet").read_bytes()
@@ -418,7 +423,7 @@ def test_disk_full_after_the_commit_still_exits_for_what_was_published(corpus_di
         return real(path, *args, **kwargs)
 
     monkeypatch.setattr(run, "write_json_atomic", full_disk)
-    paths = run.DataPaths(tmp_path)
+    paths = Workspace(tmp_path)
     report = run.run_pipeline(_manifest("esp-2022", "country-2022"), paths, mirror=corpus_dir)
     assert report.exit_code == 0 and report.written
     assert "could not be written" in caplog.text and "No space left on device" in caplog.text
@@ -429,9 +434,9 @@ def test_disk_full_after_the_commit_still_exits_for_what_was_published(corpus_di
 
 def test_temporaries_a_failed_run_left_are_swept_by_the_next(corpus_dir, tmp_path):
     """raw/.*.part and state/.outputs.json.PID.tmp files survived every later run."""
-    from pipeline.run import DataPaths, run_pipeline
+    from pipeline.run import run_pipeline
 
-    paths = DataPaths(tmp_path)
+    paths = Workspace(tmp_path)
     left = [paths.raw / ".2022-reports-by-esp.pdf.x1y2.part", paths.state / ".outputs.json.4242.tmp",
             paths.cache / ".entry.json.4242.tmp", paths.runs / ".20260101T000000Z-1.json.4242.tmp"]
     for path in left:
@@ -486,7 +491,7 @@ def test_every_manifest_field_is_validated(field, value, expected):
 def test_outputs_do_not_depend_on_where_the_mirror_lives(corpus_dir, tmp_path):
     """The mirror path inside messages made documents.parquet differ between two mirrors holding
     the same files."""
-    from pipeline.run import DataPaths, run_pipeline
+    from pipeline.run import run_pipeline
 
     documents = _manifest("esp-2022", "country-2022")
     outputs = []
@@ -495,7 +500,7 @@ def test_outputs_do_not_depend_on_where_the_mirror_lives(corpus_dir, tmp_path):
         mirror.mkdir(parents=True)
         (mirror / "2022-reports-by-esp.pdf").write_bytes((corpus_dir / "2022-reports-by-esp.pdf").read_bytes())
         (mirror / "2022-reports-by-country.pdf").write_bytes(b"<html>not a pdf</html>")
-        paths = DataPaths(tmp_path / where / "data")
+        paths = Workspace(tmp_path / where / "data")
         report = run_pipeline(documents, paths, mirror=mirror)
         assert str(mirror) not in str(report.documents)
         outputs.append((paths.processed / "documents.parquet").read_bytes())
@@ -507,9 +512,9 @@ def test_the_newest_run_is_the_highest_sequence_not_the_latest_clock(corpus_dir,
     import json
 
     from pipeline.report import latest_run
-    from pipeline.run import DataPaths, run_pipeline
+    from pipeline.run import run_pipeline
 
-    paths = DataPaths(tmp_path)
+    paths = Workspace(tmp_path)
     run_pipeline(_manifest("esp-2022"), paths, mirror=corpus_dir)
     skewed = paths.runs / "29991231T235959Z-1.json"
     skewed.write_text(json.dumps({**json.loads(next(paths.runs.glob("2*.json")).read_text()), "run_id": "skewed"}))
@@ -529,10 +534,10 @@ def test_a_failed_ojjdp_edition_keeps_its_ojjdp_tables_rows(corpus_dir, tmp_path
     """A failed OJJDP edition lost its ojjdp_tables rows while its last good cells were kept."""
     import pyarrow.parquet as pq
 
-    from pipeline.run import DataPaths, run_pipeline
+    from pipeline.run import run_pipeline
 
     mirror = _mirror(tmp_path, corpus_dir, {OJJDP_2022: OJJDP_2022, "2022-reports-by-esp.pdf": "2022-reports-by-esp.pdf"})
-    paths = DataPaths(tmp_path / "data")
+    paths = Workspace(tmp_path / "data")
     documents = _manifest("ojjdp-2022", "esp-2022")   # esp-2022 stays good: the outputs are rewritten
     assert run_pipeline(documents, paths, mirror=mirror).exit_code == 0
     before = {name: pq.read_table(paths.processed / f"{name}.parquet").to_pylist() for name in ("ojjdp_cells", "ojjdp_tables")}
@@ -548,11 +553,11 @@ def test_a_failed_ojjdp_edition_keeps_its_ojjdp_tables_rows(corpus_dir, tmp_path
 def test_the_last_good_raw_file_is_kept_until_a_new_one_is_published(corpus_dir, tmp_path):
     """A PDF that passed the fetch checks but then failed replaced the good raw copy, so the
     last good rows lived only in the cache."""
-    from pipeline.run import DataPaths, run_pipeline
+    from pipeline.run import run_pipeline
 
     name = "2022-reports-by-country.pdf"
     mirror = _mirror(tmp_path, corpus_dir, {name: name})
-    paths = DataPaths(tmp_path / "data")
+    paths = Workspace(tmp_path / "data")
     documents = _manifest("country-2022")
     run_pipeline(documents, paths, mirror=mirror)
     good = (corpus_dir / name).read_bytes()

@@ -19,6 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline import fields as fp
+from pipeline.extract.cache import PAGE_TEXT_VERSION, PageTexts
 from pipeline import store
 from pipeline.cli import main
 
@@ -284,14 +285,14 @@ def test_page_texts_are_read_once_then_cached_and_a_changed_file_is_not_read(tmp
     pdf.output(str(path))
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
     documents = [{**doc("ojjdp-2023", "ojjdp_transparency", 2023, "ed.pdf"), "sha256": sha}]
-    pages = fp.PageTexts(documents, raw, tmp_path / "cache")
+    pages = PageTexts(documents, raw, tmp_path / "cache")
     assert pages["ed.pdf"] == ["First page.", "Case Status (Conviction; Arrest)"]
-    assert [p.name for p in (tmp_path / "cache").iterdir()] == [f"{sha}-v{fp.PAGE_TEXT_VERSION}.json"]
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == [f"{sha}-v{PAGE_TEXT_VERSION}.json"]
     path.unlink()                                             # the cache answers from now on
-    assert fp.PageTexts(documents, raw, tmp_path / "cache")["ed.pdf"][1] == "Case Status (Conviction; Arrest)"
+    assert PageTexts(documents, raw, tmp_path / "cache")["ed.pdf"][1] == "Case Status (Conviction; Arrest)"
     other = [{**documents[0], "sha256": "b" * 64}]
     path.write_bytes(b"%PDF-1.4 not the file the run published")
-    assert fp.PageTexts(other, raw, tmp_path / "cache").get("ed.pdf") is None
+    assert PageTexts(other, raw, tmp_path / "cache").get("ed.pdf") is None
 
 
 # --- rendering and the command, synthetic --------------------------------------------------------

@@ -17,7 +17,8 @@ import pytest
 
 from pipeline.fetch import fetch_over_http
 from pipeline.manifest import Document
-from pipeline.run import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, DataPaths, LockHeld, run_lock, run_pipeline
+from pipeline.run import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, run_pipeline
+from pipeline.workspace import LockHeld, Workspace
 from pipeline.store import recover
 
 ESP_2021 = "2021-reports-by-esp.pdf"
@@ -98,7 +99,7 @@ def two_documents(server):
 def test_good_pdfs_over_http_then_conditional_request_is_not_modified(server, corpus_dir, tmp_path):
     serve_pdf(server, corpus_dir, ESP_2021)
     serve_pdf(server, corpus_dir, COUNTRY_2021)
-    paths = DataPaths(tmp_path)
+    paths = Workspace(tmp_path)
     assert run_pipeline(two_documents(server), paths, mirror=None).exit_code == EXIT_OK
     server.requests.clear()
     second = run_pipeline(two_documents(server), paths, mirror=None)
@@ -107,12 +108,12 @@ def test_good_pdfs_over_http_then_conditional_request_is_not_modified(server, co
     assert all(d["message"] == "not modified since the last fetch" for d in second.documents)
 
 
-def good_first_run(server, corpus_dir, tmp_path) -> tuple[list[Document], DataPaths, dict[str, bytes]]:
+def good_first_run(server, corpus_dir, tmp_path) -> tuple[list[Document], Workspace, dict[str, bytes]]:
     """Both 2021 lists served well and published: the state a bad night starts from."""
     docs = two_documents(server)
     serve_pdf(server, corpus_dir, ESP_2021)
     serve_pdf(server, corpus_dir, COUNTRY_2021)
-    paths = DataPaths(tmp_path)
+    paths = Workspace(tmp_path)
     assert run_pipeline(docs, paths, mirror=None).exit_code == EXIT_OK
     return docs, paths, snapshot(paths.processed)
 
@@ -152,7 +153,7 @@ def test_run_where_every_document_fails_leaves_processed_byte_identical(server, 
 
 def test_first_run_with_only_bad_input_publishes_nothing_and_exits_failed(server, corpus_dir, tmp_path):
     serve_pdf(server, corpus_dir, ESP_2021, body=b"<html>oops</html>", content_type="text/html")
-    paths = DataPaths(tmp_path)
+    paths = Workspace(tmp_path)
     report = run_pipeline([two_documents(server)[0]], paths, mirror=None)
     assert report.exit_code == EXIT_FAILED
     assert not paths.processed.exists() or not any(paths.processed.iterdir())
@@ -181,7 +182,7 @@ def test_pdf_of_another_kind_fails_its_document_and_is_quarantined(server, corpu
     """A by-country PDF served where the by-ESP one should be: no ESP list header, refused."""
     serve_pdf(server, corpus_dir, ESP_2021, body=(corpus_dir / COUNTRY_2021).read_bytes())
     serve_pdf(server, corpus_dir, COUNTRY_2021)
-    paths = DataPaths(tmp_path)
+    paths = Workspace(tmp_path)
     report = run_pipeline(two_documents(server), paths, mirror=None)
     assert report.exit_code == EXIT_PARTIAL
     esp = next(d for d in report.documents if d["doc_id"] == "esp-2021")
@@ -204,7 +205,7 @@ def test_persistent_server_error_is_reported_missing_and_others_go_on(server, co
     serve_pdf(server, corpus_dir, COUNTRY_2021)
     server.bodies[f"/{ESP_2021}"] = (200, b"", "application/pdf")
     server.fail_first[f"/{ESP_2021}"] = 10
-    paths = DataPaths(tmp_path)
+    paths = Workspace(tmp_path)
     import pipeline.fetch as fetch
 
     original = fetch.BACKOFF_SECONDS
@@ -243,10 +244,10 @@ def test_redirect_to_a_host_outside_the_manifest_is_refused(server, tmp_path):
 
 
 def test_second_run_cannot_take_the_lock(tmp_path):
-    paths = DataPaths(tmp_path)
-    with run_lock(paths):
+    paths = Workspace(tmp_path)
+    with paths.lock():
         with pytest.raises(LockHeld, match="another run holds the lock"):
-            with run_lock(paths):
+            with paths.lock():
                 pass
 
 
@@ -255,7 +256,7 @@ def test_lock_held_exit_code_from_the_cli(tmp_path):
 
     from pipeline.cli import main
 
-    with run_lock(DataPaths(tmp_path)):
+    with Workspace(tmp_path).lock():
         result = CliRunner().invoke(main, ["run", "--data-dir", str(tmp_path), "--only", "esp-2021",
                                            "--mirror", str(tmp_path)])
     assert result.exit_code == 4
@@ -280,7 +281,7 @@ def test_parallel_output_is_byte_identical_to_serial(corpus_dir, tmp_path):
     from pipeline.manifest import load_manifest
 
     documents = [d for d in load_manifest() if d.family != "ojjdp_transparency"]
-    serial, parallel = DataPaths(tmp_path / "serial"), DataPaths(tmp_path / "parallel")
+    serial, parallel = Workspace(tmp_path / "serial"), Workspace(tmp_path / "parallel")
     run_pipeline(documents, serial, mirror=corpus_dir, jobs=1)
     run_pipeline(documents, parallel, mirror=corpus_dir, jobs=2)
     assert snapshot(serial.processed) == snapshot(parallel.processed)
@@ -290,7 +291,7 @@ def test_no_change_run_reuses_the_cache_and_writes_identical_bytes(corpus_dir, t
     from pipeline.manifest import load_manifest
 
     documents = [d for d in load_manifest() if d.doc_id in ("esp-2022", "country-2022")]
-    paths = DataPaths(tmp_path)
+    paths = Workspace(tmp_path)
     first = run_pipeline(documents, paths, mirror=corpus_dir)
     before = snapshot(paths.processed)
     again = run_pipeline(documents, paths, mirror=corpus_dir)
@@ -342,7 +343,7 @@ def test_sigkill_at_any_moment_leaves_processed_as_a_completed_run_left_it(corpu
     assert state in (old_state, new_state), f"killed after {delay}s: a mix of two runs"
 
 
-def _rows(paths: DataPaths, name: str) -> int:
+def _rows(paths: Workspace, name: str) -> int:
     import pyarrow.parquet as pq
 
     return pq.read_metadata(paths.processed / f"{name}.parquet").num_rows
@@ -357,7 +358,7 @@ def _two_from_manifest():
 def test_run_for_one_document_keeps_every_other_documents_rows(corpus_dir, tmp_path):
     """`run --only esp-2022` rewrote every table from that one document: country_reports,
     the OJJDP tables and field_presence came out empty, with exit 0."""
-    documents, paths = _two_from_manifest(), DataPaths(tmp_path)
+    documents, paths = _two_from_manifest(), Workspace(tmp_path)
     run_pipeline(documents, paths, mirror=corpus_dir)
     countries = _rows(paths, "country_reports")
     report = run_pipeline(documents, paths, mirror=corpus_dir, only={"esp-2022"})
@@ -373,7 +374,7 @@ def test_exit_code_of_a_no_change_run_speaks_for_the_documents_it_was_asked_for(
     from pipeline.manifest import load_manifest
 
     documents = [d for d in load_manifest() if d.doc_id in ("esp-2022", "country-2022", "esp-2024")]
-    paths = DataPaths(tmp_path)
+    paths = Workspace(tmp_path)
     assert run_pipeline(documents, paths, mirror=corpus_dir).exit_code == EXIT_PARTIAL
     assert run_pipeline(documents, paths, mirror=corpus_dir, only={"esp-2022"}).exit_code == EXIT_OK
     assert run_pipeline(documents, paths, mirror=corpus_dir, only={"esp-2024"}).exit_code == EXIT_FAILED
@@ -387,7 +388,7 @@ def test_file_gone_from_the_mirror_keeps_the_copy_fetched_earlier(corpus_dir, tm
     mirror.mkdir()
     for doc in _two_from_manifest():
         (mirror / doc.file).write_bytes((corpus_dir / doc.file).read_bytes())
-    paths = DataPaths(tmp_path / "data")
+    paths = Workspace(tmp_path / "data")
     run_pipeline(_two_from_manifest(), paths, mirror=mirror)
     (mirror / "2022-reports-by-esp.pdf").unlink()
     report = run_pipeline(_two_from_manifest(), paths, mirror=mirror)
@@ -406,7 +407,7 @@ def test_outputs_are_readable_by_other_accounts(corpus_dir, tmp_path):
     could not read the public outputs."""
     old = os.umask(0o022)
     try:
-        paths = DataPaths(tmp_path)
+        paths = Workspace(tmp_path)
         run_pipeline(_two_from_manifest(), paths, mirror=corpus_dir)
     finally:
         os.umask(old)

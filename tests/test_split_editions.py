@@ -9,7 +9,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.manifest import load_manifest
-from pipeline.run import DataPaths, run_pipeline
+from pipeline.run import run_pipeline
+from pipeline.workspace import Workspace
 from tests.producers import ListPage, ListTable, write_reportlab_pdf
 
 TITLE = "2024 CyberTipline Reports by Country"
@@ -31,7 +32,7 @@ def test_a_split_edition_publishes_referrals_informational_and_its_fields(tmp_pa
     write_reportlab_pdf(mirror / "2024-reports-by-esp.pdf", [ListPage(
         [ListTable(["ESP", "Referrals", "Informational"], esps, glyphs="single")],
         title="2024 CyberTipline Reports by Electronic Service Providers")])
-    paths = DataPaths(tmp_path / "data")
+    paths = Workspace(tmp_path / "data")
     report = run_pipeline(manifest_docs("country-2024", "esp-2024"), paths, mirror=mirror)
     assert {d["doc_id"]: d["status"] for d in report.documents} == {"country-2024": "ok", "esp-2024": "ok"}
 
@@ -70,7 +71,7 @@ def test_a_refused_edition_says_how_to_see_why_on_the_page(tmp_path):
         ListPage([ListTable(["Country", "Referrals", "Informational"], [["India", "1", "2"]])], title=TITLE),
         ListPage([ListTable(["Country", "Referrals", "Informational", "% Referred"],
                             [["Chad", "1", "1", "50%"], ["Total", "2", "3", "40%"]])], title=TITLE)])
-    report = run_pipeline(manifest_docs("country-2024"), DataPaths(tmp_path / "data"), mirror=mirror)
+    report = run_pipeline(manifest_docs("country-2024"), Workspace(tmp_path / "data"), mirror=mirror)
     (document,) = report.documents
     assert document["status"] == "failed"
     assert "2024-reports-by-country.pdf, page 2: expected the list of pages 1 to 1 to go on" in document["message"]

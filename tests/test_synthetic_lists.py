@@ -8,7 +8,8 @@ import pytest
 from pipeline.extract import ExtractionError
 from pipeline.extract.cybertipline import extract_list
 from pipeline.manifest import Document
-from pipeline.run import EXIT_FAILED, DataPaths, run_pipeline
+from pipeline.run import EXIT_FAILED, run_pipeline
+from pipeline.workspace import Workspace
 from tests.synthetic import ListSpec, PageSpec, Text, row, write_list_pdf
 
 COUNTRY = "reports_by_country"
@@ -112,7 +113,7 @@ def test_total_that_does_not_reconcile_fails_the_document_loudly(tmp_path):
         row("Chad", "3"), row("Egypt", "1,000"), row("Total:", "1,004")])])])
     doc = Document("country-2099", COUNTRY, 2099, "synthetic-by-country.pdf",
                    "https://www.missingkids.org/synthetic-by-country.pdf", None)
-    paths = DataPaths(tmp_path / "data")
+    paths = Workspace(tmp_path / "data")
     report = run_pipeline([doc], paths, mirror=mirror)
     assert report.exit_code == EXIT_FAILED
     [document] = report.documents
