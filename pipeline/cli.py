@@ -23,6 +23,7 @@ import click
 
 from pipeline import __version__
 from pipeline.discover import render_findings
+from pipeline.families import FAMILIES
 from pipeline.logs import iso_time, log_run_summary
 from pipeline.manifest import ManifestError, load_documents
 from pipeline.sandbox import MEMORY_LIMIT_MB
@@ -320,7 +321,7 @@ def extract(paths, documents, only, manifest_path, jobs, time_limit, memory_mb):
         error = extractions[doc.doc_id].get("error")
         failed += bool(error)
         statuses.append("failed" if error else "ok")
-        size = len(extractions[doc.doc_id].get("rows", extractions[doc.doc_id].get("cells", [])))
+        size = 0 if error else FAMILIES[doc.family].rows_read(extractions[doc.doc_id])
         if not quiet():
             click.echo(f"{'failed' if error else 'ok':<8} {doc.doc_id:<14} {error or f'{size} rows'}")
     code = 0 if not failed and len(extractions) == len(documents) else 3 if len(extractions) > failed else EXIT_FAILED
@@ -440,8 +441,7 @@ outputs_dir_option = click.option(
     envvar="NCMEC_DATA_DIR", help="Folder holding processed/ (env NCMEC_DATA_DIR).")
 
 
-LIST_FAMILIES = ("reports_by_esp", "reports_by_country")
-EXPLAINED_FAMILIES = (*LIST_FAMILIES, "ojjdp_transparency")
+EXPLAINED_FAMILIES = tuple(FAMILIES)  # every family's reader draws its reading
 
 
 @main.command()
@@ -469,15 +469,10 @@ def explain(target, pages, output, family, edition, data_dir, manifest_path, mir
 
     Example: ncmec-pipeline explain country-2024 --page 3
     """
-    from pipeline.explain import explain_list, explain_ojjdp
-
     pdf, family, name, year = _explain_target(target, family, edition, data_dir, manifest_path, mirror)
     folder = output or Workspace(data_dir).explain
     try:
-        if family == "ojjdp_transparency":
-            result = explain_ojjdp(pdf, year, pages=list(pages) or None, output=folder, name=name)
-        else:
-            result = explain_list(pdf, family, pages=list(pages) or None, output=folder, name=name)
+        result = FAMILIES[family].explain(pdf, year, pages=list(pages) or None, output=folder, name=name)
     except ValueError as err:
         raise click.ClickException(str(err)) from None
     click.echo("\n".join(result.lines))
@@ -509,8 +504,9 @@ def _explain_target(target: str, family: str | None, edition: int | None, data_d
     if family is None:
         raise click.ClickException(f"{target}: say which family the PDF is with --family"
                                    f" ({', '.join(EXPLAINED_FAMILIES)})")
-    if family == "ojjdp_transparency" and edition is None:
-        raise click.ClickException(f"{target}: an OJJDP edition needs its year: --edition YYYY")
+    if FAMILIES[family].reader_needs_edition and edition is None:
+        raise click.ClickException(f"{target}: the {FAMILIES[family].title} reader needs the edition year:"
+                                   " --edition YYYY")
     return path, family, path.stem, edition
 
 

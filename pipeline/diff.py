@@ -391,19 +391,15 @@ def run_diff(old_dir: Path, new_dir: Path) -> dict:
 
 # --- two versions of one document ----------------------------------------------------------------
 
-# What identifies a printed figure in each family's rows, and what its value is. The page is not
-# part of it: a revised PDF may move a row to another page without changing the figure.
-FIGURE_KEYS = {
-    "reports_by_esp": (("esp_key", "esp"), ("reports", "referrals", "informational")),
-    "reports_by_country": (("country",), ("reports", "referrals", "informational")),
-    "ojjdp_transparency": (("table_id", "row_label", "column_label", "year", "measure"), ("value", "percent")),
-}
-
-
 def version_diff(old_version: dict, new_version: dict, old_rows: Sequence[dict], new_rows: Sequence[dict]) -> dict:
     """The figures of two versions of one document (document_versions rows and the rows each
     published), matched on what names a figure: changed values, figures only in one version."""
-    key_columns, value_columns = FIGURE_KEYS[new_version["family"]]
+    from pipeline.families import FAMILIES
+
+    # What names a printed figure in the family's rows, and its numbers. The page is not part of
+    # it: a revised PDF may move a row to another page without changing the figure.
+    family = FAMILIES[new_version["family"]]
+    key_columns, value_columns = family.figure_key, family.figure_values
     a, b = _keyed_rows(list(old_rows), list(key_columns)), _keyed_rows(list(new_rows), list(key_columns))
 
     def figure(k: tuple) -> dict:

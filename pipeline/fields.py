@@ -33,18 +33,21 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from pipeline.families import FAMILIES as READERS
 from pipeline.manifest import FAMILIES
 
 log = logging.getLogger("pipeline.fields")
 
 STATUSES = ("present", "absent", "not_covered")
 SHAPES = ("figure", "breakdown")
-# The processed tables a source can read, and the document family whose PDFs fill each one.
-TABLE_FAMILIES = {"ojjdp_cells": "ojjdp_transparency", "esp_reports": "reports_by_esp",
-                  "country_reports": "reports_by_country"}
+# The processed tables a source can read (each family's table of printed figures), and the
+# document family whose PDFs fill each one.
+TABLE_FAMILIES = {family.table: family.name for family in READERS.values()}
 SOURCE_TABLES = (*TABLE_FAMILIES, "documents")
 SOURCE_KEYS = {"table", "family", "table_id", "row", "column", "label", "measure", "count"}
-LIST_TABLES = ("esp_reports", "country_reports")
+# The lists' tables: one figure per printed name; `count` says which count column holds it.
+LIST_TABLES = tuple(family.table for family in READERS.values() if family.name_column)
+NAME_COLUMNS = {family.table: family.name_column for family in READERS.values() if family.name_column}
 LIST_COUNTS = ("reports", "referrals", "informational")
 FIELD_KEYS = {"id", "title", "description", "shape", "aliases", "mentions", "related", "sources"}
 FIELD_ID = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -346,7 +349,7 @@ def source_matches(source: Source, index: int, tables: Mapping[str, Sequence[dic
                                      doc["source_file"], doc.get("sha256"), doc["year"]))
         return matches
     if source.table in LIST_TABLES:
-        name = "esp" if source.table == "esp_reports" else "country"
+        name = NAME_COLUMNS[source.table]
         rows = tables.get(source.table, ())
         # An edition prints a count column when some row of it has a number there: the split
         # NCMEC prints from 2024 is not published before, and never 0 ('-' rows of an edition

@@ -73,9 +73,10 @@ def printed_titles(page_texts: list[str], marks=None) -> list[Printed]:
     return sorted(found, key=lambda p: (p.page or 0, p.family))
 
 
-def newest_table_year(cell_years: list[int | None]) -> Printed | None:
+def newest_table_year(family: str, cell_years: list[int | None]) -> Printed | None:
+    """The edition a family's tables name by the newest year they cover (a `table_years` mark)."""
     years = [y for y in cell_years if y is not None]
-    return Printed("ojjdp_transparency", max(years), None, f"its tables cover {min(years)}-{max(years)}") if years else None
+    return Printed(family, max(years), None, f"its tables cover {min(years)}-{max(years)}") if years else None
 
 
 def check_edition(family: str, year: int, source_file: str, page_texts: list[str] | None,
@@ -91,7 +92,7 @@ def check_edition(family: str, year: int, source_file: str, page_texts: list[str
     titles = printed_titles(page_texts, marks)
     evidence = list(titles)
     if any(m.family == family and m.mark == "table_years" for m in marks):
-        table = newest_table_year(cell_years or [])
+        table = newest_table_year(family, cell_years or [])
         if table is not None:
             evidence.append(table)
     wrong = [p for p in evidence if (p.family, p.year) != (family, year)]

@@ -26,6 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipeline.families import table_families
 from pipeline.workspace import Workspace
 
 # Few distinct values repeated on every row: a category is smaller and sorts/groups faster.
@@ -120,8 +121,7 @@ def _years(values) -> list[int]:
 
 
 # The document family whose editions feed a table, to say why a year asked for has no rows.
-TABLE_FAMILIES = {"esp_reports": "reports_by_esp", "country_reports": "reports_by_country",
-                  "ojjdp_cells": "ojjdp_transparency", "ojjdp_tables": "ojjdp_transparency"}
+TABLE_FAMILIES = table_families()
 
 
 def _warn_empty_years(name: str, frame: pd.DataFrame, column: str, asked, data_dir) -> None:

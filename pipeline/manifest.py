@@ -18,10 +18,12 @@ from importlib import resources
 from pathlib import Path
 from urllib.parse import urlparse
 
-# The families the pipeline has a reader for. Others (by U.S. state, notifications per ESP, …)
-# are named in pipeline/data/discovery_patterns.csv: their documents are recorded as
-# `unsupported`, never read.
-FAMILIES = ("reports_by_esp", "reports_by_country", "ojjdp_transparency")
+from pipeline.families import FAMILIES as READERS
+
+# The families the pipeline has a reader for (the registry, pipeline/families/). Others (by U.S.
+# state, notifications per ESP, …) are named in pipeline/data/discovery_patterns.csv: their
+# documents are recorded as `unsupported`, never read.
+FAMILIES = tuple(READERS)
 UNCLASSIFIED = "unclassified"  # a PDF link no discovery pattern recognises
 SAFE_FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\.pdf$")
 # Plain http only to this machine (a test server, a local mirror); NCMEC serves https.

@@ -12,7 +12,7 @@ import json
 import logging
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from pipeline import __version__
@@ -22,13 +22,12 @@ from pipeline.extract.cache import (EXTRACTOR_VERSION, cache_extraction, cache_p
                                     cached_page_texts, extraction_path)
 from pipeline.identify import check_edition
 from pipeline.manifest import Document, allowed_hosts
-from pipeline.normalize import country_records, esp_records
 from pipeline.sandbox import MEMORY_LIMIT_MB, run_bounded
 from pipeline.state import read_json_state
 from pipeline.workspace import Workspace, keep_copy, write_json_atomic
 from pipeline.store import OutputsUnavailable, current_set_id, recover, to_table, write_tables
-from pipeline.validate import CheckResult, blocking_failures
-from pipeline.validate.cybertipline import check_list_document
+from pipeline.families import FAMILIES, Context, Normalized, output_tables, publishing_order
+from pipeline.validate import CheckResult, blocking_failures, extraction_failed
 from pipeline.validate.findings import check_record
 
 log = logging.getLogger("pipeline")
@@ -139,24 +138,7 @@ def extract_document(family: str, pdf_path: str, source_file: str, year: int) ->
     from pipeline.extract import ExtractionError
 
     try:
-        if family in ("reports_by_esp", "reports_by_country"):
-            from pipeline.extract.cybertipline import extract_list
-
-            result = extract_list(Path(pdf_path), family, source_file, with_page_texts=True)
-            return {
-                "pages": result.pages,
-                "page_texts": list(result.page_texts),  # what identifies the edition (identify.py)
-                "roles": list(result.roles),
-                "labels": list(result.labels),
-                "rows": [{"name": r.name, "counts": dict(r.counts), "page": r.page} for r in result.rows],
-                "total": {"name": result.total.name, "counts": dict(result.total.counts), "page": result.total.page},
-            }
-        from pipeline.extract.ojjdp import extract_ojjdp
-
-        result = extract_ojjdp(Path(pdf_path), edition=year, with_page_texts=True)
-        cells = [{**c, "percent": None if c["percent"] is None else str(c["percent"])} for c in result.cells]
-        return {"pages": result.pages, "cells": cells, "tables": result.tables, "notes": result.notes,
-                "page_texts": result.page_texts}
+        return FAMILIES[family].read(Path(pdf_path), source_file, year)
     except ExtractionError as err:
         return {"error": str(err), "refused": True}
     except Exception as err:  # a PDF the parser cannot open (truncated, encrypted, not a PDF)
@@ -216,7 +198,7 @@ def extract_all(documents: list[Document], fetched: dict[str, FetchResult], path
         todo.append((doc, result))
     # Longest first (the OJJDP editions take several times a list's time), so the last worker
     # to finish is not left alone with a long document; outputs still land in manifest order.
-    todo.sort(key=lambda pair: pair[0].family != "ojjdp_transparency")
+    todo.sort(key=lambda pair: -FAMILIES[pair[0].family].relative_cost)
     args = [(doc.family, result.path, doc.file, doc.year) for doc, result in todo]
     outputs = run_bounded(extract_document, args, jobs=jobs, time_limit=time_limit, memory_mb=memory_mb,
                           progress=progress)
@@ -243,71 +225,12 @@ def extract_all(documents: list[Document], fetched: dict[str, FetchResult], path
 
 @dataclass
 class Outputs:
-    tables: dict[str, list[dict]] = field(default_factory=lambda: {
-        "esp_reports": [], "country_reports": [], "ojjdp_cells": [], "ojjdp_tables": []})
+    tables: dict[str, list[dict]] = field(default_factory=lambda: {name: [] for name in output_tables()})
     documents: list[dict] = field(default_factory=list)
     checks: list[CheckResult] = field(default_factory=list)
     versions: list[dict] = field(default_factory=list)  # document_versions rows (see pipeline/versions.py)
     publish_number: int = 1
-
-
-def publish_list_document(doc: Document, extraction: dict) -> tuple[list[dict], list[CheckResult], int | None]:
-    """Typed rows and checks of one list document. Raises ValueError on an unreadable count."""
-    from pipeline.normalize import list_counts
-
-    make = esp_records if doc.family == "reports_by_esp" else country_records
-    records = make(extraction["rows"], year=doc.year, source_file=doc.file, source_sha256=extraction["sha256"])
-    total = list_counts(extraction["total"], where=f"{doc.file}, page {extraction['total']['page']}, total row")
-    checks = check_list_document(records, family=doc.family, year=doc.year, printed_total=total,
-                                 total_page=extraction["total"]["page"], source_file=doc.file,
-                                 roles=tuple(extraction.get("roles", ("reports",))))
-    return records, checks, total["reports"]
-
-
-def ojjdp_table_records(doc: Document, extraction: dict) -> list[dict]:
-    """One row per table found in an OJJDP edition: where it is and which rule named it."""
-    return [{"edition": doc.year, **{k: t[k] for k in ("table_id", "page", "caption", "n_cells", "recognised")},
-             "source_file": doc.file, "source_sha256": extraction["sha256"]} for t in extraction["tables"]]
-
-
-def revision_records(cells: list[dict]) -> list[dict]:
-    """Values restated (or printed in one edition only) between consecutive OJJDP editions."""
-    import pandas as pd
-
-    from pipeline.revisions import ojjdp_revisions
-
-    if not cells:
-        return []
-    frame = ojjdp_revisions(pd.DataFrame(cells))
-    return [{k: (None if v is pd.NA or (isinstance(v, float) and v != v) else v) for k, v in row.items()}
-            for row in frame.astype(object).to_dict("records")]
-
-
-def publish_ojjdp_document(doc: Document, extraction: dict, esp_totals: dict[int, int],
-                           country_totals: dict[int, int], page_texts: list[str] | None = None
-                           ) -> tuple[list[dict], list[CheckResult]]:
-    from decimal import Decimal
-
-    from pipeline.validate.ojjdp import check_ojjdp
-
-    cells = [{**c, "percent": None if c["percent"] is None else Decimal(c["percent"]),
-              "source_file": doc.file, "source_sha256": extraction["sha256"]} for c in extraction["cells"]]
-    # Every table the rules file expects in this edition must have been read (page_texts, where
-    # the extraction still holds them, name the page a missing table's caption is printed on).
-    checks = check_ojjdp(cells, source_file=doc.file, esp_totals=esp_totals, country_totals=country_totals,
-                         edition=doc.year, page_texts=page_texts or extraction.get("page_texts"))
-    for note in extraction.get("notes", []):
-        checks.append(CheckResult(
-            doc.file, "source_quirk", False, False, None, note["value_text"],
-            f"{note['table_id']}, page {note['page']}, {note['row_label']!r} / {note['column_label']!r}: {note['note']}",
-            in_source=True, page=note["page"]))
-    unknown = [t for t in extraction["tables"] if not t["recognised"]]
-    checks.append(CheckResult(
-        doc.file, "tables_recognised", False, not unknown, "0", str(len(unknown)),
-        "every table matched a rule in pipeline/data/ojjdp_tables.csv" if not unknown else
-        "tables no rule recognises (published as unknown_*): "
-        + ", ".join(f"{t['table_id']} (page {t['page']}: {t['caption'][:60]!r})" for t in unknown)))
-    return cells, checks
+    total_pages: dict[str, int] = field(default_factory=dict)  # source_file -> page of its printed total
 
 
 def build_outputs(documents: list[Document], fetched: dict[str, FetchResult], extractions: dict[str, dict],
@@ -317,70 +240,81 @@ def build_outputs(documents: list[Document], fetched: dict[str, FetchResult], ex
     alone, or a run rebuilding the same inputs, republishes under the last one: same bytes)."""
     out = Outputs()
     new_last_good = dict(last_good)
-    totals: dict[str, dict[int, int]] = {"reports_by_esp": {}, "reports_by_country": {}}
-    # List documents first: the OJJDP checks compare against their printed totals.
-    ordered = sorted(documents, key=lambda d: (d.family == "ojjdp_transparency", d.family, d.year or 0))
+    context = Context(printed_totals={name: {} for name in FAMILIES})
+    # Families whose checks compare with other families' printed totals come after them.
+    ordered = sorted(documents, key=lambda d: (publishing_order(d.family), d.family, d.year or 0))
     for doc in ordered:
         if not doc.supported:
             out.documents.append(unsupported_record(doc))
             continue
-        fetch = fetched.get(doc.doc_id) or FetchResult(doc.doc_id, "missing", message="not fetched yet")
-        row = {"doc_id": doc.doc_id, "family": doc.family, "year": doc.year, "url": doc.url,
-               "source_file": doc.file, "sha256": fetch.sha256, "bytes": fetch.bytes, "pages": None,
-               "status": fetch.status, "message": fetch.message or None, "rows": 0, "printed_total": None,
-               "origin": doc.origin}
-        table = {"reports_by_esp": "esp_reports", "reports_by_country": "country_reports"}.get(doc.family, "ojjdp_cells")
-        if fetch.status != "ok":
-            kept, kept_tables = _last_good_records(doc, last_good, paths, None) if fetch.status == "failed" else ([], [])
-            if kept:
-                row["message"] += _kept_note(kept, last_good[doc.doc_id])
-                out.tables[table].extend(kept)
-                out.tables["ojjdp_tables"].extend(kept_tables)
-                row["rows"] = len(kept)
-            out.documents.append(row)
-            continue
-        extraction = extractions.get(doc.doc_id) or {"error": f"{doc.file}: not extracted yet (run extract)"}
-        records, checks, printed_total, error = [], [], None, extraction.get("error")
-        page_texts = cached_page_texts(paths, fetch.sha256)
-        if not error:
-            row["pages"] = extraction["pages"]
-            # Blocking, and first among the failures: a document of another edition fails, whatever else passes.
-            identity = check_edition(doc.family, doc.year, doc.file, page_texts,
-                                     [c["year"] for c in extraction.get("cells", [])])
-            try:
-                if "rows" in extraction:
-                    records, checks, printed_total = publish_list_document(doc, extraction)
-                else:
-                    records, checks = publish_ojjdp_document(doc, extraction, totals["reports_by_esp"],
-                                                             totals["reports_by_country"], page_texts)
-            except ValueError as err:
-                error = str(err)
-            checks.insert(0, identity)
-            failures = blocking_failures(checks)
-            if failures:
-                error = "; ".join([f.message for f in failures] + ([error] if error else []))
-        else:
-            checks = [CheckResult(doc.file, "extraction", True, False, None, None, error)]
-        out.checks.extend(checks)
-        row["printed_total"] = printed_total
-        if error:
-            row["status"], row["message"] = "failed", error
-            records, table_records = _last_good_records(doc, last_good, paths, fetch.sha256)
-            if records:
-                row["message"] += _kept_note(records, last_good[doc.doc_id])
-        else:
-            new_last_good[doc.doc_id] = fetch.sha256
-            table_records = ojjdp_table_records(doc, extraction) if doc.family == "ojjdp_transparency" else []
-        out.tables[table].extend(records)
-        if records:  # every table of a kept or published edition keeps its ojjdp_tables row
-            out.tables["ojjdp_tables"].extend(table_records)
-        row["rows"] = len(records)
-        if not error and doc.family in totals and printed_total is not None:
-            totals[doc.family][doc.year] = printed_total
+        row, published = publish_document(doc, fetched.get(doc.doc_id), extractions.get(doc.doc_id),
+                                          last_good, paths, context, out)
+        if row["status"] == "ok":
+            new_last_good[doc.doc_id] = row["sha256"]
+            if published.printed_total is not None:
+                context.printed_totals[doc.family][doc.year] = published.printed_total
         out.documents.append(row)
-    add_statements(out, paths, extractions)
+    add_statements(out, paths)
     record_versions(out, fetched, paths, new_run)
     return out, new_last_good
+
+
+def publish_document(doc: Document, fetch: FetchResult | None, extraction: dict | None, last_good: dict[str, str],
+                     paths: Workspace, context: Context, out: Outputs) -> tuple[dict, Normalized]:
+    """One document's documents.parquet row; its rows and checks go into `out`. A document
+    that fails publishes the rows of its last good copy, if an earlier run published one."""
+    family = FAMILIES[doc.family]
+    fetch = fetch or FetchResult(doc.doc_id, "missing", message="not fetched yet")
+    row = {"doc_id": doc.doc_id, "family": doc.family, "year": doc.year, "url": doc.url,
+           "source_file": doc.file, "sha256": fetch.sha256, "bytes": fetch.bytes, "pages": None,
+           "status": fetch.status, "message": fetch.message or None, "rows": 0, "printed_total": None,
+           "origin": doc.origin}
+    published, error = Normalized({}), None
+    if fetch.status != "ok":
+        if fetch.status == "failed":
+            published = last_good_copy(doc, last_good, paths, None)
+    else:
+        extraction = extraction or {"error": f"{doc.file}: not extracted yet (run extract)"}
+        published, checks, error = validated(doc, family, extraction, cached_page_texts(paths, fetch.sha256), context)
+        if not extraction.get("error"):
+            row["pages"] = extraction["pages"]
+        out.checks.extend(checks)
+        row["printed_total"] = published.printed_total
+        if error:
+            row["status"], row["message"] = "failed", error
+            published = last_good_copy(doc, last_good, paths, fetch.sha256)
+    rows = published.tables.get(family.table, [])
+    if rows and row["status"] != "ok":
+        row["message"] += f"; kept the {len(rows)} rows published from the last good copy (sha256 {last_good[doc.doc_id][:12]}…)"
+    out.tables[family.table].extend(rows)
+    if rows:  # every table of a kept or published edition keeps its rows (ojjdp_tables)
+        for table in family.tables[1:]:
+            out.tables[table].extend(published.tables.get(table, []))
+    if published.total_page is not None and row["status"] == "ok":
+        out.total_pages[doc.file] = published.total_page
+    row["rows"] = len(rows)
+    return row, published
+
+
+def validated(doc: Document, family, extraction: dict, page_texts: list[str] | None,
+              context: Context) -> tuple[Normalized, list[CheckResult], str | None]:
+    """The document normalized and checked: its rows, its checks, and the error that stops it
+    from publishing (an extraction error, an unreadable number or the blocking failures)."""
+    if extraction.get("error"):
+        return Normalized({}), [extraction_failed(doc.file, extraction["error"])], extraction["error"]
+    # Blocking, and first among the failures: a document of another edition fails, whatever else passes.
+    identity = check_edition(doc.family, doc.year, doc.file, page_texts, family.printed_years(extraction))
+    published, checks, error = Normalized({}), [], None
+    try:
+        published = family.normalize(doc, extraction)
+        checks = family.check(doc, extraction, published, replace(context, page_texts=page_texts))
+    except ValueError as err:  # nothing of the document is published, nor its total compared
+        published, checks, error = Normalized({}), [], str(err)
+    checks.insert(0, identity)
+    failures = blocking_failures(checks)
+    if failures:
+        error = "; ".join([f.message for f in failures] + ([error] if error else []))
+    return published, checks, error
 
 
 def record_versions(out: Outputs, fetched: dict[str, FetchResult], paths: Workspace, new_run: bool) -> None:
@@ -410,7 +344,7 @@ def unsupported_record(doc: Document) -> dict:
             "rows": 0, "printed_total": None, "origin": doc.origin}
 
 
-def add_statements(out: Outputs, paths: Workspace, extractions: dict[str, dict]) -> None:
+def add_statements(out: Outputs, paths: Workspace) -> None:
     """The numbers stated in the published documents' running text (statements.parquet) and the
     prose–table checks over them; then every finding in NCMEC's figures gets its kind."""
     from pipeline.extract.cache import PageTexts
@@ -419,31 +353,23 @@ def add_statements(out: Outputs, paths: Workspace, extractions: dict[str, dict])
     from pipeline.validate.findings import with_kind
     from pipeline.validate.statements import check_statements
 
-    total_pages = {row["source_file"]: extractions[row["doc_id"]]["total"]["page"] for row in out.documents
-                   if "total" in extractions.get(row["doc_id"], {})}
-    found = run_statements(out.documents, out.tables["ojjdp_cells"], PageTexts(out.documents, paths.raw, paths.page_texts),
-                           load_catalog().ignore_lines, total_pages, out.tables["ojjdp_tables"])
+    found = run_statements(out.documents, out.tables, PageTexts(out.documents, paths.raw, paths.page_texts),
+                           load_catalog().ignore_lines, out.total_pages)
     out.tables["statements"] = found.statements
     out.checks.extend(check_statements(found.statements, found.sentences, found.cells, tables=found.tables))
     out.checks = [with_kind(c) for c in out.checks]
 
 
-def _kept_note(records: list[dict], sha256: str) -> str:
-    return f"; kept the {len(records)} rows published from the last good copy (sha256 {sha256[:12]}…)"
-
-
-def _last_good_records(doc: Document, last_good: dict[str, str], paths: Workspace,
-                       current_sha: str | None) -> tuple[list[dict], list[dict]]:
-    """The rows published from the document's last good copy, and (OJJDP) its ojjdp_tables rows."""
+def last_good_copy(doc: Document, last_good: dict[str, str], paths: Workspace, current_sha: str | None) -> Normalized:
+    """The rows published from the document's last good copy (none when the copy that failed
+    is that copy, or its extraction is no longer cached)."""
     sha = last_good.get(doc.doc_id)
     if not sha or sha == current_sha:
-        return [], []
+        return Normalized({})
     extraction = cached_extraction(paths, doc, sha)
     if extraction is None:
-        return [], []
-    if "rows" in extraction:
-        return publish_list_document(doc, extraction)[0], []
-    return publish_ojjdp_document(doc, extraction, {}, {})[0], ojjdp_table_records(doc, extraction)
+        return Normalized({})
+    return FAMILIES[doc.family].normalize(doc, extraction)
 
 
 # --- store -----------------------------------------------------------------------------------
@@ -454,7 +380,8 @@ def store_outputs(out: Outputs, paths: Workspace) -> list[Path]:
     tables["documents"] = to_table("documents", out.documents)
     tables["checks"] = to_table("checks", [check_record(c) for c in out.checks])
     tables["document_versions"] = to_table("document_versions", out.versions)
-    tables["ojjdp_revisions"] = to_table("ojjdp_revisions", revision_records(out.tables["ojjdp_cells"]))
+    for family in FAMILIES.values():  # tables derived from a family's rows across documents
+        tables.update({name: to_table(name, rows) for name, rows in family.derived_tables(out.tables).items()})
     # Field presence is derived from the tables above (and the PDFs' page texts), so it is
     # replaced in the same set and always describes the outputs beside it.
     from pipeline.fields import presence_records

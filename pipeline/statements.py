@@ -555,17 +555,6 @@ def document_statements(sentences: Sequence[Sentence], *, edition: int, family: 
     return records
 
 
-def list_total_cell(document: Mapping) -> list[dict]:
-    """A list PDF's printed total as the one table cell its intro text can restate."""
-    if document.get("printed_total") is None:
-        return []
-    table = {"reports_by_esp": "esp_reports", "reports_by_country": "country_reports"}[document["family"]]
-    return [{"table_id": table, "row_label": "printed total", "column_label": None, "year": document["year"],
-             "measure": "reports", "value": document["printed_total"], "percent": None,
-             "value_text": f"{document['printed_total']:,}", "page": None, "edition": document["year"],
-             "source_file": document["source_file"]}]
-
-
 def list_header_pattern(family: str) -> re.Pattern:
     """The line that opens a list PDF's list (its column header: the name column's label, then a
     count column's, as `pipeline/data/list_layouts.csv` words them): the running text ends there."""
@@ -624,12 +613,16 @@ class RunStatements:
     tables: list[dict] = field(default_factory=list)
 
 
-def run_statements(documents: Sequence[Mapping], ojjdp_cells: Sequence[Mapping], page_texts: Mapping[str, Sequence[str]],
-                   ignore_lines: Sequence[re.Pattern] = (), total_pages: Mapping[str, int] | None = None,
-                   ojjdp_tables: Sequence[Mapping] = ()) -> RunStatements:
-    """The statements of every published document of a run: an OJJDP edition's every page, a
-    list PDF's first page above its list (its numbers describe the list's year). `total_pages`
-    gives a list PDF's total row page, for the checks' page references."""
+def run_statements(documents: Sequence[Mapping], tables: Mapping[str, Sequence[Mapping]],
+                   page_texts: Mapping[str, Sequence[str]], ignore_lines: Sequence[re.Pattern] = (),
+                   total_pages: Mapping[str, int] | None = None) -> RunStatements:
+    """The statements of every published document of a run, where its family says its running
+    text is (`Family.running_text`: an OJJDP edition's every page, a list PDF's first page above
+    its list, whose numbers describe the list's year). `tables` are the run's output rows (the
+    cells a sentence may restate: `Family.statement_cells`); `total_pages` gives a list PDF's
+    total row page, for the checks' page references."""
+    from pipeline.families import FAMILIES
+
     vocabulary = load_vocabulary()
     out = RunStatements([], [], [])
     for doc in documents:
@@ -639,20 +632,18 @@ def run_statements(documents: Sequence[Mapping], ojjdp_cells: Sequence[Mapping],
             pages = page_texts[doc["source_file"]]
         except KeyError:
             continue
-        ojjdp = doc["family"] == "ojjdp_transparency"
-        if ojjdp:
-            cells = [c for c in ojjdp_cells if c["source_file"] == doc["source_file"]]
-            out.tables.extend(table_anchors(pages, [t for t in ojjdp_tables if t["source_file"] == doc["source_file"]]))
-        else:
-            cells = [{**c, "page": (total_pages or {}).get(doc["source_file"])} for c in list_total_cell(doc)]
+        family = FAMILIES[doc["family"]]
+        text = family.running_text
+        cells, titled = family.statement_cells(doc, tables, (total_pages or {}).get(doc["source_file"]))
+        out.tables.extend(table_anchors(pages, titled))
         sentences = document_sentences(pages, cells=cells, ignore_lines=ignore_lines, vocabulary=vocabulary,
-                                       stop_at=None if ojjdp else list_header_pattern(doc["family"]),
-                                       max_pages=None if ojjdp else 1)
+                                       stop_at=list_header_pattern(doc["family"]) if text.ends_at_list else None,
+                                       max_pages=text.max_pages)
         out.sentences.extend({"source_file": doc["source_file"], "page": s.page, "offset": offset, "sentence": s.text}
                              for s, offset in zip(sentences, sentence_offsets(pages, sentences)))
         out.statements.extend(document_statements(
             sentences, edition=doc["year"], family=doc["family"], source_file=doc["source_file"],
-            source_sha256=doc.get("sha256"), cells=cells, default_year=None if ojjdp else doc["year"],
+            source_sha256=doc.get("sha256"), cells=cells, default_year=doc["year"] if text.year_is_edition else None,
             vocabulary=vocabulary))
         out.cells.extend(cells)
     return out

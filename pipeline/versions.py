@@ -91,13 +91,11 @@ def version_document(version: dict):
 def version_figures(cache_file: Path, version: dict) -> list[dict]:
     """The rows one version published, rebuilt from its cached extraction (the cache is keyed by
     the file's sha256, so an earlier version's figures outlive its bytes in data/raw/)."""
-    from pipeline.run import publish_list_document, publish_ojjdp_document
+    from pipeline.families import FAMILIES
 
     if not Path(cache_file).is_file():
         raise ValueError(f"{cache_file}: expected the cached extraction of {version['doc_id']} version "
                          f"{version['sha256'][:12]}…, found none (the cache was cleared?)")
     extraction = json.loads(Path(cache_file).read_text(encoding="utf-8"))
-    doc = version_document(version)
-    if "rows" in extraction:
-        return publish_list_document(doc, extraction)[0]
-    return publish_ojjdp_document(doc, extraction, {}, {})[0]
+    family = FAMILIES[version["family"]]
+    return family.normalize(version_document(version), extraction).tables[family.table]

@@ -111,7 +111,7 @@ def _raw_catalog():
 
 @pytest.mark.parametrize("change, message", [
     (lambda d: d["fields"][0]["sources"][0].update(table="ojjdp"),
-     "field 1 (total_reports), source 1: table must be one of ojjdp_cells, esp_reports, country_reports, documents, found 'ojjdp'"),
+     "field 1 (total_reports), source 1: table must be one of esp_reports, country_reports, ojjdp_cells, documents, found 'ojjdp'"),
     (lambda d: d["fields"][0]["sources"][0].update(row="(unclosed"), "source 1, row: bad regular expression '(unclosed'"),
     (lambda d: d["fields"][1].update(id="total_reports"), "field ids must be unique, found total_reports"),
     (lambda d: d["fields"][0].update(related=["no_such_field"]), "related names unknown field(s) no_such_field"),

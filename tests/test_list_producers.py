@@ -146,7 +146,8 @@ def test_a_row_whose_parts_do_not_add_up_fails_a_blocking_check(tmp_path):
     records = esp_records(raw, year=2024, source_file="swapped.pdf", source_sha256="0" * 64)
     total = {"referrals": 11, "informational": 7, "reports": 18}
     checks = {c.check: c for c in check_list_document(records, family="reports_by_esp", year=2024, printed_total=total,
-                                                      total_page=1, source_file="swapped.pdf", roles=result.roles)}
+                                                      total_page=1, source_file="swapped.pdf", roles=result.roles,
+                                                      name_column="esp", key_column="esp_key")}
     assert checks["total_reconciles"].passed and checks["referrals_total_reconciles"].passed
     assert checks["informational_total_reconciles"].passed
     parts = checks["parts_add_up"]
@@ -162,7 +163,7 @@ def test_a_column_total_that_does_not_reconcile_fails_blocking(tmp_path):
     records = country_records(raw, year=2024, source_file="off.pdf", source_sha256="0" * 64)
     checks = {c.check: c for c in check_list_document(
         records, family=COUNTRY, year=2024, printed_total={"referrals": 11, "informational": 5, "reports": 16},
-        total_page=1, source_file="off.pdf", roles=result.roles)}
+        total_page=1, source_file="off.pdf", roles=result.roles, name_column="country", key_column="iso3")}
     assert not checks["referrals_total_reconciles"].passed and checks["referrals_total_reconciles"].blocking
     assert "rows referrals sum to 10, the referrals total printed on page 1 is 11" in \
         checks["referrals_total_reconciles"].message

@@ -34,3 +34,8 @@ class CheckResult:
 
 def blocking_failures(results: list[CheckResult]) -> list[CheckResult]:
     return [r for r in results if r.blocking and not r.passed]
+
+
+def extraction_failed(source_file: str, error: str) -> CheckResult:
+    """Blocking: the reader refused the document or could not open it (`error` says why)."""
+    return CheckResult(source_file, "extraction", True, False, None, None, error)

@@ -110,12 +110,13 @@ def _name_column(record) -> str:
 
 
 def check_list_document(records, *, family: str, year: int, printed_total: dict, total_page: int,
-                        source_file: str, roles: tuple[str, ...] = ("reports",)) -> list[CheckResult]:
-    """Every check of one list document. `printed_total` holds the total row's counts by role
-    (`normalize.list_counts`); `roles` are the count columns the edition prints."""
-    name_column = "esp" if family == "reports_by_esp" else "country"
-    key_column = "esp_key" if family == "reports_by_esp" else "iso3"
-    results = [
+                        source_file: str, name_column: str, key_column: str,
+                        roles: tuple[str, ...] = ("reports",)) -> list[CheckResult]:
+    """The checks every list document gets. `printed_total` holds the total row's counts by role
+    (`normalize.list_counts`); `roles` are the count columns the edition prints; `name_column`
+    and `key_column` are the family's printed name and the key that groups its rows (a family
+    adds its own checks after these: `pipeline.families`)."""
+    return [
         check_total_reconciles(records, printed_total["reports"], total_page, source_file),
         *(check_total_reconciles(records, printed_total[role], total_page, source_file, role)
           for role in ("referrals", "informational") if role in roles),
@@ -126,6 +127,3 @@ def check_list_document(records, *, family: str, year: int, printed_total: dict,
         check_row_count(records, family, year, source_file),
         check_duplicate_keys(records, key_column, source_file),
     ]
-    if family == "reports_by_country":
-        results.append(check_countries_mapped(records, source_file))
-    return results
