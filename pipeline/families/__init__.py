@@ -51,3 +51,16 @@ def publishing_order(family: str) -> bool:
     """Families whose checks compare with others' printed totals come after them (a family
     no reader reads is recorded among the first)."""
     return bool(FAMILIES[family].compares_with) if family in FAMILIES else False
+
+
+def families_markdown() -> str:
+    """The README's table of families (between its `families` markers; tests/test_families.py
+    checks they agree): `python -m pipeline.families` prints it."""
+    lines = ["| family | documents | output tables | module |", "|---|---|---|---|"]
+    for family in FAMILIES.values():
+        module = type(family).__module__.replace(".", "/") + ".py"
+        tables = ", ".join(f"`{t}`" for t in family.tables)
+        if family.derived:
+            tables += "; across documents: " + ", ".join(f"`{t}`" for t in family.derived)
+        lines.append(f"| `{family.name}` | {family.title} | {tables} | `{module}` |")
+    return "\n".join(lines) + "\n"

@@ -42,6 +42,7 @@ class Family:
     name: str                      # as the manifest spells it (pipeline/data/manifest.csv `family`)
     title: str                     # what the documents are, in a few words
     tables: tuple[str, ...]        # the output tables it fills; the first holds its printed figures
+    derived: tuple[str, ...] = ()         # output tables computed across its documents (`derived_tables`)
     compares_with: tuple[str, ...] = ()   # families whose printed totals its checks compare with
     reader_needs_edition: bool = False    # its reader takes the edition year (explain --edition)
     relative_cost: int = 1                # extraction time against a list's: the longest start first
@@ -76,7 +77,7 @@ class Family:
         raise NotImplementedError
 
     def derived_tables(self, tables: dict[str, list[dict]]) -> dict[str, list[dict]]:
-        """Output tables computed from the rows of every document of the family (none by default)."""
+        """The `derived` output tables, computed from the rows of every document of the family."""
         return {}
 
     def statement_cells(self, doc: dict, tables: dict[str, list[dict]], total_page: int | None

@@ -19,6 +19,7 @@ class OjjdpEditions(Family):
     name = "ojjdp_transparency"
     title = "OJJDP-NCMEC Transparency reports"
     tables = ("ojjdp_cells", "ojjdp_tables")
+    derived = ("ojjdp_revisions",)
     compares_with = ("reports_by_esp", "reports_by_country")
     reader_needs_edition = True
     relative_cost = 5
