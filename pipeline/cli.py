@@ -1,11 +1,10 @@
 """Command line: `ncmec-pipeline run` nightly; each stage also runs alone.
 
-Exit codes (run, fetch, extract, validate, store):
-  0  every document is ok (unsupported ones, recorded but not read, do not count)
-  1  failure: no document could be published, or an error stopped the run
-  2  usage error (bad option)
-  3  partial: outputs written, but some documents are missing or failed (see documents.parquet)
-  4  another run holds the lock on the data directory; nothing was done
+A thin layer over the library (sqlite-utils style): each command parses its options, calls one
+function of the pipeline (`pipeline.run`, `pipeline.discover`, `pipeline.diff`, ...) and prints
+what it returns. Errors are `click.ClickException`s with the exit codes of `pipeline.exits`.
+Only click and the light modules are imported here: pandas, pyarrow and pdfplumber load inside
+the commands that use them, so `--help` and `--version` answer at once.
 """
 
 from __future__ import annotations
@@ -22,30 +21,12 @@ from pathlib import Path
 import click
 
 from pipeline import __version__
-from pipeline.discover import render_findings
+from pipeline.exits import EXIT_DIFFERENT, EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_REFUSED, EXIT_USAGE
 from pipeline.families import FAMILIES
 from pipeline.logs import iso_time, log_run_summary
 from pipeline.manifest import ManifestError, load_documents
-from pipeline.sandbox import MEMORY_LIMIT_MB
-from pipeline.store import OutputsUnavailable, read_consistent, recover
+from pipeline.sandbox import DOCUMENT_TIME_LIMIT, MEMORY_LIMIT_MB
 from pipeline.workspace import LockHeld, Workspace
-from pipeline.run import (
-    DOCUMENT_TIME_LIMIT,
-    EXIT_FAILED,
-    EXIT_LOCKED,
-    build_outputs,
-    exit_code_for,
-    extract_all,
-    fetch_all,
-    load_fetched,
-    load_last_good,
-    plan_run,
-    run_pipeline,
-    selected_documents,
-    selected_records,
-    store_outputs,
-)
-from pipeline.validate.findings import kind_counts, summary_phrase
 
 log = logging.getLogger("pipeline")
 
@@ -190,12 +171,33 @@ def print_documents(records: list[dict], documents) -> None:
         click.echo(line)
 
 
-def _exit(code: int) -> None:
-    sys.exit(code)
+class Locked(click.ClickException):
+    """Another run holds the lock on the data directory: nothing was done (exit 4)."""
+
+    exit_code = EXIT_LOCKED
+
+
+class CouldNotWrite(click.ClickException):
+    """A read-only or full disk: one sentence naming the path and errno, not a traceback (exit 1)."""
+
+    exit_code = EXIT_FAILED
+
+
+class DiffFailed(click.ClickException):
+    """A diff that could not be made exits 2, like `git diff --exit-code` on an error."""
+
+    exit_code = EXIT_USAGE
+
+
+def finish(code: int):
+    """End the command with `code` (pipeline.exits): the outcome, not an error."""
+    click.get_current_context().exit(code)
 
 
 def readable(read):
     """`read()`, with an output set being replaced (store.OutputsUnavailable) said in a sentence."""
+    from pipeline.store import OutputsUnavailable
+
     try:
         return read()
     except OutputsUnavailable as err:
@@ -203,15 +205,14 @@ def readable(read):
 
 
 def with_lock(paths: Workspace, action):
+    """`action()` under the data directory's lock."""
     try:
         with paths.lock():
             return action()
     except LockHeld as err:
-        click.echo(f"error: {err}", err=True)
-        _exit(EXIT_LOCKED)
-    except OSError as err:  # a read-only or full disk: a sentence, not a traceback
-        click.echo(f"error: {os_error_sentence(err)}", err=True)
-        _exit(EXIT_FAILED)
+        raise Locked(str(err)) from None
+    except OSError as err:
+        raise CouldNotWrite(os_error_sentence(err)) from None
 
 
 def os_error_sentence(err: OSError) -> str:
@@ -225,13 +226,14 @@ def os_error_sentence(err: OSError) -> str:
             + "; outputs already published stay as they are (a commit cut short is completed by the next run)")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]},
+             epilog="\b\nExample: ncmec-pipeline run --mirror ../shared/ncmec")
 @click.version_option(__version__, prog_name="ncmec-pipeline")
 def main():
     """Turn NCMEC's CyberTipline and OJJDP transparency PDFs into validated Parquet."""
 
 
-@main.command()
+@main.command(epilog="\b\nExample: ncmec-pipeline run --mirror ../shared/ncmec --jobs 2")
 @data_options
 @mirror_option
 @jobs_option
@@ -248,6 +250,10 @@ def run(paths, documents, only, manifest_path, mirror, jobs, time_limit, memory_
     fetched, extracted, validated and published like the others. With --only, just those
     documents are fetched and extracted; the outputs keep every other document as earlier runs
     left it, and the exit code speaks for the selected ones."""
+    from pipeline.discover import discover_and_record, render_findings
+    from pipeline.run import plan_run, planned_exit_code, run_pipeline, selected_documents, selected_records
+    from pipeline.validate.findings import kind_counts, summary_phrase
+
     if do_discover:
         discovery = with_lock(paths, lambda: discover_and_record(paths, manifest_path, documents, index_urls,
                                                                  dry_run=dry_run))
@@ -257,8 +263,7 @@ def run(paths, documents, only, manifest_path, mirror, jobs, time_limit, memory_
         steps = plan_run(selected_documents(documents, only), paths, mirror)
         for step in steps:
             click.echo(f"{step['doc_id']:<14} {step['fetch']}; {step['extract']}")
-        # The exit code the run would have: a document the mirror does not hold would be missing.
-        _exit(exit_code_for([{"status": "missing" if s["fetch"].startswith("missing") else "ok"} for s in steps]))
+        finish(planned_exit_code(steps))
     report = with_lock(paths, lambda: run_pipeline(documents, paths, mirror=mirror, jobs=jobs, time_limit=time_limit,
                                                    progress=terminal_progress, only=only, memory_mb=memory_mb))
     shown = selected_records(report.documents, only)
@@ -270,7 +275,7 @@ def run(paths, documents, only, manifest_path, mirror, jobs, time_limit, memory_
     summarise([d["status"] for d in shown], report.exit_code, report.timings["total"],
               blocking_failures=len(blocking), findings=len(findings))
     if quiet():
-        _exit(report.exit_code)
+        finish(report.exit_code)
     unsupported = sum(d["status"] == "unsupported" for d in shown)
     click.echo(f"{sum(d['status'] == 'ok' for d in shown)}/{len(shown) - unsupported} documents ok; "
                + (f"{unsupported} unsupported (recorded, not read); " if unsupported else "") +
@@ -278,40 +283,39 @@ def run(paths, documents, only, manifest_path, mirror, jobs, time_limit, memory_
                f"{report.timings['total']:.1f}s"
                + (f" ({others} other documents not re-run: as earlier runs left them, see documents.parquet)"
                   if others else ""))
-    _exit(report.exit_code)
+    finish(report.exit_code)
 
 
-@main.command()
+@main.command(epilog="\b\nExample: ncmec-pipeline fetch --only esp-2023 --mirror ../shared/ncmec")
 @data_options
 @mirror_option
 def fetch(paths, documents, only, manifest_path, mirror):
     """Download (or copy from --mirror) every document into data/raw/ (unsupported ones are not fetched)."""
+    from pipeline.run import fetch_documents, fetch_exit_code, selected_documents
+
     documents = [d for d in selected_documents(documents, only) if d.supported]
-    results = with_lock(paths, lambda: fetch_all(documents, paths, mirror, keep=load_fetched(paths)))
+    results = with_lock(paths, lambda: fetch_documents(documents, paths, mirror))
     for doc in documents if not quiet() else ():
         r = results[doc.doc_id]
         click.echo(f"{r.status:<8} {doc.doc_id:<14} {r.bytes or '':>9} {(r.sha256 or '')[:12]} {r.message}")
-    statuses = [r.status for r in results.values()]
-    code = 0 if all(s == "ok" for s in statuses) else 3 if "ok" in statuses else EXIT_FAILED
-    summarise(statuses, code)
-    _exit(code)
+    code = fetch_exit_code(results)
+    summarise([r.status for r in results.values()], code)
+    finish(code)
 
 
-@main.command()
+@main.command(epilog="\b\nExample: ncmec-pipeline extract --only ojjdp-2023")
 @data_options
 @jobs_option
 @time_limit_option
 @memory_limit_option
 def extract(paths, documents, only, manifest_path, jobs, time_limit, memory_mb):
     """Extract every fetched document (cached by sha256) into data/cache/."""
-    documents = [d for d in selected_documents(documents, only) if d.supported]
+    from pipeline.run import extract_documents, extract_exit_code, selected_documents
 
-    def action():
-        fetched = load_fetched(paths)
-        return fetched, extract_all(documents, fetched, paths, jobs=jobs, time_limit=time_limit,
-                                        memory_mb=memory_mb)
-    fetched, extractions = with_lock(paths, action)
-    failed, statuses = 0, []
+    documents = [d for d in selected_documents(documents, only) if d.supported]
+    extractions = with_lock(paths, lambda: extract_documents(documents, paths, jobs=jobs, time_limit=time_limit,
+                                                             memory_mb=memory_mb))
+    statuses = []
     for doc in documents:
         if doc.doc_id not in extractions:
             statuses.append("skipped")
@@ -319,14 +323,13 @@ def extract(paths, documents, only, manifest_path, jobs, time_limit, memory_mb):
                 click.echo(f"{'skipped':<8} {doc.doc_id:<14} not fetched")
             continue
         error = extractions[doc.doc_id].get("error")
-        failed += bool(error)
         statuses.append("failed" if error else "ok")
         size = 0 if error else FAMILIES[doc.family].rows_read(extractions[doc.doc_id])
         if not quiet():
             click.echo(f"{'failed' if error else 'ok':<8} {doc.doc_id:<14} {error or f'{size} rows'}")
-    code = 0 if not failed and len(extractions) == len(documents) else 3 if len(extractions) > failed else EXIT_FAILED
+    code = extract_exit_code(documents, extractions)
     summarise(statuses, code)
-    _exit(code)
+    finish(code)
 
 
 def check_mark(check) -> str:
@@ -334,21 +337,23 @@ def check_mark(check) -> str:
                                         (check.kind or "finding").upper() if check.in_source else "NOTE")
 
 
-def _build(paths, documents):
-    fetched = load_fetched(paths)
-    extractions = extract_all(documents, fetched, paths, jobs=1)
-    return build_outputs(documents, fetched, extractions, load_last_good(paths), paths)
-
-
-@main.command()
+@main.command(epilog="\b\nExample: ncmec-pipeline validate --only ojjdp-2023 --failures-only")
 @data_options
 @format_option
 @click.option("--failures-only", is_flag=True, help="Only the checks that did not pass.")
 def validate(paths, documents, only, manifest_path, fmt, failures_only):
-    """Normalize and validate the extracted documents; print every check (writes nothing)."""
+    """Normalize and validate the extracted documents; print every check.
+
+    Writes nothing: it reads what `fetch` and `extract` left (a document not extracted yet says
+    so) and takes no lock."""
     from dataclasses import asdict
 
-    out, _ = with_lock(paths, lambda: _build(paths, documents))
+    from pipeline.run import exit_code_for, selected_documents, selected_records, validate_documents
+
+    try:
+        out = validate_documents(documents, paths)
+    except OSError as err:
+        raise CouldNotWrite(os_error_sentence(err)) from None
     files = {d.file for d in selected_documents(documents, only)}
     checks = [c for c in out.checks if c.source_file in files and not (failures_only and c.passed)]
     shown = selected_records(out.documents, only)
@@ -364,48 +369,25 @@ def validate(paths, documents, only, manifest_path, fmt, failures_only):
             click.echo(f"{check_mark(check)} {check.source_file} {check.check}: {check.message}")
         print_documents(shown, documents)
     summarise([d["status"] for d in shown], exit_code_for(shown))
-    _exit(exit_code_for(shown))
+    finish(exit_code_for(shown))
 
 
-@main.command()
+@main.command(epilog="\b\nExample: ncmec-pipeline store --data-dir data")
 @data_options
 def store(paths, documents, only, manifest_path):
-    """Write the Parquet outputs from the extracted documents (every document: --only selects
-    what is printed and what the exit code speaks for, never what the outputs hold)."""
-    def action():
-        out, new_last_good = _build(paths, documents)
-        store_outputs(out, paths)
-        return out
-    out = with_lock(paths, action)
+    """Write the Parquet outputs from the extracted documents, as `run` publishes them (every
+    document: --only selects what is printed and what the exit code speaks for, never what the
+    outputs hold); when no document can be published the outputs stay as they are."""
+    from pipeline.run import exit_code_for, selected_records, store_documents
+
+    out = with_lock(paths, lambda: store_documents(documents, paths))
     shown = selected_records(out.documents, only)
     print_documents(shown, documents)
     summarise([d["status"] for d in shown], exit_code_for(shown))
-    _exit(exit_code_for(shown))
+    finish(exit_code_for(shown))
 
 
-def discover_and_record(paths: Workspace, manifest_path: Path | None, documents, index_urls, *, dry_run: bool):
-    """Read the index pages, compare with the manifest and the overlay, and (unless dry_run)
-    append what is new or unsupported to the overlay. Call under the run lock."""
-    from pipeline.discover import discover as read_index_pages, official_index_urls, write_overlay
-    from pipeline.fetch import fetch_page
-    from pipeline.manifest import allowed_hosts, load_manifest
-
-    manifest = load_manifest(manifest_path)
-    result = read_index_pages(list(index_urls) or official_index_urls(), documents, allowed_hosts(manifest),
-                              fetch_page)
-    for url, what in result.pages:
-        if what.startswith("not read"):
-            log.warning("discover: index page %s", what, extra={"stage": "discover"})
-    for finding in result.findings:
-        if finding.status == "refused":
-            log.warning("discover: refused %s: %s", finding.url, finding.why, extra={"stage": "discover"})
-    if result.added() and not dry_run:
-        overlay = [d for d in documents if d.origin == "discovered"]
-        write_overlay(paths.discovered, overlay, result.added())
-    return result
-
-
-@main.command()
+@main.command(epilog="\b\nExample: ncmec-pipeline discover --dry-run")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("data"),
               show_default=True, envvar="NCMEC_DATA_DIR", help="Folder whose state/discovered.csv is the overlay.")
 @manifest_option
@@ -421,6 +403,8 @@ def discover(data_dir, manifest_path, index_urls, dry_run, quiet, verbose, log_f
     classified by pipeline/data/discovery_patterns.csv and printed as new (a family we read, not
     in the manifest), known, unsupported (a family we have no reader for: recorded too) or refused
     (a host the manifest does not name: never fetched). Exit 0, or 1 when no index page could be read."""
+    from pipeline.discover import discover_and_record, render_findings
+
     configure_logging(quiet, verbose, log_format)
     paths = Workspace(data_dir)
     documents = read_documents(manifest_path, paths)
@@ -431,7 +415,7 @@ def discover(data_dir, manifest_path, index_urls, dry_run, quiet, verbose, log_f
         click.echo("dry run: nothing written")
     elif result.added():
         click.echo(f"wrote {len(result.added())} document(s) to {paths.discovered}")
-    _exit(0 if result.pages_read else EXIT_FAILED)
+    finish(EXIT_OK if result.pages_read else EXIT_FAILED)
 
 
 # --- reading the outputs: report, datasets ----------------------------------------------------
@@ -444,7 +428,7 @@ outputs_dir_option = click.option(
 EXPLAINED_FAMILIES = tuple(FAMILIES)  # every family's reader draws its reading
 
 
-@main.command()
+@main.command(epilog="\b\nExample: ncmec-pipeline explain country-2024 --page 3")
 @click.argument("target")
 @click.option("--page", "pages", type=int, multiple=True, metavar="N", help="Only this page; repeatable.")
 @click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -466,8 +450,6 @@ def explain(target, pages, output, family, edition, data_dir, manifest_path, mir
     headers, the refusal); for an OJJDP edition, the table grids and the table ids read on each
     page. Writes each page as a PNG with all of it drawn over the page. Exits 0 when the document
     is read, 3 when the reader refuses it.
-
-    Example: ncmec-pipeline explain country-2024 --page 3
     """
     pdf, family, name, year = _explain_target(target, family, edition, data_dir, manifest_path, mirror)
     folder = output or Workspace(data_dir).explain
@@ -478,7 +460,7 @@ def explain(target, pages, output, family, edition, data_dir, manifest_path, mir
     click.echo("\n".join(result.lines))
     for image in result.images:
         click.echo(f"wrote {image}")
-    _exit(3 if result.refusal else 0)
+    finish(EXIT_REFUSED if result.refusal else EXIT_OK)
 
 
 def _explain_target(target: str, family: str | None, edition: int | None, data_dir: Path,
@@ -516,13 +498,14 @@ def _require_outputs(data_dir: Path) -> None:
                                    "run `ncmec-pipeline run` first, or pass --data-dir")
 
 
-@main.command()
+@main.command(epilog="\b\nExample: ncmec-pipeline report -o report.html")
 @outputs_dir_option
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="HTML file to write.  [default: DATA_DIR/processed/report.html]")
 def report(data_dir, output):
     """Write one self-contained HTML report (documents, presence, trends, findings, revisions)."""
     from pipeline.report import build_report, latest_run, read_tables, write_report
+    from pipeline.store import recover
 
     _require_outputs(data_dir)
     if output is not None and not output.parent.is_dir():
@@ -540,7 +523,7 @@ def report(data_dir, output):
                + (f"; not available in this run: {', '.join(absent)}" if absent else ""))
 
 
-@main.command()
+@main.command(epilog="\b\nExample: ncmec-pipeline datasets esp_reports --format csv")
 @outputs_dir_option
 @click.argument("name", required=False)
 @format_option
@@ -579,13 +562,7 @@ def datasets(data_dir, name, fmt):
 
 # --- field presence and diffs (read the processed outputs; write nothing) -------------------------
 
-class DiffFailed(click.ClickException):
-    """A diff that could not be made exits 2, like `git diff --exit-code` on an error."""
-
-    exit_code = 2
-
-
-@main.command()
+@main.command(epilog="\b\nExample: ncmec-pipeline fields arrests --year 2023")
 @outputs_dir_option
 @click.argument("query", required=False)
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "csv", "markdown"]), default="text",
@@ -604,6 +581,7 @@ def fields(data_dir, query, fmt, color, years, evidence):
     import pyarrow.parquet as pq
 
     from pipeline import fields as presence
+    from pipeline.store import read_consistent
 
     catalog = presence.load_catalog()
     path = Workspace(data_dir).table("field_presence")
@@ -648,7 +626,7 @@ def fields(data_dir, query, fmt, color, years, evidence):
     click.echo(text, nl=False, color=color)
 
 
-@main.command()
+@main.command(epilog="\b\nExample: ncmec-pipeline findings --kind conflict --edition 2023")
 @outputs_dir_option
 @click.option("--kind", type=click.Choice(["conflict", "rounding", "label", "non_additive"]), default=None,
               help="Only findings of this kind.")
@@ -678,7 +656,7 @@ def findings(data_dir, kind, edition, fmt):
     click.echo(render_findings(finding_rows(checks, editions, kind=kind, edition=edition), fmt), nl=False)
 
 
-@main.command()
+@main.command(epilog="\b\nExample: ncmec-pipeline diff --years 2022 2023 --exit-code")
 @outputs_dir_option
 @click.option("--years", nargs=2, type=int, metavar="A B", default=None,
               help="Year A against year B: fields, OJJDP tables, ESPs and countries side by side.")
@@ -706,11 +684,7 @@ def diff(data_dir, years, editions, runs, versions_of, fmt, exit_code, full, new
     bad usage.
     """
     from pipeline import diff as diffs
-    from pipeline.fields import load_catalog
-
-    def within_one_set(directory, compute):
-        """Run `compute()` over one output set of `directory` (store.read_consistent)."""
-        return read_consistent(diffs.outputs_folder(directory), lambda _: compute())
+    from pipeline.store import OutputsUnavailable
 
     if sum(bool(m) for m in (years, editions, runs, versions_of)) != 1:
         raise click.UsageError("choose exactly one of --years A B, --editions, --runs OLD [NEW], "
@@ -718,46 +692,13 @@ def diff(data_dir, years, editions, runs, versions_of, fmt, exit_code, full, new
     if new_run is not None and not runs:
         raise click.UsageError(f"unexpected argument {new_run!r}: only --runs OLD NEW takes a second value")
     try:
-        if runs:
-            from pipeline.history import NoSuchRun, resolve_runs
-
-            try:
-                old, new = resolve_runs(data_dir, runs, new_run)
-            except NoSuchRun as err:
-                raise diffs.DiffError(str(err)) from None
-            result = within_one_set(old, lambda: within_one_set(new, lambda: diffs.run_diff(old, new)))
-        elif versions_of:
-            result = within_one_set(data_dir, lambda: versions_diff(data_dir, versions_of))
-        else:
-            processed = diffs.outputs_folder(data_dir)
-
-            def compute():
-                cells = diffs.read_records(processed, "ojjdp_cells")
-                if editions:
-                    return diffs.edition_diff(cells)
-                return diffs.year_diff(
-                    diffs.read_records(processed, "field_presence"), cells,
-                    diffs.read_records(processed, "esp_reports"), diffs.read_records(processed, "country_reports"),
-                    years[0], years[1], [f.id for f in load_catalog().fields])
-            result = within_one_set(processed, compute)
+        result = diffs.diff_outputs(data_dir, years=years, editions=editions, runs=runs, new_run=new_run,
+                                    versions_of=versions_of)
     except (diffs.DiffError, OutputsUnavailable, ValueError, OSError) as err:
         raise DiffFailed(str(err)) from None
     width = shutil.get_terminal_size((diffs.TEXT_WIDTH, 24)).columns
     click.echo(diffs.render(result, fmt, full=full, width=width), nl=False)
-    _exit(1 if exit_code and result["differences"] else 0)
-
-
-def versions_diff(data_dir: Path, doc_id: str) -> dict:
-    """`diff --versions`: the last two versions of `doc_id` and the figures each published,
-    rebuilt from the extraction cache (data_dir/cache/extract)."""
-    from pipeline import diff as diffs
-    from pipeline import versions
-    from pipeline.extract.cache import extraction_path
-
-    paths = Workspace(data_dir)
-    old, new = versions.two_latest(diffs.read_records(diffs.outputs_folder(data_dir), versions.TABLE), doc_id)
-    figures = [versions.version_figures(extraction_path(paths, versions.version_document(v), v["sha256"]), v) for v in (old, new)]
-    return diffs.version_diff(old, new, *figures)
+    finish(EXIT_DIFFERENT if exit_code and result["differences"] else EXIT_OK)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,6 @@ from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -47,6 +46,58 @@ PUNCTUATION = re.compile(r"[^\w/#%&]+")
 
 class DiffError(Exception):
     """The inputs cannot be compared (missing folder or table, unreadable file)."""
+
+
+# --- the one entry point (`ncmec-pipeline diff`) ----------------------------------------------------
+
+def diff_outputs(data_dir: Path, *, years: tuple[int, int] | None = None, editions: bool = False,
+                 runs: str | None = None, new_run: str | None = None, versions_of: str | None = None) -> dict:
+    """One comparison of the outputs of `data_dir`, each side read from one committed set
+    (`store.read_consistent`): two years (`years`), consecutive OJJDP editions (`editions`),
+    two runs (`runs` OLD, `new_run` NEW or the current outputs), or the last two versions of
+    one document (`versions_of`)."""
+    from pipeline.store import read_consistent
+
+    def within_one_set(directory, compute):
+        return read_consistent(outputs_folder(directory), lambda _: compute())
+
+    if runs:
+        from pipeline.history import NoSuchRun, resolve_runs
+
+        try:
+            old, new = resolve_runs(data_dir, runs, new_run)
+        except NoSuchRun as err:
+            raise DiffError(str(err)) from None
+        return within_one_set(old, lambda: within_one_set(new, lambda: run_diff(old, new)))
+    if versions_of:
+        return within_one_set(data_dir, lambda: versions_diff(data_dir, versions_of))
+    processed = outputs_folder(data_dir)
+    if editions:
+        return within_one_set(processed, lambda: edition_diff(read_records(processed, "ojjdp_cells"),
+                                                              read_records(processed, "ojjdp_revisions")))
+
+    def two_years():
+        from pipeline.fields import load_catalog
+
+        return year_diff(read_records(processed, "field_presence"), read_records(processed, "ojjdp_cells"),
+                         read_records(processed, "esp_reports"), read_records(processed, "country_reports"),
+                         years[0], years[1], [f.id for f in load_catalog().fields])
+    return within_one_set(processed, two_years)
+
+
+def versions_diff(data_dir: Path, doc_id: str) -> dict:
+    """The last two versions of `doc_id` and the figures each published, normalized again from
+    their cached extractions (the cache is keyed by sha256, so an earlier version's figures
+    outlive its bytes in raw/)."""
+    from pipeline import versions
+    from pipeline.extract.cache import extraction_path
+    from pipeline.workspace import Workspace
+
+    workspace = Workspace(data_dir)
+    old, new = versions.two_latest(read_records(outputs_folder(data_dir), versions.TABLE), doc_id)
+    figures = [versions.version_figures(extraction_path(workspace, versions.version_document(v), v["sha256"]), v)
+               for v in (old, new)]
+    return version_diff(old, new, *figures)
 
 
 # --- reading the processed outputs ---------------------------------------------------------------
@@ -233,31 +284,19 @@ def year_diff(presence: Sequence[dict], cells: Sequence[dict], esp: Sequence[dic
 
 # --- OJJDP editions ------------------------------------------------------------------------------
 
-CELL_COLUMNS = ["edition", "table_id", "row_label", "footnote", "column_label", "year", "measure", "value",
-                "percent", "value_text", "page", "source_file", "source_sha256"]
-
-
-def _plain(value):
-    """pandas' missing markers and numpy scalars as plain Python (None, int)."""
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
-        return None
-    return value.item() if hasattr(value, "item") else value
-
-
 def _printed_value(value, percent) -> str:
     if value is not None:
         return f"{value:,}"
     return "-" if percent is None else f"{percent.normalize() if isinstance(percent, Decimal) else percent}%"
 
 
-def edition_diff(cells: Sequence[dict]) -> dict:
+def edition_diff(cells: Sequence[dict], revisions: Sequence[dict]) -> dict:
     """Numbers restated between consecutive OJJDP editions, numbers printed under a new label,
-    and numbers one edition prints for a year both cover that the other does not. The matching
-    is `pipeline.revisions.ojjdp_revisions` (the same rules the report uses)."""
-    from pipeline.revisions import difference_counts, ojjdp_revisions, relabellings
+    and numbers one edition prints for a year both cover that the other does not. `revisions`
+    are the rows of ojjdp_revisions as `run` stored them (`pipeline.revisions`, the same rules the
+    report uses), never matched again here; `cells` give each edition's size and file."""
+    from pipeline.revisions import difference_counts, relabellings
 
-    frame = pd.DataFrame(list(cells), columns=CELL_COLUMNS)
-    revisions = [{k: _plain(v) for k, v in r.items()} for r in ojjdp_revisions(frame).to_dict("records")]
     editions = sorted({c["edition"] for c in cells})
     sizes = {e: sum(1 for c in cells if c["edition"] == e) for e in editions}
     pairs = []

@@ -363,6 +363,30 @@ def write_overlay(path: Path, overlay: Sequence[Document], added: Sequence[Docum
     return write_text_atomic(Path(path), out.getvalue())
 
 
+def discover_and_record(paths, manifest_path: Path | None, documents, index_urls, *, dry_run: bool):
+    """Read the index pages, compare with the manifest and the overlay, and (unless dry_run)
+    append what is new or unsupported to the overlay (`paths`: the Workspace). Call under the
+    run lock (`discover`, `run --discover`)."""
+    import logging
+
+    from pipeline.fetch import fetch_page
+    from pipeline.manifest import allowed_hosts, load_manifest
+
+    log = logging.getLogger("pipeline")
+    manifest = load_manifest(manifest_path)
+    result = discover(list(index_urls) or official_index_urls(), documents, allowed_hosts(manifest), fetch_page)
+    for url, what in result.pages:
+        if what.startswith("not read"):
+            log.warning("discover: index page %s", what, extra={"stage": "discover"})
+    for finding in result.findings:
+        if finding.status == "refused":
+            log.warning("discover: refused %s: %s", finding.url, finding.why, extra={"stage": "discover"})
+    if result.added() and not dry_run:
+        overlay = [d for d in documents if d.origin == "discovered"]
+        write_overlay(paths.discovered, overlay, result.added())
+    return result
+
+
 def render_findings(result: Discovery) -> str:
     """The table `discover` prints: every PDF link with its status and why, then the counts."""
     lines = [f"index page {url}: {what}" for url, what in result.pages]

@@ -22,7 +22,8 @@ from pipeline.extract.cache import (EXTRACTOR_VERSION, cache_extraction, cache_p
                                     cached_page_texts, extraction_path)
 from pipeline.identify import check_edition
 from pipeline.manifest import Document, allowed_hosts
-from pipeline.sandbox import MEMORY_LIMIT_MB, run_bounded
+from pipeline.exits import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_PARTIAL  # noqa: F401 (EXIT_LOCKED: callers)
+from pipeline.sandbox import DOCUMENT_TIME_LIMIT, MEMORY_LIMIT_MB, run_bounded
 from pipeline.state import read_json_state
 from pipeline.workspace import Workspace, keep_copy, write_json_atomic
 from pipeline.store import OutputsUnavailable, current_set_id, recover, to_table, write_tables
@@ -32,12 +33,6 @@ from pipeline.validate.findings import check_record
 
 log = logging.getLogger("pipeline")
 
-DOCUMENT_TIME_LIMIT = 120.0  # seconds one document's extraction may take before it is stopped
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_PARTIAL = 3
-EXIT_LOCKED = 4
 
 
 run_with_time_limit = run_bounded  # the name tests and callers knew
@@ -234,10 +229,12 @@ class Outputs:
 
 
 def build_outputs(documents: list[Document], fetched: dict[str, FetchResult], extractions: dict[str, dict],
-                  last_good: dict[str, str], paths: Workspace, *, new_run: bool = False) -> tuple[Outputs, dict[str, str]]:
+                  last_good: dict[str, str], paths: Workspace, *, new_run: bool = False,
+                  read_only: bool = False) -> tuple[Outputs, dict[str, str]]:
     """Every table's records, the documents table and the checks; plus the new last-good map.
     `new_run`: a `run` publishing new inputs, under a new number in document_versions (`store`
-    alone, or a run rebuilding the same inputs, republishes under the last one: same bytes)."""
+    alone, or a run rebuilding the same inputs, republishes under the last one: same bytes).
+    `read_only`: page texts missing from the cache are read but not cached (`validate`)."""
     out = Outputs()
     new_last_good = dict(last_good)
     context = Context(printed_totals={name: {} for name in FAMILIES})
@@ -254,7 +251,7 @@ def build_outputs(documents: list[Document], fetched: dict[str, FetchResult], ex
             if published.printed_total is not None:
                 context.printed_totals[doc.family][doc.year] = published.printed_total
         out.documents.append(row)
-    add_statements(out, paths)
+    add_statements(out, paths, cache_page_texts=not read_only)
     record_versions(out, fetched, paths, new_run)
     return out, new_last_good
 
@@ -344,7 +341,7 @@ def unsupported_record(doc: Document) -> dict:
             "rows": 0, "printed_total": None, "origin": doc.origin}
 
 
-def add_statements(out: Outputs, paths: Workspace) -> None:
+def add_statements(out: Outputs, paths: Workspace, *, cache_page_texts: bool = True) -> None:
     """The numbers stated in the published documents' running text (statements.parquet) and the
     prose–table checks over them; then every finding in NCMEC's figures gets its kind."""
     from pipeline.extract.cache import PageTexts
@@ -353,7 +350,8 @@ def add_statements(out: Outputs, paths: Workspace) -> None:
     from pipeline.validate.findings import with_kind
     from pipeline.validate.statements import check_statements
 
-    found = run_statements(out.documents, out.tables, PageTexts(out.documents, paths.raw, paths.page_texts),
+    page_texts = PageTexts(out.documents, paths.raw, paths.page_texts, write=cache_page_texts)
+    found = run_statements(out.documents, out.tables, page_texts,
                            load_catalog().ignore_lines, out.total_pages)
     out.tables["statements"] = found.statements
     out.checks.extend(check_statements(found.statements, found.sentences, found.cells, tables=found.tables))
@@ -403,7 +401,7 @@ def exit_code_for(documents: list[dict]) -> int:
 
 
 @dataclass
-class RunReport:
+class RunResult:
     exit_code: int
     documents: list[dict]
     checks: list[CheckResult]
@@ -415,7 +413,7 @@ class RunReport:
 
 def run_pipeline(documents: list[Document], paths: Workspace, *, mirror: Path | None, jobs: int = 1,
                  do_fetch: bool = True, progress=None, time_limit: float = DOCUMENT_TIME_LIMIT,
-                 only: set[str] | None = None, memory_mb: int = MEMORY_LIMIT_MB) -> RunReport:
+                 only: set[str] | None = None, memory_mb: int = MEMORY_LIMIT_MB) -> RunResult:
     """Fetch, extract, validate and store. With `only` (doc ids), just those documents are
     fetched and extracted; the others keep what earlier runs fetched and extracted, so the
     outputs still hold every document (a run for one document never empties the others'
@@ -435,7 +433,6 @@ def run_pipeline(documents: list[Document], paths: Workspace, *, mirror: Path | 
     extractions.update(cached_extractions([d for d in documents if d not in selected], fetched, paths))
     timings["extract"] = time.perf_counter() - t
     t = time.perf_counter()
-    last_good_path = paths.last_good_state
     last_good = load_last_good(paths)
     fingerprint = inputs_fingerprint(documents, fetched, last_good)
     unchanged = unchanged_outputs(paths, fingerprint)
@@ -445,7 +442,7 @@ def run_pipeline(documents: list[Document], paths: Workspace, *, mirror: Path | 
         timings.update(validate=0.0, store=0.0, total=time.perf_counter() - started)
         checks = [CheckResult(**c) for c in unchanged["checks"]]
         exit_code = exit_code_for(selected_records(unchanged["documents"], only))
-        report = RunReport(exit_code, unchanged["documents"], checks, timings, [], {})
+        report = RunResult(exit_code, unchanged["documents"], checks, timings, [], {})
         release_last_good_raw(paths, documents, last_good)
         _write_derived_state(_write_run_manifest, paths, report, "inputs unchanged since the last run: outputs kept as they are")
         return report
@@ -456,27 +453,91 @@ def run_pipeline(documents: list[Document], paths: Workspace, *, mirror: Path | 
     timings["validate"] = time.perf_counter() - t
     t = time.perf_counter()
     exit_code = exit_code_for(selected_records(out.documents, only))
-    written: list[Path] = []
-    if exit_code != EXIT_FAILED:
-        # A run in which no document could be published leaves the last outputs as they are;
-        # what went wrong is in the run manifest and the command's output.
-        written = store_outputs(out, paths)
-        # The set is published: from here a failure (a full disk) only loses derived state, which
-        # the next run rebuilds; the exit code still says what was published.
-        _write_derived_state(write_json_atomic, last_good_path, new_last_good)
-        release_last_good_raw(paths, documents, new_last_good)
-        _write_derived_state(write_json_atomic, paths.outputs_state, {
-            "fingerprint": inputs_fingerprint(documents, fetched, new_last_good),
-            "exit_code": exit_code_for(out.documents), "files": sorted(p.name for p in written),
-            "set_id": current_set_id(paths.processed),
-            "documents": out.documents, "checks": [asdict(c) for c in out.checks]})
+    # A run in which no document could be published leaves the last outputs as they are; what
+    # went wrong is in the run manifest and the command's output.
+    written = publish(out, new_last_good, documents, fetched, paths) if exit_code != EXIT_FAILED else []
     timings["store"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - started
-    report = RunReport(exit_code, out.documents, out.checks, timings, [str(p) for p in written],
+    report = RunResult(exit_code, out.documents, out.checks, timings, [str(p) for p in written],
                        {k: v["seconds"] for k, v in extractions.items() if "seconds" in v and v.get("fresh")},
                        out.publish_number if written else None)
     _write_derived_state(_write_run_manifest, paths, report)
     return report
+
+
+def publish(out: Outputs, new_last_good: dict[str, str], documents: list[Document], fetched: dict[str, FetchResult],
+            paths: Workspace) -> list[Path]:
+    """Replace the output set with `out`, then record what was published: the last good copy
+    of each document, the kept raw copies released, and the outputs record (the inputs'
+    fingerprint, so an unchanged night stops early). Returns the files written."""
+    written = store_outputs(out, paths)
+    # The set is published: from here a failure (a full disk) only loses derived state, which
+    # the next run rebuilds; the exit code still says what was published.
+    _write_derived_state(write_json_atomic, paths.last_good_state, new_last_good)
+    release_last_good_raw(paths, documents, new_last_good)
+    _write_derived_state(write_json_atomic, paths.outputs_state, {
+        "fingerprint": inputs_fingerprint(documents, fetched, new_last_good),
+        "exit_code": exit_code_for(out.documents), "files": sorted(p.name for p in written),
+        "set_id": current_set_id(paths.processed),
+        "documents": out.documents, "checks": [asdict(c) for c in out.checks]})
+    return written
+
+
+# --- each stage alone (the commands fetch, extract, validate, store) ---------------------------
+
+def fetch_documents(documents: list[Document], paths: Workspace, mirror: Path | None) -> dict[str, FetchResult]:
+    """`fetch`: the supported documents fetched; the fetch state keeps what earlier fetches
+    recorded of the others."""
+    return fetch_all([d for d in documents if d.supported], paths, mirror, keep=load_fetched(paths))
+
+
+def fetch_exit_code(results: dict[str, FetchResult]) -> int:
+    statuses = [r.status for r in results.values()]
+    return EXIT_OK if all(s == "ok" for s in statuses) else EXIT_PARTIAL if "ok" in statuses else EXIT_FAILED
+
+
+def extract_documents(documents: list[Document], paths: Workspace, *, jobs: int = 1,
+                      time_limit: float = DOCUMENT_TIME_LIMIT, memory_mb: int = MEMORY_LIMIT_MB,
+                      progress=None) -> dict[str, dict]:
+    """`extract`: the fetched supported documents extracted into the cache (cached ones read from it)."""
+    return extract_all([d for d in documents if d.supported], load_fetched(paths), paths, jobs=jobs,
+                       time_limit=time_limit, memory_mb=memory_mb, progress=progress)
+
+
+def extract_exit_code(documents: list[Document], extractions: dict[str, dict]) -> int:
+    """0 every supported document extracted, 3 some, 1 none (a document not fetched counts as not extracted)."""
+    wanted = [d for d in documents if d.supported]
+    failed = sum(bool(extractions[d.doc_id].get("error")) for d in wanted if d.doc_id in extractions)
+    if not failed and len(extractions) == len(wanted):
+        return EXIT_OK
+    return EXIT_PARTIAL if len(extractions) > failed else EXIT_FAILED
+
+
+def validate_documents(documents: list[Document], paths: Workspace) -> Outputs:
+    """`validate`: every document normalized and checked from what is already fetched and
+    extracted; nothing is extracted and nothing is written (a document not extracted yet says
+    so), so it takes no lock: every file it reads is replaced atomically."""
+    fetched = load_fetched(paths)
+    out, _ = build_outputs(documents, fetched, cached_extractions(documents, fetched, paths), load_last_good(paths),
+                           paths, read_only=True)
+    return out
+
+
+def store_documents(documents: list[Document], paths: Workspace) -> Outputs:
+    """`store`: the outputs published from what is already fetched and extracted, as `run`
+    publishes them (the last good copies recorded, the outputs record written), unless no
+    document could be published."""
+    fetched = load_fetched(paths)
+    out, new_last_good = build_outputs(documents, fetched, cached_extractions(documents, fetched, paths),
+                                       load_last_good(paths), paths)
+    if exit_code_for(out.documents) != EXIT_FAILED:
+        publish(out, new_last_good, documents, fetched, paths)
+    return out
+
+
+def planned_exit_code(steps: list[dict]) -> int:
+    """The exit code `run` would have after `plan_run`: a document the mirror does not hold would be missing."""
+    return exit_code_for([{"status": "missing" if s["fetch"].startswith("missing") else "ok"} for s in steps])
 
 
 def _write_derived_state(write, path_or_paths, *args) -> None:
@@ -544,7 +605,7 @@ def unchanged_outputs(paths: Workspace, fingerprint: str) -> dict | None:
     return state
 
 
-def _write_run_manifest(paths: Workspace, report: RunReport, note: str = "") -> None:
+def _write_run_manifest(paths: Workspace, report: RunResult, note: str = "") -> None:
     run_id = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + f"-{os.getpid()}"
     write_json_atomic(paths.runs / f"{run_id}.json", {
         "run_id": run_id,

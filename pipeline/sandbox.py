@@ -24,6 +24,7 @@ import sys
 import threading
 import time
 
+DOCUMENT_TIME_LIMIT = 120.0  # seconds one document's extraction may take before it is stopped (`--time-limit`)
 MEMORY_LIMIT_MB = 2048  # address space one child may add to what it inherited (`--memory-limit`); 0 = none
 PARENT_CHECK_SECONDS = 0.5  # how often the watchdog thread checks the parent is alive
 _PR_SET_PDEATHSIG = 1

@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from pipeline import diff as d
 from pipeline import store
 from pipeline.cli import main
+from pipeline.families.ojjdp import revision_records
 
 # --- small pieces ----------------------------------------------------------------------------------
 
@@ -126,7 +127,7 @@ def test_edition_diff_restated_relabelled_and_added():
         ocell(2023, "new_esps_registered", "New ESPs", 2022, 68, measure="esps"),            # unchanged
         ocell(2023, "new_esps_registered", "New ESPs", 2023, 192, measure="esps"),           # new year: not a diff
     ]
-    result = d.edition_diff(cells)
+    result = d.edition_diff(cells, revision_records(cells))
     (pair,) = result["pairs"]
     assert [(r["year"], r["old"], r["new"], r["absolute"]) for r in pair["restated"]] == [(2021, "149", "150", 1)]
     assert sorted((r["old_row_label"], r["new_row_label"], r["printed"]) for r in pair["relabelled"]) == [
@@ -141,7 +142,8 @@ def test_edition_diff_restated_relabelled_and_added():
 
 
 def test_edition_diff_with_one_edition_has_nothing_to_compare():
-    result = d.edition_diff([ocell(2023, "new_esps_registered", "New ESPs", 2023, 1, measure="esps")])
+    cells = [ocell(2023, "new_esps_registered", "New ESPs", 2023, 1, measure="esps")]
+    result = d.edition_diff(cells, revision_records(cells))
     assert result["pairs"] == [] and result["differences"] == 0
     assert "nothing to compare" in d.render(result)
 

@@ -461,7 +461,7 @@ def test_a_full_disk_while_staging_is_one_sentence_and_exit_1(corpus_dir, tmp_pa
     result = CliRunner().invoke(main, ["run", "-q", "--only", "esp-2022", "--data-dir", str(tmp_path),
                                        "--mirror", str(corpus_dir)])
     assert result.exit_code == 1
-    assert f"error: could not write {tmp_path / 'processed'}: No space left on device (errno 28, ENOSPC)" in result.output
+    assert f"Error: could not write {tmp_path / 'processed'}: No space left on device (errno 28, ENOSPC)" in result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / "processed" / "esp_reports.parquet").exists()
 

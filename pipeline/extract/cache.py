@@ -68,11 +68,12 @@ def cache_page_texts(cache_dir: Path, sha256: str, pages: list[str]) -> None:
 class PageTexts(Mapping):
     """source_file -> page texts, read lazily from the raw PDFs and cached in
     `cache_dir/<sha256>-v<version>.json` (never committed: it is NCMEC's text). A file whose
-    sha256 is not the one the run published is not read: its pages could differ."""
+    sha256 is not the one the run published is not read: its pages could differ. With
+    `write=False` what is read is not cached (`validate` writes nothing)."""
 
-    def __init__(self, documents: Sequence[dict], raw_dir: Path, cache_dir: Path):
+    def __init__(self, documents: Sequence[dict], raw_dir: Path, cache_dir: Path, *, write: bool = True):
         self._docs = {d["source_file"]: d for d in documents if d.get("sha256")}
-        self._raw, self._cache = Path(raw_dir), Path(cache_dir)
+        self._raw, self._cache, self._write = Path(raw_dir), Path(cache_dir), write
         self._loaded: dict[str, list[str] | None] = {}
 
     def _load(self, source_file: str) -> list[str] | None:
@@ -92,7 +93,8 @@ class PageTexts(Mapping):
         except Exception as err:  # a PDF pdfplumber cannot open: no mentions, never a crash
             log.warning("fields: could not read the text of %s: %s: %s", source_file, type(err).__name__, err)
             return None
-        cache_page_texts(self._cache, doc["sha256"], pages)
+        if self._write:
+            cache_page_texts(self._cache, doc["sha256"], pages)
         return pages
 
     def __getitem__(self, source_file: str) -> list[str]:
