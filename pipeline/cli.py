@@ -504,21 +504,13 @@ def _require_outputs(data_dir: Path) -> None:
               help="HTML file to write.  [default: DATA_DIR/processed/report.html]")
 def report(data_dir, output):
     """Write one self-contained HTML report (documents, presence, trends, findings, revisions)."""
-    from pipeline.report import build_report, latest_run, read_tables, write_report
-    from pipeline.store import recover
+    from pipeline.report import make_report
 
     _require_outputs(data_dir)
     if output is not None and not output.parent.is_dir():
         raise click.BadParameter(f"expected an existing folder for {output.name}, found no folder {output.parent}"
                                  " (create it first)", param_hint="--output")
-    paths = Workspace(data_dir)
-
-    def read():
-        recover(paths.processed)  # under the lock: complete a commit a killed run left pending
-        return read_tables(data_dir)
-    tables = with_lock(paths, lambda: readable(read))
-    path = write_report(build_report(tables, run=latest_run(data_dir)), output or paths.processed / "report.html")
-    absent = [name for name, frame in tables.items() if frame is None]
+    path, absent = with_lock(Workspace(data_dir), lambda: readable(lambda: make_report(data_dir, output)))
     click.echo(f"wrote {path} ({path.stat().st_size // 1024} KiB)"
                + (f"; not available in this run: {', '.join(absent)}" if absent else ""))
 
@@ -578,51 +570,19 @@ def fields(data_dir, query, fmt, color, years, evidence):
     word such as `feedback`): the verdict for each year with its evidence, the pages that prove it.
     Reads data/processed/field_presence.parquet, which `run` writes.
     """
-    import pyarrow.parquet as pq
-
     from pipeline import fields as presence
-    from pipeline.store import read_consistent
 
-    catalog = presence.load_catalog()
-    path = Workspace(data_dir).table("field_presence")
-    if not path.is_file():
-        raise click.ClickException(f"{path} does not exist: run `ncmec-pipeline run --data-dir {data_dir}` first "
-                                   "(it writes field_presence.parquet)")
-    records = readable(lambda: read_consistent(path.parent, lambda _: pq.read_table(path).to_pylist()))
-    if years:
-        covered = sorted({r["year"] for r in records})
-        unknown = sorted(set(years) - set(covered))
-        if unknown:
-            raise click.BadParameter(f"no document of this run covers {', '.join(map(str, unknown))}; covered years:"
-                                     f" {', '.join(map(str, covered))}", param_hint="--year")
-        records = [r for r in records if r["year"] in years]
     if color is None and os.environ.get("NO_COLOR"):
         color = False
-    styled = fmt == "text" and color is not False
-    if query:
-        matched = presence.find_fields(catalog, query)
-        if not matched:
-            close = presence.suggest_fields(catalog, query)
-            raise click.BadParameter(f"no field id, title or alias matches {query!r}; "
-                                     + (f"did you mean {' or '.join(close)}? " if close else "")
-                                     + f"`ncmec-pipeline fields` lists the ids "
-                                       f"({', '.join(f.id for f in catalog.fields[:4])}, …)",
-                                     param_hint="QUERY")
-        text = presence.render_field_report(records, matched, fmt, styled, evidence=evidence)
-        statements_path = Workspace(data_dir).table("statements")
-        if statements_path.is_file():
-            from pipeline.statements import mentioning, render_mentions
-
-            found = mentioning(pq.read_table(statements_path).to_pylist(), matched)
-            if fmt == "json":  # each field's entry lists its statements
-                payload = json.loads(text)
-                for entry in payload:
-                    entry["statements"] = found.get(entry["id"], [])
-                text = json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n"
-            elif fmt in ("text", "markdown") and found:
-                text += "\n" + render_mentions(found, fmt)
-    else:
-        text = presence.render_matrix(records, catalog, fmt, styled)
+    try:
+        text = readable(lambda: presence.fields_report(Workspace(data_dir), query, fmt=fmt, styled=fmt == "text"
+                                                       and color is not False, years=years, evidence=evidence))
+    except presence.UnknownYears as err:
+        raise click.BadParameter(str(err), param_hint="--year") from None
+    except presence.UnknownField as err:
+        raise click.BadParameter(str(err), param_hint="QUERY") from None
+    except FileNotFoundError as err:
+        raise click.ClickException(str(err)) from None
     click.echo(text, nl=False, color=color)
 
 
@@ -639,21 +599,13 @@ def findings(data_dir, kind, edition, fmt):
 
     Reads data/processed/checks.parquet, which `run` writes. Exit codes: 0 done, 1 no outputs
     yet, 2 bad option."""
-    import pyarrow.parquet as pq
-
-    from pipeline.validate.findings import finding_rows, render_findings
+    from pipeline.validate.findings import findings_report
 
     _require_outputs(data_dir)
-    processed = Workspace(data_dir).processed
-    if not (processed / "checks.parquet").is_file():
-        raise click.ClickException(f"{processed / 'checks.parquet'} does not exist: run `ncmec-pipeline run` first")
-    checks = pq.read_table(processed / "checks.parquet").to_pylist()
-    if "kind" not in (checks[0] if checks else {"kind": None}):
-        raise click.ClickException(f"{processed / 'checks.parquet'} was written by an older version (no kind column):"
-                                   " run `ncmec-pipeline run` again")
-    documents = pq.read_table(processed / "documents.parquet").to_pylist()
-    editions = {d["source_file"]: d["year"] for d in documents}
-    click.echo(render_findings(finding_rows(checks, editions, kind=kind, edition=edition), fmt), nl=False)
+    try:
+        click.echo(findings_report(Workspace(data_dir), kind=kind, edition=edition, fmt=fmt), nl=False)
+    except ValueError as err:
+        raise click.ClickException(str(err)) from None
 
 
 @main.command(epilog="\b\nExample: ncmec-pipeline diff --years 2022 2023 --exit-code")

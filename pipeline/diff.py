@@ -20,7 +20,6 @@ Each result carries `differences` (a count); the CLI's `--exit-code` turns it in
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
@@ -30,6 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.display import ratio_percent
+from pipeline.labels import YEAR_IN_LABEL, fold, label_kind  # noqa: F401 (label_kind: pipeline.diff.label_kind)
 
 # How many rows of each kind the text and markdown renderers print (JSON has them all).
 SHOWN = 12
@@ -39,9 +39,6 @@ CELL_WIDTH = 60
 ONLY_SHOWN = 5
 # Width the text output fits in when the terminal's is unknown (piped, cron).
 TEXT_WIDTH = 100
-# Years printed inside labels: "CY 2021–" column headers, Appendix A's "CY2022 (1/1/22-12/31/22)".
-YEAR_IN_LABEL = re.compile(r"\bCY ?(?:19|20)\d\d\b|\(\d{1,2}/\d{1,2}/\d{2,4}\s*[–—-]\s*\d{1,2}/\d{1,2}/\d{2,4}\)")
-PUNCTUATION = re.compile(r"[^\w/#%&]+")
 
 
 class DiffError(Exception):
@@ -139,32 +136,21 @@ def change(old: int | None, new: int | None) -> dict:
     return {"absolute": new - old, "relative": None if old == 0 else (new - old) / old}
 
 
-def _norm(text: str | None) -> str:
-    return " ".join((text or "").split()).casefold()
-
-
-def label_kind(label: str | None) -> str:
-    """A row or column label without its years and punctuation, so the same row or column of two
-    years or two editions is recognised: "CY 2021 | Unique Images/Videos (based on MD5 hash)"
-    and "CY 2022 | Unique Images/Videos (based on MD5 hash" (2023 ed. p.17 drops the parenthesis)
-    both become "unique images/videos based on md5 hash"."""
-    return _norm(PUNCTUATION.sub(" ", YEAR_IN_LABEL.sub(" ", label or "")))
-
-
 # --- two years -----------------------------------------------------------------------------------
 
 def _latest_edition_cells(cells: Sequence[dict], year: int) -> tuple[int | None, dict[tuple, dict]]:
     """The numbers printed for `year` by the latest edition that prints it, keyed by
     (table_id, row, column kind, measure). Percents are left out: they restate counts."""
-    editions = [c["edition"] for c in cells if c["year"] == year]
-    if not editions:
+    from pipeline.editions import newest
+
+    printed = newest([c for c in cells if c["year"] == year], lambda c: c["edition"])
+    if not printed:
         return None, {}
-    edition = max(editions)
     keyed = {}
-    for c in cells:
-        if c["year"] == year and c["edition"] == edition and c["measure"] != "percent":
+    for c in printed:
+        if c["measure"] != "percent":
             keyed[(c["table_id"], label_kind(c["row_label"]), label_kind(c["column_label"]), c["measure"])] = c
-    return edition, keyed
+    return printed[0]["edition"], keyed
 
 
 def _keyed_side_by_side(a: Mapping[tuple, dict], b: Mapping[tuple, dict], describe) -> dict:
@@ -201,7 +187,7 @@ NO_COUNTRY = "(no country listed)"
 def _country_key(row: dict) -> str:
     if row["iso3_status"] == "no_country":
         return NO_COUNTRY
-    return row.get("iso3") or _norm(row["country"])
+    return row.get("iso3") or fold(row["country"])
 
 
 def _country_rows(rows: Iterable[dict], year: int) -> dict[tuple, dict]:

@@ -388,10 +388,10 @@ def field_matches(field: Field, tables: Mapping[str, Sequence[dict]]) -> list[Ma
 def chosen_matches(matches: Sequence[Match]) -> list[Match]:
     """The numbers that give a year's value: the first source (catalog order) that prints any,
     from its latest edition, because a later edition is NCMEC's latest word on a year."""
+    from pipeline.editions import newest
+
     first = min(m.source_index for m in matches)
-    candidates = [m for m in matches if m.source_index == first]
-    best = max((m.document_year, m.source_file) for m in candidates)
-    return [m for m in candidates if (m.document_year, m.source_file) == best]
+    return newest([m for m in matches if m.source_index == first], lambda m: (m.document_year, m.source_file))
 
 
 # --- page texts: sentences and mentions --------------------------------------------------------
@@ -805,3 +805,58 @@ def render_field_report(records: Sequence[dict], fields: Sequence[Field], fmt: s
                 out.append(f"{'':21}{line}")
         out.append("")
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+class UnknownYears(ValueError):
+    """`fields --year` names a year no document of the run covers."""
+
+
+class UnknownField(ValueError):
+    """`fields QUERY` matches no field id, title or alias."""
+
+
+def fields_report(workspace, query: str | None = None, *, fmt: str = "text", styled: bool = False,
+                  years: Sequence[int] = (), evidence: bool = False) -> str:
+    """`ncmec-pipeline fields`: the field x year matrix, or with `query` each matching field's
+    verdict per year with its evidence and the statements of the running text that mention it,
+    read from the published field_presence.parquet (and statements.parquet) of `workspace`."""
+    import pyarrow.parquet as pq
+
+    from pipeline.store import read_consistent
+
+    catalog = load_catalog()
+    path = workspace.table("field_presence")
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} does not exist: run `ncmec-pipeline run --data-dir {workspace.root}` first "
+                                "(it writes field_presence.parquet)")
+    records = read_consistent(path.parent, lambda _: pq.read_table(path).to_pylist())
+    if years:
+        covered = sorted({r["year"] for r in records})
+        unknown = sorted(set(years) - set(covered))
+        if unknown:
+            raise UnknownYears(f"no document of this run covers {', '.join(map(str, unknown))}; covered years:"
+                               f" {', '.join(map(str, covered))}")
+        records = [r for r in records if r["year"] in years]
+    if not query:
+        return render_matrix(records, catalog, fmt, styled)
+    matched = find_fields(catalog, query)
+    if not matched:
+        close = suggest_fields(catalog, query)
+        raise UnknownField(f"no field id, title or alias matches {query!r}; "
+                           + (f"did you mean {' or '.join(close)}? " if close else "")
+                           + f"`ncmec-pipeline fields` lists the ids ({', '.join(f.id for f in catalog.fields[:4])}, …)")
+    text = render_field_report(records, matched, fmt, styled, evidence=evidence)
+    statements_path = workspace.table("statements")
+    if not statements_path.is_file():
+        return text
+    from pipeline.statements import mentioning, render_mentions
+
+    found = mentioning(pq.read_table(statements_path).to_pylist(), matched)
+    if fmt == "json":  # each field's entry lists its statements
+        payload = json.loads(text)
+        for entry in payload:
+            entry["statements"] = found.get(entry["id"], [])
+        return json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n"
+    if fmt in ("text", "markdown") and found:
+        text += "\n" + render_mentions(found, fmt)
+    return text

@@ -14,23 +14,17 @@ every CY 2020 cell of the 2022 edition look dropped).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import pandas as pd
+
+from pipeline.labels import label_key, label_kind
 
 KEY = ["table_id", "row_label", "column_label", "year", "measure"]
 NEEDED = KEY + ["edition", "value", "percent", "page"]
 COLUMNS = KEY + ["old_edition", "new_edition", "old_value", "new_value", "old_percent", "new_percent",
                  "old_page", "new_page", "change"]
 INTEGER_COLUMNS = ["year", "old_edition", "new_edition", "old_value", "new_value", "old_page", "new_page"]
-
-
-def _label_key(label) -> str | None:
-    """A label as compared between editions: letters and digits only, lower case."""
-    if label is None or (isinstance(label, float) and pd.isna(label)):
-        return None
-    return re.sub(r"[^0-9a-z]", "", str(label).lower())
 
 
 def _missing(value) -> bool:
@@ -46,7 +40,7 @@ def covered_years(cells: pd.DataFrame) -> set[int]:
 def _index(cells: pd.DataFrame, edition: int) -> dict[tuple, dict]:
     out: dict[tuple, dict] = {}
     for row in cells.to_dict("records"):
-        key = (row["table_id"], _label_key(row["row_label"]), _label_key(row["column_label"]),
+        key = (row["table_id"], label_key(row["row_label"]), label_key(row["column_label"]),
                None if _missing(row["year"]) else int(row["year"]), row["measure"])
         if key in out:
             raise ValueError(
@@ -120,8 +114,6 @@ def relabellings(gone: Sequence[dict], came: Sequence[dict]) -> list[tuple[dict,
     """Pairs (old, new) of one number printed under a new label ("Unknown" in the 2022 ed. p.4,
     "Unknown Location" in the 2023 ed. p.4): same table, year, measure, column (or row) and
     value, and no other candidate on either side. Rows are ojjdp_revisions records."""
-    from pipeline.diff import label_kind
-
     def slots(rows, side):
         found: dict[tuple, list[dict]] = {}
         for r in rows:

@@ -3,7 +3,8 @@
 `build_report` is pure: DataFrames in (as `pipeline.load` returns them), one HTML string out.
 Charts are hand-written SVG and the styles are inlined, so the file opens without a network and
 references nothing outside itself; the same outputs always give the same bytes. Reading the
-tables and writing the file are the two small edges (`read_tables`, `write_report`).
+tables and writing the file are the two small edges (`read_tables`, `write_report`;
+`make_report` does both for the command).
 
 A table the run did not produce (the OJJDP tables, field presence, revisions while those stages
 are being built) is not an error: its section says it is not available in this run.
@@ -19,7 +20,7 @@ Where things live:
     files.py     reading the output tables, writing the HTML file atomically
 """
 
-from pipeline.report.files import latest_run, read_tables, write_report
+from pipeline.report.files import latest_run, make_report, read_tables, write_report
 from pipeline.report.page import SECTIONS, build_report
 
-__all__ = ["SECTIONS", "build_report", "latest_run", "read_tables", "write_report"]
+__all__ = ["SECTIONS", "build_report", "latest_run", "make_report", "read_tables", "write_report"]

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import pandas as pd
 
+from pipeline.editions import newest_per
+from pipeline.families import FAMILIES
+
 
 TOP_N = 5
+# The yearly totals table's column of each list family's printed total: esp_total, country_total.
+TOTAL_COLUMNS = {family.name: f"{family.name_column}_total" for family in FAMILIES.values() if family.name_column}
 
 
 def latest_edition_cells(cells: pd.DataFrame, table_id: str, measures: list[str]) -> pd.DataFrame:
@@ -13,8 +18,10 @@ def latest_edition_cells(cells: pd.DataFrame, table_id: str, measures: list[str]
     that prints it: later editions restate earlier years, and the newest figure is the one to plot."""
     chosen = cells[(cells["table_id"].astype("string") == table_id)
                    & cells["measure"].astype("string").isin(measures) & cells["value"].notna()]
-    chosen = chosen.sort_values("edition").drop_duplicates(["year", "row_label", "column_label", "measure"], keep="last")
-    return chosen.sort_values(["year", "row_label", "measure"])
+    chosen = chosen.sort_values("edition")
+    kept = newest_per(chosen.itertuples(), key=lambda r: (r.year, r.row_label, r.column_label, r.measure),
+                      edition=lambda r: r.edition)
+    return chosen.loc[[r.Index for r in kept]].sort_values(["year", "row_label", "measure"])
 
 
 def appendix_a(cells: pd.DataFrame) -> pd.DataFrame:
@@ -75,14 +82,14 @@ def yearly_totals(cells: pd.DataFrame | None, documents: pd.DataFrame) -> pd.Dat
     frames = []
     if cells is not None:
         frames.append(appendix_a(cells)[["year", "reports"]].rename(columns={"reports": "appendix_a"}))
-    for family, column in (("reports_by_esp", "esp_total"), ("reports_by_country", "country_total")):
+    for family, column in TOTAL_COLUMNS.items():
         printed = documents[(documents["family"].astype("string") == family) & documents["printed_total"].notna()]
         frames.append(pd.DataFrame({"year": printed["year"].astype(int), column: printed["printed_total"].astype("Int64")}))
     merged = frames[0]
     for frame in frames[1:]:
         merged = merged.merge(frame, on="year", how="outer")
     merged = merged.sort_values("year").reset_index(drop=True)
-    for column in ("appendix_a", "esp_total", "country_total"):
+    for column in ("appendix_a", *TOTAL_COLUMNS.values()):
         if column not in merged:
             merged[column] = pd.array([pd.NA] * len(merged), dtype="Int64")
     merged["change"] = merged["appendix_a"] - merged["appendix_a"].shift(1)
@@ -107,10 +114,11 @@ def list_splits(frame: pd.DataFrame | None, key: str) -> pd.DataFrame:
 
 
 def family_order(column: pd.Series) -> pd.Series:
-    """Sort key: documents in manifest family order (by ESP, by country, OJJDP), other columns as they are."""
+    """Sort key: documents in the registry's family order (by ESP, by country, OJJDP; a family no
+    reader reads after them), other columns as they are."""
     if column.name != "family":
         return column
-    order = {"reports_by_esp": 0, "reports_by_country": 1, "ojjdp_transparency": 2}
+    order = {name: i for i, name in enumerate(FAMILIES)}
     return column.astype(str).map(lambda family: order.get(family, len(order)))
 
 

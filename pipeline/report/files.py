@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -35,7 +33,9 @@ def latest_run(data_dir) -> dict | None:
     """The newest run manifest that wrote outputs (runs that published nothing are skipped).
     Newest by the run's sequence number, not its clock time (manifests from before sequences
     count as 0, then by name)."""
-    runs_dir = Path(data_dir) / "runs"
+    from pipeline.workspace import Workspace
+
+    runs_dir = Workspace(data_dir).runs
     manifests = []
     for path in runs_dir.glob("*.json") if runs_dir.is_dir() else []:
         try:
@@ -49,16 +49,22 @@ def latest_run(data_dir) -> dict | None:
 
 
 def write_report(text: str, path: Path) -> Path:
-    """Write atomically (temp file + rename), so a reader never opens half a report."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(tmp_name, 0o644)
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    return path
+    """Write atomically (`workspace.write_text_atomic`), so a reader never opens half a report."""
+    from pipeline.workspace import write_text_atomic
+
+    return write_text_atomic(Path(path), text)
+
+
+def make_report(data_dir, output: Path | None = None) -> tuple[Path, list[str]]:
+    """`ncmec-pipeline report`: the outputs of `data_dir` read as one set (a commit a killed run
+    left pending completed first: call under the lock), the page built and written to `output`
+    (default processed/report.html). Returns the file and the tables this run did not produce."""
+    from pipeline.report.page import build_report
+    from pipeline.store import recover
+    from pipeline.workspace import Workspace
+
+    workspace = Workspace(data_dir)
+    recover(workspace.processed)
+    tables = read_tables(data_dir)
+    path = write_report(build_report(tables, run=latest_run(data_dir)), output or workspace.processed / "report.html")
+    return path, [name for name, frame in tables.items() if frame is None]

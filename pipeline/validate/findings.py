@@ -182,3 +182,19 @@ def render_findings(rows: Sequence[Mapping], fmt: str = "text") -> str:
             lines.append(f"      «{r['sentence']}»")
         lines.append(f"      {r['message']}")
     return "\n".join(lines) + "\n"
+
+
+def findings_report(workspace, *, kind: str | None = None, edition: int | None = None, fmt: str = "text") -> str:
+    """`ncmec-pipeline findings`: the findings in the published checks.parquet of `workspace`
+    (a `pipeline.workspace.Workspace`), rendered; ValueError when there is none to read."""
+    import pyarrow.parquet as pq
+
+    path = workspace.table("checks")
+    if not path.is_file():
+        raise ValueError(f"{path} does not exist: run `ncmec-pipeline run` first")
+    checks = pq.read_table(path).to_pylist()
+    if "kind" not in (checks[0] if checks else {"kind": None}):
+        raise ValueError(f"{path} was written by an older version (no kind column): run `ncmec-pipeline run` again")
+    documents = pq.read_table(workspace.table("documents")).to_pylist()
+    editions = {d["source_file"]: d["year"] for d in documents}
+    return render_findings(finding_rows(checks, editions, kind=kind, edition=edition), fmt)
