@@ -1,8 +1,8 @@
 """Layout toolkit shared by the extractors: words -> text lines -> row bands -> cells.
 
 pdfplumber gives words with coordinates and the drawn lines/rects. NCMEC draws a horizontal
-rule between table rows, so a row is everything between two rules; wrapped names (with the count
-on the first, middle or last line) fall out of that for free. Where a region has no rules, rows
+border between table rows, so a row is everything between two borders; wrapped names (with the
+count on the first, middle or last line) fall out of that for free. Where a region has no borders, rows
 are rebuilt from text lines and refused when a wrapped line could belong to two rows.
 All functions here are pure: plain dicts in, plain data out.
 """
@@ -161,22 +161,22 @@ def vertical_edges(page) -> list[float]:
     return edges
 
 
-def rules_across(segments: list[tuple[float, float, float]], x0: float, x1: float,
-                 tolerance: float = 1.0) -> list[float]:
-    """y positions of rules that span [x0, x1], joining collinear segments that touch.
+def borders_across(segments: list[tuple[float, float, float]], x0: float, x1: float,
+                   tolerance: float = 1.0) -> list[float]:
+    """y positions of horizontal borders that span [x0, x1], joining collinear segments that touch.
 
-    NCMEC draws each row rule as one segment per cell, so a rule across the table is the union
-    of the segments at the same y.
+    NCMEC draws each row border as one segment per cell, so a border across the table is the
+    union of the segments at the same y.
     """
     by_y: dict[float, list[tuple[float, float]]] = {}
     for y, sx0, sx1 in sorted(segments):
         key = next((k for k in by_y if abs(k - y) <= tolerance), y)
         by_y.setdefault(key, []).append((min(sx0, sx1), max(sx0, sx1)))
-    rules = []
+    borders = []
     for y, spans in by_y.items():
         if any(start <= x0 + tolerance and end >= x1 - tolerance for start, end in _union(spans, tolerance)):
-            rules.append(round(y, 2))
-    return sorted(rules)
+            borders.append(round(y, 2))
+    return sorted(borders)
 
 
 def merged_spans(spans: list[tuple[float, float]], tolerance: float) -> list[tuple[float, float]]:

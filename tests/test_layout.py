@@ -4,12 +4,12 @@ import pytest
 
 from pipeline.layout import (
     Word,
+    borders_across,
     font_and_marks,
     group_lines,
     join_count_pieces,
     parse_count,
     path_segments,
-    rules_across,
 )
 
 
@@ -35,12 +35,12 @@ def test_two_whole_numbers_in_one_cell_are_refused():
         join_count_pieces(["1,234", "5"])
 
 
-def test_rules_across_joins_cell_segments_and_ignores_partial_rules():
+def test_borders_across_joins_cell_segments_and_ignores_partial_borders():
     segments = [(100.0, 109.2, 347.5), (100.0, 347.5, 502.8),   # one rule drawn as two cell segments
                 (120.0, 109.2, 347.5),                          # only under the name column
                 (140.0, 40.0, 280.0), (140.0, 320.0, 560.0)]    # two lists side by side
-    assert rules_across(segments, 122.0, 490.0) == [100.0]
-    assert rules_across(segments, 330.0, 550.0) == [140.0]
+    assert borders_across(segments, 122.0, 490.0) == [100.0]
+    assert borders_across(segments, 330.0, 550.0) == [140.0]
 
 
 def test_group_lines_keeps_a_middle_count_on_its_own_line():

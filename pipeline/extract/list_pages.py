@@ -33,7 +33,7 @@ from pipeline.extract.list_rows import (
     rows_from_lines,
 )
 from pipeline.extract.list_trace import PageReading
-from pipeline.layout import TextLine, Word, group_lines, is_count_text, rules_across, words_between
+from pipeline.layout import TextLine, Word, borders_across, group_lines, is_count_text, words_between
 
 
 @dataclass(frozen=True)
@@ -151,7 +151,7 @@ def carried_headers(words: list[Word], segments, previous: list[ListHeader], *, 
         above = [w for w in words if header.name_x0 - EDGE <= w.x0 < header.count_x1 + NEAR_COLUMNS
                  and w.middle < first.top]
         counts = [w for w in above if w.x0 > header.name_x1 and is_count_text(w.text)]
-        borders = [y for y in rules_across(segments, header.name_x0, header.count_x1) if y <= first.top + 0.5]
+        borders = [y for y in borders_across(segments, header.name_x0, header.count_x1) if y <= first.top + 0.5]
         bottom = max(borders) if borders else first.top - 0.5
         counts = [w for w in counts if w.middle < bottom] if borders else counts
         if counts:
@@ -209,7 +209,7 @@ def _read_list_rows(words: list[Word], segments, edges, region: ListRegion, layo
     in_list = [w for w in below if region.x0 <= w.x0 < region.x1]
     divider = count_divider(header, edges, in_list)
     columns = count_columns(header, divider, in_list, where)
-    borders = [y for y in rules_across(segments, header.name_x0, header.count_x1)
+    borders = [y for y in borders_across(segments, header.name_x0, header.count_x1)
              if header.bottom - 1 <= y < region.bottom]
     open_top = bool(borders) and len(_count_lines(words_between(in_list, header.bottom, borders[0]), divider)) == 1
     if open_top:
