@@ -192,7 +192,7 @@ def _md(text: str) -> str:
 
 def observed_nulls(path) -> dict[str, int]:
     """Nulls per column of a written Parquet file, from its footer statistics (no data read):
-    the schema declares every column nullable; this says which are null in practice."""
+    the schema declares which columns may hold nulls; this says how many do in practice."""
     import pyarrow.parquet as pq
 
     metadata = pq.read_metadata(path)

@@ -42,9 +42,19 @@ def sort_records(records: list[dict], key: list[str]) -> list[dict]:
 
 
 def to_table(name: str, records: list[dict]) -> pa.Table:
+    """The records as table `name`, sorted by its key. A row without a value in a column the
+    dictionary declares non-null is a ValueError naming the table, column and row (pyarrow would
+    only refuse it when the file is written, without saying which row)."""
     schema, key = TABLES[name]
     rows = sort_records(records, key)
     columns = {field.name: [row.get(field.name) for row in rows] for field in schema}
+    for field in schema:
+        if not field.nullable and None in columns[field.name]:
+            row = rows[columns[field.name].index(None)]
+            shown = {k: row.get(k) for k in key if k != field.name}
+            raise ValueError(f"{name}: expected a value in every row of {field.name} (declared non-null in"
+                             f" pipeline/data/columns.toml), found none in {columns[field.name].count(None)}"
+                             f" row(s), the first {shown}")
     return pa.Table.from_pydict(columns, schema=schema)
 
 

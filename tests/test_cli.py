@@ -182,7 +182,8 @@ def test_data_dictionary_lists_every_table_and_column_from_the_schemas(pipeline_
         assert f"## `{name}`" in text
         for field in schema:
             assert f"| `{field.name}` | " in text[text.index(f"## `{name}`"):], (name, field.name)
-    assert "| `esp_key` | string | yes (0 null) | identity | stable key grouping" in text
+    assert "| `esp_key` | string | no (0 null) | identity | stable key grouping" in text
+    assert "| `footnote` | string | yes (870 null) |  | footnote marker" in text
     assert "identified by year, esp_key, esp; sorted by year, esp_key, esp, page; 881 rows" in text
     one = CliRunner().invoke(main, ["datasets", "checks", "--data-dir", str(paths.root), "--format", "markdown"])
     assert "## `checks`" in one.output and "## `esp_reports`" not in one.output

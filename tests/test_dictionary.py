@@ -37,20 +37,21 @@ def readme_column_tables() -> dict[str, list[tuple[list[str], str]]]:
     return tables
 
 
-def readme_types(columns: list[str], cell: str) -> dict[str, str]:
-    """'int64, nullable' -> every column int64; 'int64, int32' -> one type per column; '' -> none."""
+def readme_types(columns: list[str], cell: str) -> dict[str, tuple[str, bool]]:
+    """'int64, nullable' -> every column (int64, nullable); 'int64, int32' -> one type per column,
+    none nullable; '' -> nothing said."""
     parts = [p.strip() for p in re.split(r",(?![^()]*\))", cell) if p.strip()]  # not inside decimal128(9,4)
-    if parts and parts[-1] == "nullable":
-        parts = parts[:-1]
+    nullable = bool(parts) and parts[-1] == "nullable"
+    parts = parts[:-1] if nullable else parts
     if not parts:
         return {}
     if len(parts) == 1:
-        return dict.fromkeys(columns, parts[0])
+        return dict.fromkeys(columns, (parts[0], nullable))
     assert len(parts) == len(columns), (columns, cell)
-    return dict(zip(columns, parts))
+    return {column: (part, nullable) for column, part in zip(columns, parts)}
 
 
-def test_the_readme_documents_every_column_of_its_tables_with_the_dictionarys_type():
+def test_the_readme_documents_every_column_of_its_tables_with_the_dictionarys_type_and_nullability():
     documented = readme_column_tables()
     assert {"esp_reports", "country_reports", "ojjdp_cells", "document_versions"} <= set(documented)
     for name, rows in documented.items():
@@ -59,8 +60,9 @@ def test_the_readme_documents_every_column_of_its_tables_with_the_dictionarys_ty
         named = [column for names, _ in rows for column in names]
         assert sorted(named) == sorted(columns), name
         for names, cell in rows:
-            for column, written in readme_types(names, cell).items():
+            for column, (written, nullable) in readme_types(names, cell).items():
                 assert written.replace(" ", "") == str(columns[column].type).replace(" ", ""), (name, column)
+                assert nullable == columns[column].nullable, (name, column)
 
 
 def test_the_schemas_are_the_dictionarys():
@@ -111,3 +113,17 @@ def test_a_malformed_dictionary_is_refused_saying_where_and_what(old, new, messa
     with pytest.raises(ValueError) as refused:
         parse_field_dictionary(PACKAGED.replace(old, new), source="columns.toml")
     assert str(refused.value) == f"columns.toml: {message}"
+
+
+def test_a_row_without_a_value_in_a_non_null_column_is_refused_naming_table_column_and_row(tmp_path):
+    from pipeline.store import to_table
+
+    row = {"year": 2023, "esp": "Chad Inc.", "esp_key": None, "page": 4, "source_file": "esp.pdf",
+           "source_sha256": "0" * 64, "reports": 3, "reports_source": "printed"}
+    assert not field_dictionary().tables["esp_reports"].columns[2].nullable
+    with pytest.raises(ValueError) as refused:
+        to_table("esp_reports", [row, {**row, "esp": "Egypt Inc.", "esp_key": "egypt"}])
+    assert str(refused.value) == (
+        "esp_reports: expected a value in every row of esp_key (declared non-null in pipeline/data/columns.toml),"
+        " found none in 1 row(s), the first {'year': 2023, 'esp': 'Chad Inc.', 'page': 4}")
+    assert to_table("esp_reports", [{**row, "esp_key": "chad"}]).schema.field("esp_key").nullable is False

@@ -290,7 +290,8 @@ def _set(year: int, reports: int) -> dict:
     from pipeline.store import to_table
 
     return {"documents": to_table("documents", [{"doc_id": f"esp-{year}", "family": "reports_by_esp", "year": year,
-                                                  "source_file": f"{year}.pdf", "status": "ok", "rows": 1}]),
+                                                  "url": f"https://example.org/{year}.pdf", "source_file": f"{year}.pdf",
+                                                  "status": "ok", "rows": 1, "origin": "manifest"}]),
             "esp_reports": to_table("esp_reports", [{"year": year, "esp": "Provider", "esp_key": "provider",
                                                       "reports": reports, "page": 2, "source_file": f"{year}.pdf",
                                                       "source_sha256": "0" * 64}]),

@@ -164,7 +164,8 @@ def test_years_may_be_one_int_and_a_wrong_keyword_names_load(data_dir):
 def test_a_year_with_no_rows_warns_naming_the_documents_status(data_dir):
     write_records("documents", [{"doc_id": "esp-2019", "family": "reports_by_esp", "year": 2019, "url": "u",
                                  "source_file": "2019-reports-by-esp.pdf", "status": "missing", "rows": 0,
-                                 "message": "2019-reports-by-esp.pdf is not in the mirror"}], data_dir / "processed")
+                                 "message": "2019-reports-by-esp.pdf is not in the mirror", "origin": "manifest"}],
+                  data_dir / "processed")
     with pytest.warns(UserWarning, match=r"esp_reports has no rows for year 2019: esp-2019 \(2019-reports-by-esp.pdf\)"
                                          r" is missing: 2019-reports-by-esp.pdf is not in the mirror"):
         frame = load("esp_reports", years=[2019], data_dir=data_dir)

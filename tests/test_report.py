@@ -70,7 +70,7 @@ def doc(doc_id, family, year, status, printed_total=None, message=None):
     return {"doc_id": doc_id, "family": family, "year": year, "url": f"https://example.org/{doc_id}.pdf",
             "source_file": f"{doc_id}.pdf", "sha256": None if status == "missing" else "ab" * 32,
             "bytes": None, "pages": 3, "status": status, "message": message, "rows": 2,
-            "printed_total": printed_total}
+            "printed_total": printed_total, "origin": "manifest"}
 
 
 def check(source_file, name, passed, *, blocking=False, in_source=False, expected=None, actual=None, page=None,
