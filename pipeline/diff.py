@@ -30,6 +30,7 @@ import pyarrow.parquet as pq
 
 from pipeline.display import ratio_percent
 from pipeline.labels import YEAR_IN_LABEL, fold, label_kind  # noqa: F401 (label_kind: pipeline.diff.label_kind)
+from pipeline.workspace import table_file
 
 # How many rows of each kind the text and markdown renderers print (JSON has them all).
 SHOWN = 12
@@ -122,7 +123,7 @@ def read_table(path: Path) -> pa.Table:
 
 
 def read_records(directory: Path, name: str) -> list[dict]:
-    path = Path(directory) / f"{name}.parquet"
+    path = table_file(directory, name)
     if not path.is_file():
         raise DiffError(f"{directory}: expected {name}.parquet, found no such file; run `ncmec-pipeline run` first")
     return read_table(path).to_pylist()
@@ -403,7 +404,7 @@ def run_diff(old_dir: Path, new_dir: Path) -> dict:
     names = sorted({p.stem for p in old.glob("*.parquet")} | {p.stem for p in new.glob("*.parquet")})
     tables = []
     for name in names:
-        a, b = old / f"{name}.parquet", new / f"{name}.parquet"
+        a, b = table_file(old, name), table_file(new, name)
         if not b.is_file():
             tables.append({"table": name, "status": "removed", "rows_old": read_table(a).num_rows, "differences": 1})
         elif not a.is_file():

@@ -54,7 +54,7 @@ def available_names(data_dir: str | os.PathLike | None = None) -> list[str]:
 
 def table_path(name: str, data_dir: str | os.PathLike | None = None) -> Path:
     """The file of table `name`, or a FileNotFoundError that says what is there instead."""
-    path = processed_dir(data_dir) / f"{name}.parquet"
+    path = Workspace.default(data_dir).table(name)
     if not path.is_file():
         present = available_names(data_dir)
         hint = (f"available: {', '.join(present)}" if present else

@@ -22,7 +22,7 @@ from pipeline.extract.cache import (EXTRACTOR_VERSION, cache_extraction, cache_p
                                     cached_page_texts, extraction_path)
 from pipeline.identify import check_edition
 from pipeline.manifest import Document, allowed_hosts
-from pipeline.exits import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_PARTIAL  # noqa: F401 (EXIT_LOCKED: callers)
+from pipeline.exits import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL
 from pipeline.sandbox import DOCUMENT_TIME_LIMIT, MEMORY_LIMIT_MB, run_bounded
 from pipeline.state import read_json_state
 from pipeline.workspace import Workspace, keep_copy, write_json_atomic
@@ -607,7 +607,7 @@ def unchanged_outputs(paths: Workspace, fingerprint: str) -> dict | None:
 
 def _write_run_manifest(paths: Workspace, report: RunResult, note: str = "") -> None:
     run_id = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + f"-{os.getpid()}"
-    write_json_atomic(paths.runs / f"{run_id}.json", {
+    write_json_atomic(paths.run_manifest(run_id), {
         "run_id": run_id,
         "sequence": next_run_sequence(paths.runs),
         "note": note,

@@ -29,7 +29,7 @@ MEMORY_LIMIT_MB = 2048  # address space one child may add to what it inherited (
 PARENT_CHECK_SECONDS = 0.5  # how often the watchdog thread checks the parent is alive
 _PR_SET_PDEATHSIG = 1
 
-# Descriptors a child must close first: the run lock's (see `pipeline.run.run_lock`).
+# Descriptors a child must close first: the run lock's (see `pipeline.workspace.Workspace.lock`).
 inherited_locks: set[int] = set()
 
 

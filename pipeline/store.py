@@ -202,7 +202,9 @@ def read_consistent(directory: Path, read, attempts: int = 3):
 def write_records(name: str, records: list[dict], directory: Path) -> Path:
     """Replace one table; in a folder holding a committed set, as a commit of that set (so
     readers never see the table beside a set file that does not record it)."""
-    path = Path(directory) / f"{name}.parquet"
+    from pipeline.workspace import table_file
+
+    path = table_file(directory, name)
     if (Path(directory) / SET_FILE).is_file():
         write_tables({name: to_table(name, records)}, directory)
     else:

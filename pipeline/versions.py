@@ -28,7 +28,9 @@ TABLE = "document_versions"
 
 def read_versions(processed: Path) -> list[dict]:
     """The versions published so far (none before the first run)."""
-    path = Path(processed) / f"{TABLE}.parquet"
+    from pipeline.workspace import table_file
+
+    path = table_file(processed, TABLE)
     return pq.read_table(path).to_pylist() if path.is_file() else []
 
 

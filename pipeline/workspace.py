@@ -71,7 +71,7 @@ class Workspace:
 
     def table(self, name: str) -> Path:
         """The published file of output table `name`."""
-        return self.processed / f"{name}.parquet"
+        return table_file(self.processed, name)
 
     @property
     def cache(self) -> Path:
@@ -111,6 +111,13 @@ class Workspace:
     def runs(self) -> Path:
         """One manifest per run (<run id>.json) and the output sets of the last runs (<run id>/)."""
         return self.root / "runs"
+
+    def run_manifest(self, run_id: str) -> Path:
+        return self.runs / f"{run_id}.json"
+
+    def output_set(self, run_id: str) -> Path:
+        """The output set a run kept beside its manifest (`diff --runs`)."""
+        return self.runs / run_id
 
     @property
     def quarantine(self) -> Path:
@@ -160,6 +167,11 @@ class Workspace:
         if swept:
             log.info("swept %d temporary file(s) left by an earlier run", len(swept))
         return swept
+
+
+def table_file(folder: Path, name: str) -> Path:
+    """Output table `name` in a folder of outputs (processed/, or a run's kept set): `<name>.parquet`."""
+    return Path(folder) / f"{name}.parquet"
 
 
 # --- writing a file ------------------------------------------------------------------------------
