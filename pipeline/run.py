@@ -20,12 +20,13 @@ from pipeline.fetch import (FetchResult, fetch_from_mirror, fetch_over_http, loa
                             quarantine)
 from pipeline.extract.cache import (EXTRACTOR_VERSION, cache_extraction, cache_page_texts, cached_extraction,
                                     cached_page_texts, extraction_path)
+from pipeline import last_good as last_good_copies
 from pipeline.identify import check_edition
 from pipeline.manifest import Document, allowed_hosts
 from pipeline.exits import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL
 from pipeline.sandbox import DOCUMENT_TIME_LIMIT, MEMORY_LIMIT_MB, run_bounded
 from pipeline.state import read_json_state
-from pipeline.workspace import Workspace, keep_copy, write_json_atomic
+from pipeline.workspace import Workspace, write_json_atomic
 from pipeline.store import OutputsUnavailable, current_set_id, recover, to_table, write_tables
 from pipeline.families import FAMILIES, Context, Normalized, output_tables, publishing_order
 from pipeline.validate import CheckResult, blocking_failures, extraction_failed
@@ -49,11 +50,11 @@ def fetch_all(documents: list[Document], paths: Workspace, mirror: Path | None,
     state_path = paths.fetch_state
     previous = load_fetch_state(state_path)
     hosts = allowed_hosts(documents)
-    last_good = load_last_good(paths)
+    last_good = last_good_copies.load(paths)
     results = {}
     unresolved: set[str] = set()  # hosts whose name did not resolve: their other documents are not tried
     for doc in documents:
-        keep_last_good_raw(paths, doc, last_good)
+        last_good_copies.keep_raw(paths, doc, last_good)
         try:
             if mirror is not None:
                 result = fetch_from_mirror(doc, mirror, paths.raw, paths.quarantine, **bounds)
@@ -86,43 +87,8 @@ def fetch_all(documents: list[Document], paths: Workspace, mirror: Path | None,
     return results
 
 
-def keep_last_good_raw(paths: Workspace, doc: Document, last_good: dict[str, str]) -> None:
-    """Before a fetch may replace raw/<file>: when it is the last good copy, keep it (a hard
-    link) in raw/last_good/ until a newer file is published (`release_last_good_raw`), so a file
-    that passes the fetch checks and then fails never leaves the last good rows without their PDF."""
-    from pipeline.fetch import sha256_of
-
-    raw, kept = paths.raw / doc.file, paths.last_good_raw / doc.file
-    sha = last_good.get(doc.doc_id)
-    if not sha or not raw.is_file() or (kept.is_file() and sha256_of(kept) == sha) or sha256_of(raw) != sha:
-        return
-    keep_copy(raw, kept)
-
-
-def release_last_good_raw(paths: Workspace, documents: list[Document], last_good: dict[str, str]) -> None:
-    """Drop the kept copies of documents whose file in raw/ is now the one published."""
-    from pipeline.fetch import sha256_of
-
-    for doc in documents:
-        kept, raw = paths.last_good_raw / doc.file, paths.raw / doc.file
-        if kept.is_file() and raw.is_file() and last_good.get(doc.doc_id) == sha256_of(raw):
-            kept.unlink()
-
-
 def load_fetched(paths: Workspace) -> dict[str, FetchResult]:
     return {k: FetchResult(**v) for k, v in load_fetch_state(paths.fetch_state).items()}
-
-
-def load_last_good(paths: Workspace) -> dict[str, str]:
-    """doc_id -> sha256 of the copy whose rows were last published (state: rebuilt when corrupt)."""
-    path = paths.last_good_state
-    last_good = read_json_state(path) or {}
-    if not all(isinstance(v, str) for v in last_good.values()):
-        from pipeline.state import move_aside
-
-        move_aside(path, "expected doc_id -> sha256 strings")
-        return {}
-    return last_good
 
 
 # --- extract ---------------------------------------------------------------------------------
@@ -359,15 +325,36 @@ def add_statements(out: Outputs, paths: Workspace, *, cache_page_texts: bool = T
 
 
 def last_good_copy(doc: Document, last_good: dict[str, str], paths: Workspace, current_sha: str | None) -> Normalized:
-    """The rows published from the document's last good copy (none when the copy that failed
-    is that copy, or its extraction is no longer cached)."""
+    """The rows published from the document's last good copy, as kept when it published
+    (`pipeline.last_good`), else normalized again from its cached extraction; none when the
+    copy that failed is that copy, or nothing of it is kept."""
     sha = last_good.get(doc.doc_id)
     if not sha or sha == current_sha:
         return Normalized({})
+    family = FAMILIES[doc.family]
+    kept = last_good_copies.kept_rows(paths, doc, sha, code_digest(), family.tables)
+    if kept is not None:
+        return Normalized(kept)
     extraction = cached_extraction(paths, doc, sha)
     if extraction is None:
         return Normalized({})
-    return FAMILIES[doc.family].normalize(doc, extraction)
+    return family.normalize(doc, extraction)
+
+
+def keep_published_rows(paths: Workspace, out: Outputs, documents: list[Document]) -> None:
+    """Keep the rows and checks of every document published from a new copy (see
+    `pipeline.last_good`), so a later failed copy takes them as they were published."""
+    code = code_digest()
+    by_id = {doc.doc_id: doc for doc in documents}
+    checks = [check_record(c) for c in out.checks]
+    for row in out.documents:
+        if row["status"] != "ok":
+            continue
+        doc = by_id[row["doc_id"]]
+        tables = {name: [r for r in out.tables[name] if r["source_file"] == doc.file and r["source_sha256"] == row["sha256"]]
+                  for name in FAMILIES[doc.family].tables}
+        last_good_copies.keep_rows(paths, doc, row["sha256"], code, tables,
+                                   [c for c in checks if c["source_file"] == doc.file])
 
 
 # --- store -----------------------------------------------------------------------------------
@@ -433,7 +420,7 @@ def run_pipeline(documents: list[Document], paths: Workspace, *, mirror: Path | 
     extractions.update(cached_extractions([d for d in documents if d not in selected], fetched, paths))
     timings["extract"] = time.perf_counter() - t
     t = time.perf_counter()
-    last_good = load_last_good(paths)
+    last_good = last_good_copies.load(paths)
     fingerprint = inputs_fingerprint(documents, fetched, last_good)
     unchanged = unchanged_outputs(paths, fingerprint)
     if unchanged is not None:
@@ -443,7 +430,7 @@ def run_pipeline(documents: list[Document], paths: Workspace, *, mirror: Path | 
         checks = [CheckResult(**c) for c in unchanged["checks"]]
         exit_code = exit_code_for(selected_records(unchanged["documents"], only))
         report = RunResult(exit_code, unchanged["documents"], checks, timings, [], {})
-        release_last_good_raw(paths, documents, last_good)
+        last_good_copies.release_raw(paths, documents, last_good)
         _write_derived_state(_write_run_manifest, paths, report, "inputs unchanged since the last run: outputs kept as they are")
         return report
     # Republishing the same inputs (an output file went missing) keeps the publishing number, so
@@ -474,7 +461,8 @@ def publish(out: Outputs, new_last_good: dict[str, str], documents: list[Documen
     # The set is published: from here a failure (a full disk) only loses derived state, which
     # the next run rebuilds; the exit code still says what was published.
     _write_derived_state(write_json_atomic, paths.last_good_state, new_last_good)
-    release_last_good_raw(paths, documents, new_last_good)
+    _write_derived_state(keep_published_rows, paths, out, documents)
+    last_good_copies.release_raw(paths, documents, new_last_good)
     _write_derived_state(write_json_atomic, paths.outputs_state, {
         "fingerprint": inputs_fingerprint(documents, fetched, new_last_good),
         "exit_code": exit_code_for(out.documents), "files": sorted(p.name for p in written),
@@ -518,7 +506,7 @@ def validate_documents(documents: list[Document], paths: Workspace) -> Outputs:
     extracted; nothing is extracted and nothing is written (a document not extracted yet says
     so), so it takes no lock: every file it reads is replaced atomically."""
     fetched = load_fetched(paths)
-    out, _ = build_outputs(documents, fetched, cached_extractions(documents, fetched, paths), load_last_good(paths),
+    out, _ = build_outputs(documents, fetched, cached_extractions(documents, fetched, paths), last_good_copies.load(paths),
                            paths, read_only=True)
     return out
 
@@ -529,7 +517,7 @@ def store_documents(documents: list[Document], paths: Workspace) -> Outputs:
     document could be published."""
     fetched = load_fetched(paths)
     out, new_last_good = build_outputs(documents, fetched, cached_extractions(documents, fetched, paths),
-                                       load_last_good(paths), paths)
+                                       last_good_copies.load(paths), paths)
     if exit_code_for(out.documents) != EXIT_FAILED:
         publish(out, new_last_good, documents, fetched, paths)
     return out

@@ -6,7 +6,8 @@ the data directory:
     raw/                 the PDFs as fetched (raw/last_good/: a last good copy a newer file replaced)
     cache/extract/       one JSON per extraction (see pipeline.extract.cache)
     cache/pages/         each PDF's page texts, by sha256 (written by the extraction)
-    state/               derived state: fetch.json, last_good.json, outputs.json, discovered.csv
+    state/               derived state: fetch.json, last_good.json (+ last_good/: the rows each last
+                         good copy published), outputs.json, discovered.csv
     quarantine/          refused downloads and unreadable PDFs, with their reason
     processed/           the published Parquet set (pipeline.store)
     runs/                one manifest per run, and the output sets of the last runs
@@ -98,6 +99,11 @@ class Workspace:
         return self.state / "last_good.json"
 
     @property
+    def last_good_rows(self) -> Path:
+        """The rows and checks each document's last good copy published, one folder per document."""
+        return self.state / "last_good"
+
+    @property
     def outputs_state(self) -> Path:
         """The record of the published set: the inputs' fingerprint, files, documents and checks."""
         return self.state / "outputs.json"
@@ -135,8 +141,9 @@ class Workspace:
     def temporaries(self) -> list[tuple[Path, str]]:
         """(folder, glob) of the temporaries a killed or failed run may leave (processed/ has its
         own rule: `store.recover` completes or sweeps a commit)."""
-        return [(self.raw, f".*{DOWNLOAD}"), *((folder, f".*{TEMPORARY}") for folder in (
-            self.last_good_raw, self.state, self.runs, self.cache, self.page_texts))]
+        return [(self.raw, f".*{DOWNLOAD}"), (self.last_good_rows, f"*/.*{TEMPORARY}"),
+                *((folder, f".*{TEMPORARY}") for folder in (
+                    self.last_good_raw, self.state, self.runs, self.cache, self.page_texts))]
 
     @contextmanager
     def lock(self):
