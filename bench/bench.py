@@ -74,7 +74,7 @@ def pdftotext_seconds(pdfs: list[Path]) -> float | None:
         return None
     started = time.perf_counter()
     for pdf_path in pdfs:
-        subprocess.run(["pdftotext", "-layout", str(pdf_path), "-"], stdout=subprocess.DEVNULL, check=True)
+        subprocess.run(["pdftotext", "-layout", str(pdf_path), "-"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
     return time.perf_counter() - started
 
 

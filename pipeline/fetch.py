@@ -118,6 +118,8 @@ def check_pdf_structure_bounded(path: Path, what: str, time_limit: float = CHECK
                                 memory_mb: int | None = None) -> int:
     """`check_pdf_structure` in a child process bounded like an extraction (time and memory):
     a small PDF declaring 150,000 pages, or a huge file, must not hold the fetch stage."""
+    import pdfplumber  # noqa: F401  (imported once here, inherited by every forked check)
+
     from pipeline.sandbox import MEMORY_LIMIT_MB, run_bounded
 
     [result] = run_bounded(_structure_check, [(str(path), what, what)], jobs=1, time_limit=time_limit,

@@ -161,6 +161,12 @@ def extract_all(documents: list[Document], fetched: dict[str, FetchResult], path
     # to finish is not left alone with a long document; outputs still land in manifest order.
     todo.sort(key=lambda pair: -FAMILIES[pair[0].family].relative_cost)
     args = [(doc.family, result.path, doc.file, doc.year) for doc, result in todo]
+    if todo:  # the readers imported once here, inherited by every forked worker
+        import pipeline.extract.cybertipline  # noqa: F401
+        import pipeline.extract.ojjdp  # noqa: F401
+        from pipeline.pages import import_parser
+
+        import_parser()
     outputs = run_bounded(extract_document, args, jobs=jobs, time_limit=time_limit, memory_mb=memory_mb,
                           progress=progress)
     for (doc, result), output in zip(todo, outputs):
