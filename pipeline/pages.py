@@ -74,11 +74,26 @@ class PageContent:
         return extract_words(self.chars if chars is None else chars, **options)
 
     def deduped_chars(self, tolerance: float = 1) -> list[dict]:
-        """The characters without the copies of a glyph drawn twice at (almost) the same place
-        (pdfplumber's `dedupe_chars`, same defaults)."""
-        from pdfplumber.utils import dedupe_chars
+        """The characters without the copies of a glyph drawn twice at (almost) the same place:
+        pdfplumber's `dedupe_chars` (same text, upright, font and size; positions within
+        `tolerance`), whose last step puts the kept characters back in page order with
+        `chars.index`, a scan of the page per character; here that order is looked up."""
+        from itertools import groupby
+        from operator import itemgetter
 
-        return dedupe_chars(self.chars, tolerance=tolerance)
+        from pdfplumber.utils.clustering import cluster_objects
+
+        chars = self.chars
+        key = itemgetter("upright", "text", "fontname", "size")
+        position = itemgetter("doctop", "x0")
+        kept = []
+        for _, group in groupby(sorted(chars, key=key), key=key):
+            for line in cluster_objects(list(group), itemgetter("doctop"), tolerance):
+                for same_place in cluster_objects(line, itemgetter("x0"), tolerance):
+                    kept.append(sorted(same_place, key=position)[0])
+        # The first of equal characters is the one kept, so its index is `chars.index`'s.
+        order = {id(char): i for i, char in reversed(list(enumerate(chars)))}
+        return sorted(kept, key=lambda char: order[id(char)])
 
     @cached_property
     def text(self) -> str:

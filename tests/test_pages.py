@@ -49,10 +49,16 @@ def differences(pdf_path) -> list[str]:
                 found.append(f"{where}: text differs")
             if theirs.extract_words(**WORD_OPTIONS) != mine.words(**WORD_OPTIONS):
                 found.append(f"{where}: words differ")
+            if _places(theirs.dedupe_chars(tolerance=1).chars) != _places(mine.deduped_chars(tolerance=1)):
+                found.append(f"{where}: deduplicated characters differ")
             theirs.close()
         if mine_count != len(pdf.pages):
             found.append(f"{pdf_path.name}: {mine_count} pages, pdfplumber {len(pdf.pages)}")
     return found
+
+
+def _places(chars: list[dict]) -> list[tuple]:
+    return [(c["text"], c["x0"], c["top"]) for c in chars]
 
 
 # --- the producers ---------------------------------------------------------------------------------
@@ -198,3 +204,22 @@ def test_a_page_is_read_only_while_its_document_is_open(tmp_path):
     pages = list(open_pages(raw_pdf(tmp_path / "raw.pdf")))
     with pytest.raises(RuntimeError):
         pages[0].chars
+
+
+def test_deduped_chars_are_pdfplumbers_dedupe_chars(tmp_path):
+    """Faked bold (each glyph drawn twice, 0.4 pt apart) and an exact double: the kept characters
+    and their order are pdfplumber's."""
+    from fpdf import FPDF
+    from pdfplumber.utils import dedupe_chars
+
+    pdf = FPDF(unit="pt", format=(612, 792))
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=10)
+    for dx in (0, 0.4, 0):
+        pdf.text(72 + dx, 100, "Google 5,566")
+    pdf.text(72, 130, "Apple 12")
+    pdf.output(str(tmp_path / "bold.pdf"))
+    for page in open_pages(tmp_path / "bold.pdf"):
+        kept = page.deduped_chars(tolerance=1)
+        assert kept == dedupe_chars(page.chars, tolerance=1)
+        assert "".join(c["text"] for c in kept) == "Google 5,566Apple 12"
