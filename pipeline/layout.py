@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 
 # A count as NCMEC prints it: 1,234,567 or 1234; "-" (or an en/em dash) means "no number".
 THOUSANDS = re.compile(r"^\d{1,3}(,\d{3})+$|^\d+$")
@@ -39,13 +40,16 @@ class Word:
 
 @dataclass(frozen=True)
 class TextLine:
+    """Words on one line. Its top, bottom and text are computed once (readers ask for them
+    hundreds of times per page)."""
+
     words: tuple[Word, ...]
 
-    @property
+    @cached_property
     def top(self) -> float:
         return min(w.top for w in self.words)
 
-    @property
+    @cached_property
     def bottom(self) -> float:
         return max(w.bottom for w in self.words)
 
@@ -53,7 +57,7 @@ class TextLine:
     def middle(self) -> float:
         return (self.top + self.bottom) / 2
 
-    @property
+    @cached_property
     def text(self) -> str:
         return " ".join(w.text for w in self.words)
 

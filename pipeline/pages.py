@@ -87,8 +87,15 @@ class PageContent:
         key = itemgetter("upright", "text", "fontname", "size")
         position = itemgetter("doctop", "x0")
         kept = []
-        for _, group in groupby(sorted(chars, key=key), key=key):
-            for line in cluster_objects(list(group), itemgetter("doctop"), tolerance):
+        for _, same_glyph in groupby(sorted(chars, key=key), key=key):
+            group = list(same_glyph)
+            # No two x0 within `tolerance` (pdfplumber's clusters join x <= last + tolerance):
+            # no cluster can hold two of them, so all are kept, without clustering.
+            xs = sorted(char["x0"] for char in group)
+            if all(b > a + tolerance for a, b in zip(xs, xs[1:])):
+                kept.extend(group)
+                continue
+            for line in cluster_objects(group, itemgetter("doctop"), tolerance):
                 for same_place in cluster_objects(line, itemgetter("x0"), tolerance):
                     kept.append(sorted(same_place, key=position)[0])
         # The first of equal characters is the one kept, so its index is `chars.index`'s.
