@@ -600,10 +600,14 @@ def unchanged_outputs(paths: Workspace, fingerprint: str) -> dict | None:
 
 
 def _write_run_manifest(paths: Workspace, report: RunResult, note: str = "") -> None:
-    run_id = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + f"-{os.getpid()}"
+    # The sequence makes the id unique: two runs of one process within a second (a library
+    # caller, a warm run after a cold one) would otherwise share it and the second overwrite
+    # the first's manifest and kept outputs.
+    sequence = next_run_sequence(paths.runs)
+    run_id = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + f"-{os.getpid()}-{sequence}"
     write_json_atomic(paths.run_manifest(run_id), {
         "run_id": run_id,
-        "sequence": next_run_sequence(paths.runs),
+        "sequence": sequence,
         "note": note,
         "pipeline_version": __version__,
         "extractor_version": EXTRACTOR_VERSION,

@@ -531,6 +531,25 @@ OJJDP_2022 = "OJJDP-NCMEC-Transparency_2022-Calendar-Year.pdf"
 OJJDP_2023 = "OJJDP-NCMEC-Transparency-CY-2023-Report.pdf"
 
 
+def test_two_runs_in_the_same_second_keep_two_manifests_and_two_output_sets(corpus_dir, tmp_path, monkeypatch):
+    """The run id was the second and the process id: two runs of one process within a second
+    (fast once the parser was) shared it, and the second overwrote the first's manifest and kept
+    outputs, so `diff --runs last` found one run. The clock is held still to make it certain."""
+    import time as clock
+
+    from pipeline.run import DataPaths, run_pipeline
+
+    frozen = clock.gmtime()
+    monkeypatch.setattr(clock, "gmtime", lambda *_: frozen)
+    paths = DataPaths(tmp_path)
+    run_pipeline(_manifest("esp-2022"), paths, mirror=corpus_dir)
+    run_pipeline(_manifest("esp-2022", "country-2022"), paths, mirror=corpus_dir)
+    manifests = sorted(paths.runs.glob("*.json"))
+    assert len(manifests) == 2
+    assert len({p.stem for p in manifests}) == 2
+    assert sorted(p.name for p in paths.runs.iterdir() if p.is_dir()) == sorted(p.stem for p in manifests)
+
+
 def test_a_failed_ojjdp_edition_keeps_its_ojjdp_tables_rows(corpus_dir, tmp_path):
     """A failed OJJDP edition lost its ojjdp_tables rows while its last good cells were kept."""
     import pyarrow.parquet as pq
