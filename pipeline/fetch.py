@@ -18,6 +18,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import asdict, dataclass
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -152,9 +153,11 @@ def _install(tmp: Path, target: Path) -> tuple[str, int]:
 
 
 def fetch_from_mirror(doc: Document, mirror: Path, raw_dir: Path, quarantine_dir: Path | None = None, *,
-                      max_bytes: int = MAX_BYTES, **bounds) -> FetchResult:
+                      max_bytes: int = MAX_BYTES, before_replace: Callable[[], None] = lambda: None,
+                      **bounds) -> FetchResult:
     """Copy the mirror's file into raw/ after the same checks as a download (`bounds`: the
-    time_limit and memory_mb of the structure check)."""
+    time_limit and memory_mb of the structure check). `before_replace` runs just before new
+    bytes replace raw/<file>, and only then (the run keeps the last good copy there)."""
     source = Path(mirror) / doc.file
     if not source.is_file():
         # The message names no folder: the same files through another mirror path make the same
@@ -186,7 +189,9 @@ def fetch_from_mirror(doc: Document, mirror: Path, raw_dir: Path, quarantine_dir
     def copy(handle):
         with open(source, "rb") as src:
             shutil.copyfileobj(src, handle)
-    digest, size = _install(stage(raw_dir, doc.file, copy, suffix=DOWNLOAD), target)
+    staged = stage(raw_dir, doc.file, copy, suffix=DOWNLOAD)
+    before_replace()
+    digest, size = _install(staged, target)
     return FetchResult(doc.doc_id, "ok", str(target), digest, size, "mirror")
 
 
@@ -216,9 +221,11 @@ def _open(url: str, headers: dict[str, str], allowed_hosts: frozenset[str], time
 def fetch_over_http(doc: Document, raw_dir: Path, allowed_hosts: frozenset[str], previous: dict | None = None,
                     *, quarantine_dir: Path | None = None, timeout: float = TIMEOUT_SECONDS, retries: int = RETRIES,
                     backoff: float = BACKOFF_SECONDS, max_bytes: int = MAX_BYTES,
-                    deadline: float = DEADLINE_SECONDS, **bounds) -> FetchResult:
+                    deadline: float = DEADLINE_SECONDS, before_replace: Callable[[], None] = lambda: None,
+                    **bounds) -> FetchResult:
     """GET the document's URL; 304 keeps the copy we have. Never replaces a good copy with a bad body.
-    Every attempt together may take `deadline` seconds (and one more read `timeout`)."""
+    Every attempt together may take `deadline` seconds (and one more read `timeout`).
+    `before_replace` runs just before a checked body replaces raw/<file>."""
     target = raw_dir / doc.file
     if doc.host not in allowed_hosts:
         return FetchResult(doc.doc_id, "failed", message=f"{doc.url}: host not in the allow-list")
@@ -342,6 +349,7 @@ def _save_response(doc: Document, response, raw_dir: Path, max_bytes: int, quara
             if quarantine_dir is not None and size:
                 raise FetchError(f"{err}; quarantined as {quarantine(tmp, quarantine_dir, doc.doc_id, str(err)).name}") from None
             raise
+        before_replace()
         digest, size = _install(tmp, raw_dir / doc.file)
     finally:
         tmp.unlink(missing_ok=True)

@@ -41,7 +41,7 @@ def load(workspace: Workspace) -> dict[str, str]:
 
 
 def keep_raw(workspace: Workspace, doc, last_good: dict[str, str]) -> None:
-    """Before a fetch may replace raw/<file>: when it is the last good copy, keep it (a hard
+    """Just before a fetch replaces raw/<file> (its `before_replace`): when it is the last good copy, keep it (a hard
     link) in raw/last_good/ until a newer file is published (`release_raw`), so a file that
     passes the fetch checks and then fails never leaves the last good rows without their PDF."""
     from pipeline.fetch import sha256_of

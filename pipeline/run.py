@@ -13,6 +13,7 @@ import logging
 import os
 import time
 from dataclasses import asdict, dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 from pipeline import __version__
@@ -54,15 +55,17 @@ def fetch_all(documents: list[Document], paths: Workspace, mirror: Path | None,
     results = {}
     unresolved: set[str] = set()  # hosts whose name did not resolve: their other documents are not tried
     for doc in documents:
-        last_good_copies.keep_raw(paths, doc, last_good)
+        # Only a fetch that replaces raw/<file> keeps the last good copy first: an unchanged
+        # file (every night but the one an edition changes) costs no link and no fsync.
+        keep_last_good = partial(last_good_copies.keep_raw, paths, doc, last_good)
         try:
             if mirror is not None:
-                result = fetch_from_mirror(doc, mirror, paths.raw, paths.quarantine, **bounds)
+                result = fetch_from_mirror(doc, mirror, paths.raw, paths.quarantine, before_replace=keep_last_good, **bounds)
             elif doc.host in unresolved:
                 result = not_tried(doc, paths.raw, previous.get(doc.doc_id), doc.host)
             else:
                 result = fetch_over_http(doc, paths.raw, hosts, previous.get(doc.doc_id),
-                                         quarantine_dir=paths.quarantine, **bounds)
+                                         quarantine_dir=paths.quarantine, before_replace=keep_last_good, **bounds)
                 unresolved.update([result.unresolved] if result.unresolved else [])
         except Exception as err:  # one document's oddity never takes the run down
             log.exception("fetch %s: unexpected error", doc.doc_id)
@@ -83,7 +86,8 @@ def fetch_all(documents: list[Document], paths: Workspace, mirror: Path | None,
         log.warning(offline_hint(unresolved), extra={"stage": "fetch", "status": "unreachable"})
     state = {k: asdict(v) for k, v in (keep or {}).items() if k not in results}
     state.update({k: asdict(v) for k, v in results.items()})
-    _write_derived_state(write_json_atomic, state_path, dict(sorted(state.items())))
+    if state != previous or not state_path.is_file():  # the same state is not written again
+        _write_derived_state(write_json_atomic, state_path, dict(sorted(state.items())))
     return results
 
 
@@ -162,11 +166,11 @@ def extract_all(documents: list[Document], fetched: dict[str, FetchResult], path
     todo.sort(key=lambda pair: -FAMILIES[pair[0].family].relative_cost)
     args = [(doc.family, result.path, doc.file, doc.year) for doc, result in todo]
     if todo:  # the readers imported once here, inherited by every forked worker
-        import pipeline.extract.cybertipline  # noqa: F401
-        import pipeline.extract.ojjdp  # noqa: F401
         from pipeline.pages import import_parser
 
         import_parser()
+        for family in {doc.family for doc, _ in todo}:
+            FAMILIES[family].import_reader()
     outputs = run_bounded(extract_document, args, jobs=jobs, time_limit=time_limit, memory_mb=memory_mb,
                           progress=progress)
     for (doc, result), output in zip(todo, outputs):

@@ -537,11 +537,11 @@ def test_two_runs_in_the_same_second_keep_two_manifests_and_two_output_sets(corp
     outputs, so `diff --runs last` found one run. The clock is held still to make it certain."""
     import time as clock
 
-    from pipeline.run import DataPaths, run_pipeline
+    from pipeline.run import run_pipeline
 
     frozen = clock.gmtime()
     monkeypatch.setattr(clock, "gmtime", lambda *_: frozen)
-    paths = DataPaths(tmp_path)
+    paths = Workspace(tmp_path)
     run_pipeline(_manifest("esp-2022"), paths, mirror=corpus_dir)
     run_pipeline(_manifest("esp-2022", "country-2022"), paths, mirror=corpus_dir)
     manifests = sorted(paths.runs.glob("*.json"))

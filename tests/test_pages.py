@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -223,3 +224,31 @@ def test_deduped_chars_are_pdfplumbers_dedupe_chars(tmp_path):
         kept = page.deduped_chars(tolerance=1)
         assert kept == dedupe_chars(page.chars, tolerance=1)
         assert "".join(c["text"] for c in kept) == "Google 5,566Apple 12"
+
+
+def test_a_forked_worker_imports_nothing_the_parent_has_not_imported(tmp_path):
+    """A run imports the parser and each family's reader in the parent before forking its
+    workers (each worker used to import them again: 0.5 s per document). In a fresh process,
+    after `import_parser` and `import_reader`, reading a document imports no new module."""
+    import subprocess
+    import sys
+
+    pdf = raw_pdf(tmp_path / "raw.pdf")
+    script = f"""
+import sys
+from pipeline.families import FAMILIES
+from pipeline.pages import import_parser
+import_parser()
+for family in FAMILIES.values():
+    family.import_reader()
+before = set(sys.modules)
+for family in FAMILIES.values():
+    try:
+        family.read({str(pdf)!r}, "raw.pdf", 2023)
+    except Exception:
+        pass  # a list is no OJJDP report: refused, after everything was imported
+print(sorted(m for m in set(sys.modules) - before if not m.startswith("encodings")))
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                         cwd=str(Path(__file__).resolve().parent.parent))
+    assert out.stdout.strip() == "[]"

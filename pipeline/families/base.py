@@ -61,6 +61,11 @@ class Family:
         `ExtractionError` when it cannot be read reliably."""
         raise NotImplementedError
 
+    def import_reader(self) -> None:
+        """Import what `read` imports, now: a run does it once in the parent, before forking its
+        workers, which then inherit the modules instead of each importing them again."""
+        raise NotImplementedError
+
     def rows_read(self, extraction: dict) -> int:
         """How many rows (or cells) the extraction holds, for `ncmec-pipeline extract`."""
         raise NotImplementedError

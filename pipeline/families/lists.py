@@ -27,6 +27,13 @@ class ListFamily(Family):
         """Typed rows of the family's table (`pipeline.normalize`)."""
         raise NotImplementedError
 
+    def import_reader(self) -> None:
+        from pipeline.extract.list_headers import load_layouts
+
+        import pipeline.extract.cybertipline  # noqa: F401
+
+        load_layouts()  # read once (cached), and with it the data-file readers
+
     def read(self, pdf: Path, source_file: str, year: int) -> dict:
         from pipeline.extract.cybertipline import extract_list
 

@@ -27,6 +27,13 @@ class OjjdpEditions(Family):
     figure_values = ("value", "percent")
     running_text = RunningText(max_pages=None, ends_at_list=False, year_is_edition=False)
 
+    def import_reader(self) -> None:
+        import pipeline.extract.ojjdp  # noqa: F401
+        import pipeline.extract.ojjdp_text_grid  # noqa: F401  (imported by the reader when it runs)
+        from pipeline.ojjdp_rules import load_table_rules
+
+        load_table_rules()  # and with it the data-file readers
+
     def read(self, pdf: Path, source_file: str, year: int) -> dict:
         from pipeline.extract.ojjdp import extract_ojjdp
 
