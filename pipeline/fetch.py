@@ -247,7 +247,8 @@ def fetch_over_http(doc: Document, raw_dir: Path, allowed_hosts: frozenset[str],
             wait = 0.0
         try:
             with _open(doc.url, headers, allowed_hosts, min(timeout, max(0.1, ends - time.monotonic()))) as response:
-                return _save_response(doc, response, raw_dir, max_bytes, quarantine_dir, ends, deadline, bounds)
+                return _save_response(doc, response, raw_dir, max_bytes, quarantine_dir, ends, deadline, bounds,
+                                      before_replace)
         except DeadlinePassed as err:
             last_error = str(err)
             break
@@ -319,7 +320,7 @@ def retry_after(value: str | None) -> float:
 
 
 def _save_response(doc: Document, response, raw_dir: Path, max_bytes: int, quarantine_dir: Path | None,
-                   ends: float, deadline: float, bounds: dict) -> FetchResult:
+                   ends: float, deadline: float, bounds: dict, before_replace: Callable[[], None]) -> FetchResult:
     length = response.headers.get("Content-Length")
     if length and length.isdigit() and int(length) > max_bytes:
         raise FetchError(f"{doc.url}: {int(length):,} bytes announced, more than the {max_bytes:,} byte limit")
