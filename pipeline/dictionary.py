@@ -20,11 +20,13 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-import pyarrow as pa
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pyarrow is imported where a type is made: a run that writes nothing never loads it
+    import pyarrow as pa
 
 COLUMNS_FILE = "pipeline/data/columns.toml"
-TYPES = {"int16": pa.int16(), "int32": pa.int32(), "int64": pa.int64(), "float64": pa.float64(),
-         "bool": pa.bool_(), "string": pa.string(), "date32": pa.date32()}
+TYPES = ("int16", "int32", "int64", "float64", "bool", "string", "date32")
 DECIMAL = re.compile(r"decimal128\((\d+), (\d+)\)")
 
 
@@ -93,8 +95,10 @@ def _keys(entry, required: set[str], optional: set[str], where: str) -> None:
 
 
 def _type(text, where: str) -> pa.DataType:
+    import pyarrow as pa
+
     if text in TYPES:
-        return TYPES[text]
+        return {"bool": pa.bool_()}.get(text) or getattr(pa, text)()
     match = DECIMAL.fullmatch(text) if isinstance(text, str) else None
     if match:
         return pa.decimal128(int(match.group(1)), int(match.group(2)))
@@ -151,6 +155,8 @@ def _table(name: str, entry, columns: dict[str, Column], where: str) -> Table:
 def parquet_schema(table: Table, schema_version: str) -> pa.Schema:
     """The schema a table's file is written with: each column's description in its field
     metadata; the table's name, description, schema version and sort key in the schema's."""
+    import pyarrow as pa
+
     fields = [pa.field(c.name, c.type, nullable=c.nullable, metadata={"description": c.description})
               for c in table.columns]
     return pa.schema(fields, metadata={

@@ -12,23 +12,40 @@ import hashlib
 import os
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.parquet as pq
+from functools import cache
+from typing import TYPE_CHECKING
 
-from pipeline.dictionary import field_dictionary, parquet_schema
+if TYPE_CHECKING:
+    import pyarrow as pa
+
 
 # Every table's columns, types, descriptions and keys are defined once, in the field dictionary
 # (pipeline/data/columns.toml, read by pipeline/dictionary.py); the schemas follow from it.
-_DICTIONARY = field_dictionary()
-SCHEMA_VERSION = _DICTIONARY.schema_version
-TABLES: dict[str, tuple[pa.Schema, list[str]]] = {
-    name: (parquet_schema(table, SCHEMA_VERSION), list(table.key)) for name, table in _DICTIONARY.tables.items()}
-# What identifies a row from one run to the next: the key `diff --runs` matches rows on. The
-# sort keys add tie-breakers (the page a row is printed on, a check's message, a number's printed
-# text) that change while the row stays the same row; matched on those, a row that moved page, or
-# a check whose message changed, would show as removed + added instead of changed.
-ROW_IDENTITY: dict[str, list[str]] = {
-    name: list(table.identity) for name, table in _DICTIONARY.tables.items() if table.identity is not None}
+# SCHEMA_VERSION, TABLES (name -> schema, sort key) and ROW_IDENTITY are made the first time
+# they are asked for (module `__getattr__`), so a run that publishes nothing new (the nightly
+# no-change run) never imports pyarrow. ROW_IDENTITY: what identifies a row from one run to the
+# next, the key `diff --runs` matches rows on. The sort keys add tie-breakers (the page a row is
+# printed on, a check's message, a number's printed text) that change while the row stays the
+# same row; matched on those, a row that moved page, or a check whose message changed, would
+# show as removed + added instead of changed.
+@cache
+def _schemas() -> dict:
+    from pipeline.dictionary import field_dictionary, parquet_schema
+
+    dictionary = field_dictionary()
+    version = dictionary.schema_version
+    return {
+        "SCHEMA_VERSION": version,
+        "TABLES": {name: (parquet_schema(table, version), list(table.key)) for name, table in dictionary.tables.items()},
+        "ROW_IDENTITY": {name: list(table.identity) for name, table in dictionary.tables.items()
+                         if table.identity is not None},
+    }
+
+
+def __getattr__(name: str):
+    if name in ("SCHEMA_VERSION", "TABLES", "ROW_IDENTITY"):
+        return _schemas()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _sort_value(value):
@@ -45,7 +62,9 @@ def to_table(name: str, records: list[dict]) -> pa.Table:
     """The records as table `name`, sorted by its key. A row without a value in a column the
     dictionary declares non-null is a ValueError naming the table, column and row (pyarrow would
     only refuse it when the file is written, without saying which row)."""
-    schema, key = TABLES[name]
+    import pyarrow as pa
+
+    schema, key = _schemas()["TABLES"][name]
     rows = sort_records(records, key)
     columns = {field.name: [row.get(field.name) for row in rows] for field in schema}
     for field in schema:
@@ -73,6 +92,8 @@ def _stage(table: pa.Table, directory: Path, name: str) -> Path:
 
 
 def _write_parquet(table: pa.Table, handle) -> None:
+    import pyarrow.parquet as pq
+
     pq.write_table(table, handle, compression="zstd", write_statistics=True)
 
 

@@ -31,7 +31,7 @@ def test_failed_write_keeps_the_last_good_file(tmp_path, monkeypatch):
     def crash(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(store.pq, "write_table", crash)
+    monkeypatch.setattr(pq, "write_table", crash)  # what store writes every file with
     with pytest.raises(OSError):
         store.write_records("esp_reports", [{**RECORD, "reports": 4}], tmp_path)
     assert path.read_bytes() == before
