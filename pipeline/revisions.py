@@ -16,32 +16,36 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import pandas as pd
-
 from pipeline.labels import label_key, label_kind
 
 KEY = ["table_id", "row_label", "column_label", "year", "measure"]
 NEEDED = KEY + ["edition", "value", "percent", "page"]
 COLUMNS = KEY + ["old_edition", "new_edition", "old_value", "new_value", "old_percent", "new_percent",
                  "old_page", "new_page", "change"]
-INTEGER_COLUMNS = ["year", "old_edition", "new_edition", "old_value", "new_value", "old_page", "new_page"]
 
 
 def _missing(value) -> bool:
-    return value is None or (not isinstance(value, str) and pd.isna(value))
+    return value is None or (isinstance(value, float) and value != value)  # None, or NaN
 
 
-def covered_years(cells: pd.DataFrame) -> set[int]:
+def _int(value) -> int | None:
+    return None if _missing(value) else int(value)
+
+
+def covered_years(cells: Sequence[dict]) -> set[int]:
     """Years an edition reports on: those at least two of its tables print."""
-    per_year = cells.dropna(subset=["year"]).groupby("year")["table_id"].nunique()
-    return {int(y) for y, n in per_year.items() if n >= 2}
+    tables: dict[int, set[str]] = {}
+    for cell in cells:
+        if not _missing(cell["year"]):
+            tables.setdefault(int(cell["year"]), set()).add(cell["table_id"])
+    return {year for year, ids in tables.items() if len(ids) >= 2}
 
 
-def _index(cells: pd.DataFrame, edition: int) -> dict[tuple, dict]:
+def _index(cells: Sequence[dict], edition: int) -> dict[tuple, dict]:
     out: dict[tuple, dict] = {}
-    for row in cells.to_dict("records"):
-        key = (row["table_id"], label_key(row["row_label"]), label_key(row["column_label"]),
-               None if _missing(row["year"]) else int(row["year"]), row["measure"])
+    for row in cells:
+        key = (row["table_id"], label_key(row["row_label"]), label_key(row["column_label"]), _int(row["year"]),
+               row["measure"])
         if key in out:
             raise ValueError(
                 f"edition {edition}: expected each (table, row, column, year, measure) once, found {key} twice"
@@ -59,19 +63,20 @@ def _same(old: dict, new: dict) -> bool:
 
 def _record(old: dict | None, new: dict | None, old_edition: int, new_edition: int, change: str) -> dict:
     shown = new if new is not None else old
+
     def get(row, field):
         return None if row is None or _missing(row[field]) else row[field]
     return {
         "table_id": shown["table_id"], "row_label": get(shown, "row_label"),
-        "column_label": get(shown, "column_label"), "year": get(shown, "year"), "measure": shown["measure"],
+        "column_label": get(shown, "column_label"), "year": _int(get(shown, "year")), "measure": shown["measure"],
         "old_edition": old_edition, "new_edition": new_edition,
-        "old_value": get(old, "value"), "new_value": get(new, "value"),
+        "old_value": _int(get(old, "value")), "new_value": _int(get(new, "value")),
         "old_percent": get(old, "percent"), "new_percent": get(new, "percent"),
-        "old_page": get(old, "page"), "new_page": get(new, "page"), "change": change,
+        "old_page": _int(get(old, "page")), "new_page": _int(get(new, "page")), "change": change,
     }
 
 
-def compare_editions(old_cells: pd.DataFrame, new_cells: pd.DataFrame, old_edition: int,
+def compare_editions(old_cells: Sequence[dict], new_cells: Sequence[dict], old_edition: int,
                      new_edition: int) -> list[dict]:
     """Revised cells and cells printed by only one of two editions (for years both cover)."""
     old, new = _index(old_cells, old_edition), _index(new_cells, new_edition)
@@ -87,27 +92,25 @@ def compare_editions(old_cells: pd.DataFrame, new_cells: pd.DataFrame, old_editi
     return records
 
 
-def ojjdp_revisions(cells: pd.DataFrame) -> pd.DataFrame:
+def ojjdp_revisions(cells: Sequence[dict]) -> list[dict]:
     """Every cell whose value differs between an edition and the next, or that only one of them
-    prints, for all editions in `cells` (the ojjdp_cells table, several editions)."""
-    missing = [c for c in NEEDED if c not in cells.columns]
+    prints, for all editions in `cells` (rows of the ojjdp_cells table, several editions), as
+    ojjdp_revisions rows (`COLUMNS`) in a fixed order. Plain rows, no data frame: a run builds
+    this table without importing pandas."""
+    missing = [c for c in NEEDED if any(c not in cell for cell in cells)]
     if missing:
         raise ValueError(f"ojjdp_revisions: expected columns {', '.join(NEEDED)}; missing {', '.join(missing)}")
-    editions = sorted(int(e) for e in cells["edition"].dropna().unique())
+    by_edition: dict[int, list[dict]] = {}
+    for cell in cells:
+        if not _missing(cell["edition"]):
+            by_edition.setdefault(int(cell["edition"]), []).append(cell)
+    editions = sorted(by_edition)
     records: list[dict] = []
     for old_edition, new_edition in zip(editions, editions[1:]):
-        records.extend(compare_editions(cells[cells["edition"] == old_edition],
-                                        cells[cells["edition"] == new_edition], old_edition, new_edition))
-    frame = pd.DataFrame(records, columns=COLUMNS)
-    for column in INTEGER_COLUMNS:
-        frame[column] = pd.array(frame[column].tolist(), dtype="Int64")
-    for column in ["table_id", "row_label", "column_label", "measure", "change"]:
-        frame[column] = frame[column].astype(object)
-    order = frame.assign(
-        _row=frame["row_label"].fillna(""), _column=frame["column_label"].fillna(""),
-        _year=frame["year"].fillna(-1),
-    ).sort_values(["old_edition", "table_id", "_row", "_column", "_year", "measure", "change"], kind="stable")
-    return order.drop(columns=["_row", "_column", "_year"]).reset_index(drop=True)
+        records.extend(compare_editions(by_edition[old_edition], by_edition[new_edition], old_edition, new_edition))
+    return sorted(records, key=lambda r: (r["old_edition"], r["table_id"], r["row_label"] or "",
+                                          r["column_label"] or "", -1 if r["year"] is None else r["year"],
+                                          r["measure"], r["change"]))
 
 
 def relabellings(gone: Sequence[dict], came: Sequence[dict]) -> list[tuple[dict, dict]]:
@@ -137,7 +140,7 @@ def difference_counts(records) -> dict[str, int]:
     the notebook alike: a number restated, a number printed under a new label (one number,
     though ojjdp_revisions lists it twice: only_in_old under the old label, only_in_new under the
     new), and a number only one edition prints. `records`: ojjdp_revisions rows (dicts or a frame)."""
-    if isinstance(records, pd.DataFrame):
+    if hasattr(records, "to_dict"):  # a data frame (the report, the notebook)
         records = records.astype(object).where(records.notna(), None).to_dict("records")
     records = list(records)
     pairs = []

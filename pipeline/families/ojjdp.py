@@ -94,15 +94,9 @@ class OjjdpEditions(Family):
 
 def revision_records(cells: list[dict]) -> list[dict]:
     """The ojjdp_revisions rows of the cells of every edition (`pipeline.revisions`)."""
-    import pandas as pd
-
     from pipeline.revisions import ojjdp_revisions
 
-    if not cells:
-        return []
-    frame = ojjdp_revisions(pd.DataFrame(cells))
-    return [{k: (None if v is pd.NA or (isinstance(v, float) and v != v) else v) for k, v in row.items()}
-            for row in frame.astype(object).to_dict("records")]
+    return ojjdp_revisions(cells) if cells else []
 
 
 def source_quirks(notes: list[dict], source_file: str) -> list[CheckResult]:
