@@ -740,3 +740,25 @@ def test_edition_check_blocks_a_contradiction_and_only_notes_a_missing_title():
     stale_tables = check_edition("ojjdp_transparency", 2023, "x.pdf",
                                  ["CY 2023 Report to the Committees on Appropriations"], [2020, 2022])
     assert stale_tables.blocking and "its tables cover 2020-2022" in stale_tables.message
+
+
+def test_the_structure_check_is_skipped_only_for_the_manifests_own_bytes(corpus_dir, tmp_path, monkeypatch):
+    """A file whose sha256 is the manifest's is the edition the readers were built on: its PDF
+    structure check (a forked child per file) is skipped. The same bytes under a document whose
+    manifest records no sha256, or other bytes, are still checked."""
+    from dataclasses import replace
+
+    from pipeline import fetch
+
+    checked = []
+    monkeypatch.setattr(fetch, "check_pdf_structure_bounded", lambda path, what, **_: checked.append(what) or 6)
+    known = _manifest("esp-2022")[0]
+    assert known.sha256
+    assert fetch.fetch_from_mirror(known, corpus_dir, tmp_path / "a").status == "ok"
+    assert checked == []
+    unknown = replace(known, sha256=None)
+    assert fetch.fetch_from_mirror(unknown, corpus_dir, tmp_path / "b").status == "ok"
+    assert checked == ["2022-reports-by-esp.pdf in the mirror"]
+    other = _mirror(tmp_path, corpus_dir, {"2022-reports-by-esp.pdf": "2021-reports-by-esp.pdf"})
+    assert fetch.fetch_from_mirror(known, other, tmp_path / "c").status == "ok"
+    assert checked == ["2022-reports-by-esp.pdf in the mirror"] * 2
