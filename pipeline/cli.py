@@ -531,13 +531,9 @@ def datasets(data_dir, name, fmt):
         raise click.BadParameter(f"no table {name!r}; available: {', '.join(available_names(data_dir))}",
                                  param_hint="NAME")
     if fmt == "markdown":
-        from pipeline.dictionary import data_dictionary, observed_nulls, render_markdown
+        from pipeline.load import dictionary_markdown
 
-        present = available_names(data_dir)
-        tables = [t for t in data_dictionary() if (name is None or t["table"] == name)]
-        rows = {r.name: int(r.rows) for r in list_datasets(data_dir).itertuples(index=False)}
-        nulls = {t: observed_nulls(Workspace(data_dir).table(t)) for t in present}
-        click.echo(render_markdown(tables, rows, nulls), nl=False)
+        click.echo(dictionary_markdown(data_dir, name), nl=False)
         return
     frame = readable(lambda: describe(name, data_dir) if name else list_datasets(data_dir))
     if fmt != "text":

@@ -214,3 +214,15 @@ class _CallableModule(types.ModuleType):
 
 
 sys.modules[__name__].__class__ = _CallableModule
+
+
+def dictionary_markdown(data_dir: str | os.PathLike | None = None, name: str | None = None) -> str:
+    """`datasets --format markdown`: the data dictionary (every table, or `name`, with its
+    columns' types, nullability, keys and descriptions, from pipeline/data/columns.toml), with the
+    rows and nulls counted in the outputs of `data_dir`."""
+    from pipeline.dictionary import data_dictionary, observed_nulls, render_markdown
+
+    tables = [t for t in data_dictionary() if name is None or t["table"] == name]
+    rows = {r.name: int(r.rows) for r in datasets(data_dir).itertuples(index=False)}
+    nulls = {t: observed_nulls(Workspace.default(data_dir).table(t)) for t in available_names(data_dir)}
+    return render_markdown(tables, rows, nulls)
