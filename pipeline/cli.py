@@ -451,45 +451,18 @@ def explain(target, pages, output, family, edition, data_dir, manifest_path, mir
     page. Writes each page as a PNG with all of it drawn over the page. Exits 0 when the document
     is read, 3 when the reader refuses it.
     """
-    pdf, family, name, year = _explain_target(target, family, edition, data_dir, manifest_path, mirror)
-    folder = output or Workspace(data_dir).explain
+    from pipeline.explain import explain_document
+
+    documents = read_documents(manifest_path, Workspace(data_dir))
     try:
-        result = FAMILIES[family].explain(pdf, year, pages=list(pages) or None, output=folder, name=name)
+        result = explain_document(target, documents, Workspace(data_dir), family=family, edition=edition,
+                                  mirror=mirror, pages=list(pages) or None, output=output)
     except ValueError as err:
         raise click.ClickException(str(err)) from None
     click.echo("\n".join(result.lines))
     for image in result.images:
         click.echo(f"wrote {image}")
     finish(EXIT_REFUSED if result.refusal else EXIT_OK)
-
-
-def _explain_target(target: str, family: str | None, edition: int | None, data_dir: Path,
-                    manifest_path: Path | None, mirror: Path | None) -> tuple[Path, str, str, int | None]:
-    """The PDF, family, display name and edition `explain` reads for a DOC_ID (of the manifest or
-    the overlay) or a PDF path."""
-    documents = {d.doc_id: d for d in read_documents(manifest_path, Workspace(data_dir))}
-    if target in documents:
-        doc = documents[target]
-        if doc.family not in EXPLAINED_FAMILIES:
-            raise click.ClickException(f"{target} is a {doc.family} document, which no reader reads"
-                                       f" (explain draws the readers of {', '.join(EXPLAINED_FAMILIES)})")
-        copies = [Workspace(data_dir).raw / doc.file] + ([mirror / doc.file] if mirror else [])
-        found = next((p for p in copies if p.is_file()), None)
-        if found is None:
-            raise click.ClickException(f"no copy of {doc.file} for {target}: looked in {', '.join(map(str, copies))};"
-                                       f" fetch it (ncmec-pipeline fetch --only {target}) or pass --mirror DIR")
-        return found, doc.family, target, doc.year
-    path = Path(target)
-    if not path.is_file():
-        raise click.ClickException(f"{target!r} is neither a manifest DOC_ID nor a PDF file"
-                                   f" (ids: {', '.join(sorted(documents))})")
-    if family is None:
-        raise click.ClickException(f"{target}: say which family the PDF is with --family"
-                                   f" ({', '.join(EXPLAINED_FAMILIES)})")
-    if FAMILIES[family].reader_needs_edition and edition is None:
-        raise click.ClickException(f"{target}: the {FAMILIES[family].title} reader needs the edition year:"
-                                   " --edition YYYY")
-    return path, family, path.stem, edition
 
 
 def _require_outputs(data_dir: Path) -> None:

@@ -244,3 +244,42 @@ def _draw_grids(page, grids, tables: list[dict], refused: Explanation | None, re
     draw.text((4, page.height * image.scale - 14), "blue: table grid, header cells | green: data cells | red: refused",
               fill=(60, 60, 60))
     return image
+
+
+def explain_document(target: str, documents, workspace, *, family: str | None = None, edition: int | None = None,
+                     mirror: Path | None = None, pages: list[int] | None = None, output: Path | None = None):
+    """`ncmec-pipeline explain`: the reading of a DOC_ID of `documents` (its fetched copy in the
+    workspace's raw/, else the mirror's) or of a PDF path (`family`, and the `edition` where its
+    reader needs one), drawn into `output` (default the workspace's explain/). ValueError says
+    what is missing."""
+    from pipeline.families import FAMILIES
+
+    pdf, family, name, year = _target(target, {d.doc_id: d for d in documents}, workspace, family, edition, mirror)
+    return FAMILIES[family].explain(pdf, year, pages=pages, output=output or workspace.explain, name=name)
+
+
+def _target(target: str, documents: dict, workspace, family: str | None, edition: int | None,
+            mirror: Path | None) -> tuple[Path, str, str, int | None]:
+    """The PDF, family, display name and edition to read for a DOC_ID or a PDF path."""
+    from pipeline.families import FAMILIES
+
+    readers = ", ".join(FAMILIES)
+    if target in documents:
+        doc = documents[target]
+        if doc.family not in FAMILIES:
+            raise ValueError(f"{target} is a {doc.family} document, which no reader reads"
+                             f" (explain draws the readers of {readers})")
+        copies = [workspace.raw / doc.file] + ([Path(mirror) / doc.file] if mirror else [])
+        found = next((p for p in copies if p.is_file()), None)
+        if found is None:
+            raise ValueError(f"no copy of {doc.file} for {target}: looked in {', '.join(map(str, copies))};"
+                             f" fetch it (ncmec-pipeline fetch --only {target}) or pass --mirror DIR")
+        return found, doc.family, target, doc.year
+    path = Path(target)
+    if not path.is_file():
+        raise ValueError(f"{target!r} is neither a manifest DOC_ID nor a PDF file (ids: {', '.join(sorted(documents))})")
+    if family is None:
+        raise ValueError(f"{target}: say which family the PDF is with --family ({readers})")
+    if FAMILIES[family].reader_needs_edition and edition is None:
+        raise ValueError(f"{target}: the {FAMILIES[family].title} reader needs the edition year: --edition YYYY")
+    return path, family, path.stem, edition
