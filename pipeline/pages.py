@@ -266,6 +266,9 @@ class GlyphChain:
                     x += wordspace
                 needcharspace = True
         self._end = (x, y)
+        # PLAYA's interpreter starts the next string of the line where this one ends; told
+        # pdfminer's end, it need not work its own out again (decoding every glyph a second time).
+        text._next_glyph_offset = self._end
 
 
 def _vertical_glyphs(text) -> Iterator[tuple]:
