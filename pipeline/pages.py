@@ -76,31 +76,8 @@ class PageContent:
     def deduped_chars(self, tolerance: float = 1) -> list[dict]:
         """The characters without the copies of a glyph drawn twice at (almost) the same place:
         pdfplumber's `dedupe_chars` (same text, upright, font and size; positions within
-        `tolerance`), whose last step puts the kept characters back in page order with
-        `chars.index`, a scan of the page per character; here that order is looked up."""
-        from itertools import groupby
-        from operator import itemgetter
-
-        from pdfplumber.utils.clustering import cluster_objects
-
-        chars = self.chars
-        key = itemgetter("upright", "text", "fontname", "size")
-        position = itemgetter("doctop", "x0")
-        kept = []
-        for _, same_glyph in groupby(sorted(chars, key=key), key=key):
-            group = list(same_glyph)
-            # No two x0 within `tolerance` (pdfplumber's clusters join x <= last + tolerance):
-            # no cluster can hold two of them, so all are kept, without clustering.
-            xs = sorted(char["x0"] for char in group)
-            if all(b > a + tolerance for a, b in zip(xs, xs[1:])):
-                kept.extend(group)
-                continue
-            for line in cluster_objects(group, itemgetter("doctop"), tolerance):
-                for same_place in cluster_objects(line, itemgetter("x0"), tolerance):
-                    kept.append(sorted(same_place, key=position)[0])
-        # The first of equal characters is the one kept, so its index is `chars.index`'s.
-        order = {id(char): i for i, char in reversed(list(enumerate(chars)))}
-        return sorted(kept, key=lambda char: order[id(char)])
+        `tolerance`), the same characters in the same order (`deduplicated`)."""
+        return deduplicated(self.chars, tolerance)
 
     @cached_property
     def text(self) -> str:
@@ -121,6 +98,56 @@ class PageContent:
         each real PDF once and hands the same pages to every reader)."""
         objects, operators = self._objects, self._operators()
         return PageContent(self.number, self.width, self.height, self.bbox, lambda: objects, lambda: operators)
+
+
+def deduplicated(chars: list[dict], tolerance: float = 1) -> list[dict]:
+    """pdfplumber's `dedupe_chars(chars, tolerance)`, in time linear in the page but for a sort.
+
+    pdfplumber groups the characters by (upright, text, font, size), clusters each group by
+    doctop and each of those clusters by x0 (a cluster: sorted values each within `tolerance` of
+    the one before), keeps the first of each x0 cluster by (doctop, x0), and puts the kept back
+    in page order with `chars.index`, a scan of the page per character. A line whose x0 values
+    are all more than `tolerance` apart has only clusters of one, so all its characters are kept
+    without clustering; the page order is looked up. The first of equal characters is the one
+    kept, so its index is the one `chars.index` finds."""
+    from itertools import groupby
+    from operator import itemgetter
+
+    from pdfplumber.utils.clustering import cluster_objects
+
+    key = itemgetter("upright", "text", "fontname", "size")
+    position = itemgetter("doctop", "x0")
+    kept = []
+    for _, same_glyph in groupby(sorted(chars, key=key), key=key):
+        for line in _clusters(list(same_glyph), "doctop", tolerance):
+            xs = sorted(char["x0"] for char in line)
+            if all(b > a + tolerance for a, b in zip(xs, xs[1:])):
+                kept.extend(line)
+            else:
+                kept.extend(sorted(same_place, key=position)[0]
+                            for same_place in cluster_objects(line, itemgetter("x0"), tolerance))
+    order = {id(char): i for i, char in reversed(list(enumerate(chars)))}
+    return sorted(kept, key=lambda char: order[id(char)])
+
+
+def _clusters(items: list[dict], field: str, tolerance: float) -> list[list[dict]]:
+    """pdfplumber's `cluster_objects(items, itemgetter(field), tolerance)`: the distinct values
+    sorted, a new cluster where a value exceeds the one before by more than `tolerance`; the
+    clusters in value order, each holding its items in their input order."""
+    if len(items) == 1:
+        return [items]
+    cluster_of: dict[float, int] = {}
+    last = None
+    for value in sorted({item[field] for item in items}):
+        if last is not None and not value <= last + tolerance:
+            cluster_of[value] = cluster_of[last] + 1
+        else:
+            cluster_of[value] = cluster_of[last] if last is not None else 0
+        last = value
+    clusters: list[list[dict]] = [[] for _ in range(cluster_of[last] + 1)]
+    for item in items:
+        clusters[cluster_of[item[field]]].append(item)
+    return clusters
 
 
 def import_parser() -> None:

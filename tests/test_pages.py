@@ -252,3 +252,24 @@ print(sorted(m for m in set(sys.modules) - before if not m.startswith("encodings
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
                          cwd=str(Path(__file__).resolve().parent.parent))
     assert out.stdout.strip() == "[]"
+
+
+def test_deduplicated_is_pdfplumbers_dedupe_chars_on_crowded_random_pages():
+    """Glyphs piled within a point or two of each other, in chains (a within 1 pt of b, b of c,
+    a and c not): the characters kept, and their order, are pdfplumber's, on 300 seeded pages."""
+    import random
+
+    from pdfplumber.utils import dedupe_chars
+
+    from pipeline.pages import deduplicated
+
+    rng = random.Random(20261201)
+    for _ in range(300):
+        chars = []
+        for _ in range(rng.randint(1, 60)):
+            top = rng.choice([100.0, 100.5, 101.2, 130.0]) + rng.choice([0.0, 0.3, 0.9])
+            chars.append({"text": rng.choice("ab0"), "upright": rng.random() < 0.9, "fontname": "F",
+                          "size": rng.choice([9.0, 10.0]), "doctop": top, "top": top,
+                          "x0": rng.choice([50.0, 50.6, 51.4, 52.3, 80.0]) + rng.choice([0.0, 0.2])})
+        expected = [id(c) for c in dedupe_chars(chars, tolerance=1)]
+        assert [id(c) for c in deduplicated(chars, tolerance=1)] == expected
