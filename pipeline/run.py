@@ -171,8 +171,11 @@ def extract_all(documents: list[Document], fetched: dict[str, FetchResult], path
         import_parser()
         for family in {doc.family for doc, _ in todo}:
             FAMILIES[family].import_reader()
+    from pipeline.store import load_in_background
+
+    # While the last workers run, the parent loads what writing the tables needs.
     outputs = run_bounded(extract_document, args, jobs=jobs, time_limit=time_limit, memory_mb=memory_mb,
-                          progress=progress)
+                          progress=progress, after_last_fork=load_in_background)
     for (doc, result), output in zip(todo, outputs):
         output = {**output, "sha256": result.sha256, "extractor_version": EXTRACTOR_VERSION}
         if "page_texts" in output:  # kept apart: the edition check and the mention search read them

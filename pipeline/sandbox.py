@@ -98,11 +98,14 @@ def _child(func, args, connection, parent_pid: int, parent_fds: list[int], memor
 
 
 def run_bounded(func, calls: list[tuple], *, jobs: int, time_limit: float, memory_mb: int = MEMORY_LIMIT_MB,
-                progress=None) -> list[dict]:
+                progress=None, after_last_fork=None) -> list[dict]:
     """Run `func(*call)` for each call in forked child processes, `jobs` at a time, and kill any
     that runs past `time_limit` seconds (a PDF that makes the parser run away); each child's
     address space is capped at `memory_mb`. `call[2]` names the file in messages. Results come
-    back in call order whatever order they finish in, so parallel output equals serial output."""
+    back in call order whatever order they finish in, so parallel output equals serial output.
+    `after_last_fork()` is called once every child is started: the place for work the parent
+    may do in a thread while it waits (a fork while another thread runs could copy a lock it
+    holds into the child)."""
     import multiprocessing
 
     context = multiprocessing.get_context("fork")
@@ -119,6 +122,8 @@ def run_bounded(func, calls: list[tuple], *, jobs: int, time_limit: float, memor
             process.start()
             sender.close()
             running[index] = (process, receiver, time.monotonic() + time_limit)
+            if not pending and after_last_fork is not None:
+                after_last_fork()
         for index, (process, receiver, deadline) in list(running.items()):
             if receiver.poll():
                 try:

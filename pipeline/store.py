@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from pathlib import Path
 
 from functools import cache
@@ -40,6 +41,23 @@ def _schemas() -> dict:
         "ROW_IDENTITY": {name: list(table.identity) for name, table in dictionary.tables.items()
                          if table.identity is not None},
     }
+
+
+def load_in_background() -> threading.Thread:
+    """Import what writing the tables needs (pyarrow, and pandas, which pyarrow imports with its
+    first array) and build the schemas, in a thread: a run calls it while it waits for its last
+    extractions, and does not wait for it later (about 0.4 s of a 2-core machine). Imports are
+    thread-safe: the run's own `import pyarrow` waits for this one to finish."""
+    def load() -> None:
+        import pyarrow as pa
+        import pyarrow.parquet  # noqa: F401
+
+        pa.array([0])
+        _schemas()
+
+    thread = threading.Thread(target=load, name="load-pyarrow", daemon=True)
+    thread.start()
+    return thread
 
 
 def __getattr__(name: str):

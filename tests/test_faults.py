@@ -92,6 +92,20 @@ def allocate_a_lot(megabytes, path, source_file):
     return {"size": len(blob)}
 
 
+def test_after_last_fork_runs_once_when_every_child_is_started_and_none_after():
+    """The run loads pyarrow in a thread while it waits for its last workers; that thread must
+    start only once no child is left to fork (a fork while another thread imports could copy a
+    held lock into the child). With one job, the third child is forked after two have finished."""
+    from pipeline.run import run_with_time_limit
+
+    finished, seen = [], []
+    results = run_with_time_limit(allocate_a_lot, [(1, "x", f"{i}.pdf") for i in range(3)], jobs=1, time_limit=60,
+                                  progress=lambda done, total, name: finished.append(name),
+                                  after_last_fork=lambda: seen.append(list(finished)))
+    assert seen == [["0.pdf", "1.pdf"]]
+    assert finished == ["0.pdf", "1.pdf", "2.pdf"] and all("size" in r for r in results)
+
+
 def test_extraction_that_needs_more_memory_than_the_limit_fails_its_document():
     """A 1 MB Flate bomb drove the extractor to 2.1 GB RSS: nothing capped the child's memory."""
     from pipeline.run import run_with_time_limit
