@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from pipeline.extract import ExtractionError
 from pipeline.extract.ojjdp_cell_text import BARE_YEAR, RAISED_FOOTNOTE_SIZE_RATIO
@@ -63,19 +64,21 @@ YEAR_LABEL = re.compile(r"(?:CY ?|Calendar Year )?(?:19|20)\d\d[*\u2020\u2021]?"
 
 
 class _Span:
-    """The horizontal extent and text of some words (`words`) on one line."""
+    """The horizontal extent and text of some words (`words`) on one line. Lines and runs are
+    frozen: what follows from their words is computed once (the grid code asks it thousands of
+    times a page)."""
 
     words: tuple[SizedWord, ...]
 
-    @property
+    @cached_property
     def x0(self) -> float:
         return min(w.x0 for w in self.words)
 
-    @property
+    @cached_property
     def x1(self) -> float:
         return max(w.x1 for w in self.words)
 
-    @property
+    @cached_property
     def text(self) -> str:
         return " ".join(w.text for w in self.words)
 
@@ -86,11 +89,11 @@ class Line(_Span):
 
     words: tuple[SizedWord, ...]
 
-    @property
+    @cached_property
     def top(self) -> float:
         return min(w.top for w in self.body)
 
-    @property
+    @cached_property
     def bottom(self) -> float:
         return max(w.bottom for w in self.body)
 
@@ -98,11 +101,11 @@ class Line(_Span):
     def middle(self) -> float:
         return (self.top + self.bottom) / 2
 
-    @property
+    @cached_property
     def size(self) -> float:
         return max(w.size for w in self.words)
 
-    @property
+    @cached_property
     def body(self) -> tuple[SizedWord, ...]:
         big = [w for w in self.words if w.size >= RAISED_FOOTNOTE_SIZE_RATIO * self.size]
         return tuple(big or self.words)
@@ -163,15 +166,19 @@ def text_lines(words: list[SizedWord]) -> list[Line]:
         return []
     body_size = max(w.size for w in words)
     small = [w for w in words if w.size < RAISED_FOOTNOTE_SIZE_RATIO * body_size]
-    lines = [list(line.words) for line in group_lines([w for w in words if w not in small])]
+    lines = [list(line.words) for line in group_lines([w for w in words
+                                                       if w.size >= RAISED_FOOTNOTE_SIZE_RATIO * body_size])]
+    spans = [[min(w.top for w in line), max(w.bottom for w in line)] for line in lines]  # kept up to date
     for word in small:
-        def overlap(line):
-            return min(word.bottom, max(w.bottom for w in line)) - max(word.top, min(w.top for w in line))
-        best = max(lines, key=overlap, default=None)
+        def overlap(i: int) -> float:
+            return min(word.bottom, spans[i][1]) - max(word.top, spans[i][0])
+        best = max(range(len(lines)), key=overlap, default=None)
         if best is not None and overlap(best) > 0:
-            best.append(word)
+            lines[best].append(word)
+            spans[best] = [min(spans[best][0], word.top), max(spans[best][1], word.bottom)]
         else:
             lines.append([word])
+            spans.append([word.top, word.bottom])
     return sorted((Line(tuple(sorted(line, key=lambda w: w.x0))) for line in lines), key=lambda ln: ln.middle)
 
 
