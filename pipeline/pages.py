@@ -170,8 +170,9 @@ def open_pages(pdf_path: Path | str) -> Iterator[PageContent]:
     logging.getLogger("playa").setLevel(logging.ERROR)
     with playa.open(pdf_path, space="page") as doc:
         doctop = 0.0
+        decoded: dict = {}  # the document's strings as its fonts decode them (`GlyphChain`)
         for page in doc.pages:
-            content = _page_content(page, doctop)
+            content = _page_content(page, doctop, decoded)
             yield content
             doctop += content.height
 
@@ -181,7 +182,7 @@ def page_texts(pdf_path: Path | str) -> list[str]:
     return [page.text for page in open_pages(pdf_path)]
 
 
-def _page_content(page, doctop: float) -> PageContent:
+def _page_content(page, doctop: float, decoded: dict) -> PageContent:
     """A page's box as pdfplumber computes it (its MediaBox, turned by /Rotate) and its parse,
     deferred until a reader needs it."""
     from playa.pdftypes import resolve_all
@@ -195,25 +196,40 @@ def _page_content(page, doctop: float) -> PageContent:
     box = (x0, height - y1, x1, height - y0)
 
     def parse() -> dict[str, list[dict]]:
-        return _objects(page, box, height, doctop)
+        return _objects(page, box, height, doctop, decoded)
 
     return PageContent(page.page_idx + 1, x1 - x0, height, box, parse, lambda: _operator_count(page))
 
 
 # --- from PLAYA's objects to pdfplumber's dicts ------------------------------------------------
 
-def _objects(page, box: tuple[float, float, float, float], height: float, doctop: float) -> dict[str, list[dict]]:
+def _objects(page, box: tuple[float, float, float, float], height: float, doctop: float,
+             decoded: dict) -> dict[str, list[dict]]:
     from playa.page import PathObject, TextObject, XObjectObject
     from playa.miner import LTLine, LTRect, process_object
 
     mb_x0, mb_top = box[0], box[1]
     objects: dict[str, list[dict]] = {"char": [], "rect": [], "line": [], "curve": []}
 
+    chars = objects["char"]
+
+    def chars_from(glyphs) -> None:
+        """Glyphs as pdfplumber's char dicts (its `process_object`, the keys the readers use)."""
+        for text, fontname, upright, x0, y0, x1, y1 in glyphs:
+            top = (height - y1) + mb_top
+            size = y1 - y0
+            width = x1 - x0
+            if mb_x0 != 0:
+                x0, x1 = x0 + mb_x0, x1 + mb_x0
+            chars.append({"text": text, "fontname": _fontname(fontname), "size": size, "x0": x0, "x1": x1,
+                          "top": top, "bottom": (height - y0) + mb_top, "doctop": doctop + top, "upright": upright,
+                          "width": width, "height": size, "object_type": "char"})
+
     def walk(items) -> None:
-        chain = GlyphChain()  # one per content stream interpreted: a form XObject starts its own
+        chain = GlyphChain(decoded)  # one per content stream interpreted: a form XObject starts its own
         for item in items:
             if isinstance(item, TextObject):
-                objects["char"].extend(_char(box, height, doctop, *glyph) for glyph in chain.glyphs(item))
+                chars_from(chain.glyphs(item))
             elif isinstance(item, XObjectObject):
                 walk(item)
             elif isinstance(item, PathObject):
@@ -235,9 +251,12 @@ class GlyphChain:
     string starts where pdfminer's previous string on that line ended, and every box is
     computed with pdfminer's own arithmetic (`pdfminer.utils`), bit for bit."""
 
-    def __init__(self) -> None:
+    def __init__(self, decoded: dict | None = None) -> None:
         self._previous = None  # the last text object, and where pdfminer ended it
         self._end: tuple[float, float] = (0.0, 0.0)
+        # (font, bytes) -> ((cid, text), ...): a document's fonts decode the same strings (its
+        # digits, its labels) page after page; decoding is a pure function of font and bytes.
+        self._decoded = {} if decoded is None else decoded
 
     def glyphs(self, text) -> Iterator[tuple]:
         """(text, fontname, upright, x0, y0, x1, y1) of each glyph of a text object, in pdfminer's
@@ -270,7 +289,7 @@ class GlyphChain:
         # Unturned and unmirrored text (nearly all of it): pdfminer's four corners reduce to two
         # exactly (a*0 + c*y = 0.0 when c == 0), so the box is computed without them.
         plain = b == 0 and c == 0 and a > 0 and d > 0
-        fontname, decode, hdisp = font.fontname, font.decode, font.hdisp
+        fontname, decode, hdisp, decoded = font.fontname, font.decode, font.hdisp, self._decoded
         x, y = start
         needcharspace = False
         for obj in text.args:
@@ -278,7 +297,10 @@ class GlyphChain:
                 x -= obj * dxscale
                 needcharspace = True
                 continue
-            for cid, unicode in decode(obj):
+            pairs = decoded.get((font, obj))
+            if pairs is None:
+                pairs = decoded[(font, obj)] = tuple(decode(obj))
+            for cid, unicode in pairs:
                 if needcharspace:
                     x += charspace
                 adv = hdisp(cid) * fontsize * scaling
@@ -304,19 +326,6 @@ def _vertical_glyphs(text) -> Iterator[tuple]:
     for glyph in text:
         char = LTChar(glyph)
         yield (char.get_text(), char.fontname, char.upright, char.x0, char.y0, char.x1, char.y1)
-
-
-def _char(box: tuple[float, float, float, float], height: float, doctop: float, text: str, fontname,
-          upright: bool, x0: float, y0: float, x1: float, y1: float) -> dict:
-    """A glyph as pdfplumber's char dict (its `process_object`, for the keys the readers use)."""
-    mb_x0, mb_top = box[0], box[1]
-    top = (height - y1) + mb_top
-    width, size = x1 - x0, y1 - y0
-    if mb_x0 != 0:
-        x0, x1 = x0 + mb_x0, x1 + mb_x0
-    return {"text": text, "fontname": _fontname(fontname), "size": size, "x0": x0, "x1": x1, "top": top,
-            "bottom": (height - y0) + mb_top, "doctop": doctop + top, "upright": upright, "width": width,
-            "height": size, "object_type": "char"}
 
 
 def _shape(item, kind: str, height: float, mb_x0: float, mb_top: float, doctop: float) -> dict:

@@ -103,9 +103,10 @@ def run_bounded(func, calls: list[tuple], *, jobs: int, time_limit: float, memor
     that runs past `time_limit` seconds (a PDF that makes the parser run away); each child's
     address space is capped at `memory_mb`. `call[2]` names the file in messages. Results come
     back in call order whatever order they finish in, so parallel output equals serial output.
-    `after_last_fork()` is called once every child is started: the place for work the parent
-    may do in a thread while it waits (a fork while another thread runs could copy a lock it
-    holds into the child)."""
+    `after_last_fork()` is called once every child is started and a core is free of them: the
+    place for work the parent may do in a thread while it waits (not earlier: a fork while
+    another thread runs could copy a lock it holds into the child; and a busy core would only be
+    taken from a worker)."""
     import multiprocessing
 
     context = multiprocessing.get_context("fork")
@@ -122,8 +123,9 @@ def run_bounded(func, calls: list[tuple], *, jobs: int, time_limit: float, memor
             process.start()
             sender.close()
             running[index] = (process, receiver, time.monotonic() + time_limit)
-            if not pending and after_last_fork is not None:
-                after_last_fork()
+        if after_last_fork is not None and not pending and len(running) < (os.cpu_count() or 1):
+            after_last_fork()
+            after_last_fork = None
         for index, (process, receiver, deadline) in list(running.items()):
             if receiver.poll():
                 try:

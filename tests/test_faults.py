@@ -92,18 +92,46 @@ def allocate_a_lot(megabytes, path, source_file):
     return {"size": len(blob)}
 
 
-def test_after_last_fork_runs_once_when_every_child_is_started_and_none_after():
+def test_after_last_fork_runs_once_when_every_child_is_started_and_none_after(monkeypatch):
     """The run loads pyarrow in a thread while it waits for its last workers; that thread must
     start only once no child is left to fork (a fork while another thread imports could copy a
-    held lock into the child). With one job, the third child is forked after two have finished."""
+    held lock into the child), and on a core no worker needs. With one job on two cores, the
+    third child is forked after two have finished, and leaves a core free."""
     from pipeline.run import run_with_time_limit
 
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
     finished, seen = [], []
     results = run_with_time_limit(allocate_a_lot, [(1, "x", f"{i}.pdf") for i in range(3)], jobs=1, time_limit=60,
                                   progress=lambda done, total, name: finished.append(name),
                                   after_last_fork=lambda: seen.append(list(finished)))
     assert seen == [["0.pdf", "1.pdf"]]
     assert finished == ["0.pdf", "1.pdf", "2.pdf"] and all("size" in r for r in results)
+
+
+def _run_when_told(directory, name, source_file):
+    """A worker that starts its work only once the test creates <directory>/<name> (a handshake,
+    not a timer): the order in which workers finish is the test's."""
+    while not (Path(directory) / name).exists():
+        time.sleep(0.005)
+    return {"done": name}
+
+
+def test_after_last_fork_waits_for_a_core_the_workers_leave_free(monkeypatch, tmp_path):
+    """Two jobs on two cores: both cores are taken until the second-to-last worker finishes. Each
+    worker is let go when the one before it has finished, so the order is fixed."""
+    from pipeline.run import run_with_time_limit
+
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    (tmp_path / "0").touch()
+    finished, seen = [], []
+
+    def progress(done, total, name):
+        finished.append(name)
+        (tmp_path / str(done)).touch()  # the next worker may finish now
+
+    run_with_time_limit(_run_when_told, [(str(tmp_path), str(i), f"{i}.pdf") for i in range(3)], jobs=2,
+                        time_limit=60, progress=progress, after_last_fork=lambda: seen.append(list(finished)))
+    assert seen == [["0.pdf", "1.pdf"]]
 
 
 def test_extraction_that_needs_more_memory_than_the_limit_fails_its_document():
