@@ -41,7 +41,9 @@ def cached_extraction(workspace: Workspace, doc, sha256: str) -> dict | None:
 
 
 def cache_extraction(workspace: Workspace, doc, sha256: str, extraction: dict) -> None:
-    write_json_atomic(extraction_path(workspace, doc, sha256), extraction)
+    """Compact JSON: read by the pipeline only, and an OJJDP edition's cells indented cost a
+    cold run more to write than to read."""
+    write_json_atomic(extraction_path(workspace, doc, sha256), extraction, indent=None, separators=(",", ":"))
 
 
 def cached_page_texts(workspace: Workspace, sha256: str | None) -> list[str] | None:
