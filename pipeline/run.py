@@ -173,10 +173,12 @@ def extract_all(documents: list[Document], fetched: dict[str, FetchResult], path
             FAMILIES[family].import_reader()
     from pipeline.store import load_in_background
 
-    # While the last workers run, the parent loads what writing the tables needs.
-    outputs = run_bounded(extract_document, args, jobs=jobs, time_limit=time_limit, memory_mb=memory_mb,
-                          progress=progress, after_last_fork=load_in_background)
-    for (doc, result), output in zip(todo, outputs):
+    settled: dict[int, dict] = {}
+
+    def settle(index: int, output: dict) -> None:
+        """One document's result cached (or its file quarantined) as soon as it arrives, while
+        the other workers run."""
+        doc, result = todo[index]
         output = {**output, "sha256": result.sha256, "extractor_version": EXTRACTOR_VERSION}
         if "page_texts" in output:  # kept apart: the edition check and the mention search read them
             cache_page_texts(paths.page_texts, result.sha256, output.pop("page_texts"))
@@ -187,6 +189,13 @@ def extract_all(documents: list[Document], fetched: dict[str, FetchResult], path
             output["error"] += f"; quarantined as {kept.name}"
             if output.pop("refused", False):
                 output["error"] += explain_hint(doc.doc_id, output["error"])
+        settled[index] = output
+
+    # While the last workers run, the parent loads what writing the tables needs.
+    run_bounded(extract_document, args, jobs=jobs, time_limit=time_limit, memory_mb=memory_mb,
+                progress=progress, after_last_fork=load_in_background, on_result=settle)
+    for index, (doc, _) in enumerate(todo):  # in manifest order, whatever order they finished in
+        output = settled[index]
         extractions[doc.doc_id] = {**output, "fresh": True}
         log.log(logging.WARNING if "error" in output else logging.INFO, "extract %s: %s (%.2fs)", doc.doc_id,
                 output.get("error", "ok"), output.get("seconds", 0),

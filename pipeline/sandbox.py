@@ -98,12 +98,14 @@ def _child(func, args, connection, parent_pid: int, parent_fds: list[int], memor
 
 
 def run_bounded(func, calls: list[tuple], *, jobs: int, time_limit: float, memory_mb: int = MEMORY_LIMIT_MB,
-                progress=None, after_last_fork=None) -> list[dict]:
+                progress=None, after_last_fork=None, on_result=None) -> list[dict]:
     """Run `func(*call)` for each call in forked child processes, `jobs` at a time, and kill any
     that runs past `time_limit` seconds (a PDF that makes the parser run away); each child's
     address space is capped at `memory_mb`. `call[2]` names the file in messages. Results come
     back in call order whatever order they finish in, so parallel output equals serial output.
-    `after_last_fork()` is called once every child is started and a core is free of them: the
+    `on_result(index, result)` is called as each result arrives (the parent's share of a
+    document's work, done while the other children run). `after_last_fork()` is called once
+    every child is started and a core is free of them: the
     place for work the parent may do in a thread while it waits (not earlier: a fork while
     another thread runs could copy a lock it holds into the child; and a busy core would only be
     taken from a worker)."""
@@ -145,6 +147,15 @@ def run_bounded(func, calls: list[tuple], *, jobs: int, time_limit: float, memor
                 continue
             receiver.close()
             del running[index]
+            if on_result is not None:
+                try:
+                    on_result(index, results[index])
+                except BaseException:  # (a full disk): no child is left running behind the error
+                    for process_, receiver_, _ in running.values():
+                        process_.kill()
+                        process_.join()
+                        receiver_.close()
+                    raise
             if progress is not None:
                 progress(sum(r is not None for r in results), len(calls), calls[index][2])
         if running:

@@ -808,3 +808,32 @@ def test_the_structure_check_is_skipped_only_for_the_manifests_own_bytes(corpus_
     other = _mirror(tmp_path, corpus_dir, {"2022-reports-by-esp.pdf": "2021-reports-by-esp.pdf"})
     assert fetch.fetch_from_mirror(known, other, tmp_path / "c").status == "ok"
     assert checked == ["2022-reports-by-esp.pdf in the mirror"] * 2
+
+
+def test_an_error_handling_one_result_stops_the_other_workers(tmp_path):
+    """A document's result is cached as it arrives, while other workers run: an error there (a
+    full disk) must not leave them running behind the failed run. The second worker is held
+    until the test's handshake file appears, which never happens: it is still running when the
+    first result fails, and must be gone when the error comes out."""
+    import errno
+
+    from pipeline.run import run_with_time_limit
+
+    (tmp_path / "0").touch()
+    started = []
+
+    def fail(index, result):
+        started.extend(multiprocessing_children())
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(OSError, match="No space left"):
+        run_with_time_limit(_run_when_told, [(str(tmp_path), str(i), f"{i}.pdf") for i in range(2)], jobs=2,
+                            time_limit=60, on_result=fail)
+    assert started  # the held worker was running when the error came
+    assert multiprocessing_children() == []
+
+
+def multiprocessing_children() -> list:
+    import multiprocessing
+
+    return [p for p in multiprocessing.active_children() if p.is_alive()]
