@@ -562,15 +562,25 @@ def _write_derived_state(write, path_or_paths, *args) -> None:
                     extra={"stage": "store", "status": "state_not_written"})
 
 
+_CODE_DIGESTS: dict[tuple, str] = {}  # (path, mtime, size) of every file -> their digest
+
+
 def code_digest() -> str:
     """sha256 over the package's code and data files: a change to any rule or alias file, or to
-    the code, makes the next run rebuild the outputs."""
+    the code, makes the next run rebuild the outputs. A run asks for it once per document: the
+    files are read again only when one of them has changed since (by its mtime and size)."""
     package = Path(__file__).resolve().parent
-    digest = hashlib.sha256()
-    for path in sorted(package.rglob("*")):
-        if path.suffix in (".py", ".csv", ".toml") and "__pycache__" not in path.parts:
+    files = sorted(path for path in package.rglob("*")
+                   if path.suffix in (".py", ".csv", ".toml") and "__pycache__" not in path.parts)
+    stats = [path.stat() for path in files]
+    key = tuple((str(path), stat.st_mtime_ns, stat.st_size) for path, stat in zip(files, stats))
+    if key not in _CODE_DIGESTS:
+        digest = hashlib.sha256()
+        for path in files:
             digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
+        _CODE_DIGESTS.clear()
+        _CODE_DIGESTS[key] = digest.hexdigest()
+    return _CODE_DIGESTS[key]
 
 
 def inputs_fingerprint(documents: list[Document], fetched: dict[str, FetchResult], last_good: dict[str, str]) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pyarrow.parquet as pq
 
@@ -56,3 +57,18 @@ def test_rows_kept_by_other_code_are_not_taken(corpus_dir, tmp_path):
     (paths.last_good_rows / "esp-2022" / "copy.json").write_text(json.dumps({**copy, "code": "0" * 64}))
     [doc] = run_pipeline(_esp_2022(), paths, mirror=paths.root.parent / "mirror").documents
     assert doc["status"] == "failed" and doc["rows"] == 0
+
+
+def test_the_code_digest_follows_a_changed_file_though_it_is_reused(tmp_path, monkeypatch):
+    """A run asks for the code digest once per document; it is reused while no file of the
+    package changes, and a changed data file changes it (a copy of the package, edited)."""
+    from pipeline import run
+
+    package = tmp_path / "pipeline"
+    shutil.copytree(Path(run.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(run, "__file__", str(package / "run.py"))
+    first = run.code_digest()
+    assert run.code_digest() == first
+    with open(package / "data" / "esp_aliases.csv", "a") as handle:
+        handle.write("# a reviewed change\n")
+    assert run.code_digest() != first
