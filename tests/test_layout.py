@@ -36,7 +36,7 @@ def test_two_whole_numbers_in_one_cell_are_refused():
 
 
 def test_borders_across_joins_cell_segments_and_ignores_partial_borders():
-    segments = [(100.0, 109.2, 347.5), (100.0, 347.5, 502.8),   # one rule drawn as two cell segments
+    segments = [(100.0, 109.2, 347.5), (100.0, 347.5, 502.8),   # one border drawn as two cell segments
                 (120.0, 109.2, 347.5),                          # only under the name column
                 (140.0, 40.0, 280.0), (140.0, 320.0, 560.0)]    # two lists side by side
     assert borders_across(segments, 122.0, 490.0) == [100.0]
@@ -50,11 +50,11 @@ def test_group_lines_keeps_a_middle_count_on_its_own_line():
 
 
 def test_path_segments_are_the_straight_horizontal_pieces_of_a_path():
-    """A rule drawn as one path of cell segments is a pdfplumber curve, not a line."""
-    rule = [("m", (100.0, 200.0)), ("l", (300.0, 200.0)), ("l", (400.0, 200.0))]
+    """A border drawn as one path of cell segments is a pdfplumber curve, not a line."""
+    border = [("m", (100.0, 200.0)), ("l", (300.0, 200.0)), ("l", (400.0, 200.0))]
     box = [("m", (100.0, 120.0)), ("l", (400.0, 120.0)), ("l", (400.0, 140.0)), ("l", (100.0, 140.0)), ("h",)]
-    curve = [("m", (10.0, 50.0)), ("c", (20.0, 50.0), (30.0, 50.0), (40.0, 50.0))]  # a flat Bezier is no rule
-    assert path_segments(rule) == [(200.0, 100.0, 300.0), (200.0, 300.0, 400.0)]
+    curve = [("m", (10.0, 50.0)), ("c", (20.0, 50.0), (30.0, 50.0), (40.0, 50.0))]  # a flat Bezier is no border
+    assert path_segments(border) == [(200.0, 100.0, 300.0), (200.0, 300.0, 400.0)]
     assert path_segments(box) == [(120.0, 100.0, 400.0), (140.0, 100.0, 400.0)]
     assert path_segments(curve) == []
 

@@ -238,7 +238,7 @@ def test_appendix_a_reaches_back_to_1998(editions, edition):
     assert years == list(range(edition, 1997, -1))
 
 
-# --- synthetic: rules, grids, cells ---------------------------------------------------------------
+# --- synthetic: borders, grids, cells -------------------------------------------------------------
 
 def _rect(x0, top, x1, bottom):
     return {"x0": x0, "top": top, "x1": x1, "bottom": bottom}
@@ -261,14 +261,14 @@ def _word(text, x0, top, size=10.0):
     return SizedWord(text, x0, x0 + 5.5 * len(text), top, top + size, size)
 
 
-def test_underlines_and_footnote_rules_are_not_tables():
+def test_underlines_and_footnote_separators_are_not_tables():
     """A hyperlink underline touches no vertical border, so it never becomes a table."""
     shapes = _grid_shapes([100, 200, 300], [100, 120, 140]) + [_rect(100, 300, 250, 300.5)]
     groups = group_borders(borders_from_shapes(shapes))
     assert len(groups) == 1
 
 
-def test_thick_borders_with_corner_squares_join_into_one_rule():
+def test_thick_borders_with_corner_squares_join_into_one_border():
     """2022 ed. p.18 draws 1.5 pt borders with 1.5 pt corner squares between the pieces."""
     pieces = [_rect(74.7, 286.8, 163.5, 288.3), _rect(163.5, 286.8, 165.0, 288.3), _rect(165.0, 286.8, 218.4, 288.3)]
     horizontal = [r for r in borders_from_shapes(pieces) if r.horizontal]
@@ -413,7 +413,7 @@ def test_column_header_naming_two_measures_is_refused():
         measure_of(PrintedValue(None, "5", 5, None), "CY 2024 | Total Unique Images/Videos", rule, where="t.pdf")
 
 
-def test_stroked_path_borders_are_rules_and_filled_paths_count_by_their_box():
+def test_stroked_path_pieces_are_borders_and_filled_paths_count_by_their_box():
     """A table drawn as one stroked path is a pdfplumber curve: its straight pieces are borders.
     A thick filled path is a shaded background, no border."""
     path = [("m", (100, 100)), ("l", (300, 100)), ("l", (300, 140)), ("l", (100, 140)), ("l", (100, 100)),
@@ -551,7 +551,7 @@ def test_shipped_rules_file_loads_with_every_id():
 
 
 def _table_grid(page, top, rows, header=True, xs=(100, 250, 400, 550)):
-    """A Grid of ruled bands: an optional header ("Agency | CY 2021 | CY 2022"), then the rows."""
+    """A Grid of bordered bands: an optional header ("Agency | CY 2021 | CY 2022"), then the rows."""
     bands = ([("Agency", "CY 2021", "CY 2022")] if header else []) + list(rows)
     ys = [top + 20 * i for i in range(len(bands) + 1)]
     words = [_word(text, x + 5, y + 5) for (cells, y) in zip(bands, ys) for text, x in zip(cells, xs) if text]
