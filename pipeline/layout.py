@@ -1,6 +1,6 @@
 """Layout toolkit shared by the extractors: words -> text lines -> row bands -> cells.
 
-pdfplumber gives words with coordinates and the drawn lines/rects. NCMEC draws a horizontal
+`pipeline.pages` gives words with coordinates (pdfplumber's) and the drawn lines/rects. NCMEC draws a horizontal
 border between table rows, so a row is everything between two borders; wrapped names (with the
 count on the first, middle or last line) fall out of that for free. Where a region has no borders, rows
 are rebuilt from text lines and refused when a wrapped line could belong to two rows.

@@ -5,7 +5,7 @@ prose leaves room, so nothing here depends on page numbers or coordinates. A tab
 what Word draws: every cell border is a thin filled rectangle, so the borders that touch each
 other form one table's grid (a border drawn as one stroked path, which pdfplumber reports as a
 curve, counts by its straight pieces). The grid gives the cells, including merged ones (a
-missing border between two grid cells merges them); pdfplumber words are placed into the cell
+missing border between two grid cells merges them); the page's words are placed into the cell
 holding their letters (`_ink_middle`).
 `extract_tables()` defaults are not used: they split multi-line headers, wrapped labels and
 numbers broken across lines in narrow cells. A table set without cell borders (horizontal borders
