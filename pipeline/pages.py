@@ -153,7 +153,7 @@ def _clusters(items: list[dict], field: str, tolerance: float) -> list[list[dict
 def import_parser() -> None:
     """Import the parser and the text functions now. A run extracts each document in a forked
     child: imported once in the parent, they are inherited by every child instead of being
-    imported again by each (about 0.5 s of a 2-core machine per document)."""
+    imported again by each (0.15 to 0.3 s a document on this 2-core machine)."""
     import pdfminer.utils  # noqa: F401
     import pdfplumber.utils  # noqa: F401
     import playa  # noqa: F401
