@@ -24,27 +24,19 @@ COLUMNS = KEY + ["old_edition", "new_edition", "old_value", "new_value", "old_pe
                  "old_page", "new_page", "change"]
 
 
-def _missing(value) -> bool:
-    return value is None or (isinstance(value, float) and value != value)  # None, or NaN
-
-
-def _int(value) -> int | None:
-    return None if _missing(value) else int(value)
-
-
 def covered_years(cells: Sequence[dict]) -> set[int]:
     """Years an edition reports on: those at least two of its tables print."""
     tables: dict[int, set[str]] = {}
     for cell in cells:
-        if not _missing(cell["year"]):
-            tables.setdefault(int(cell["year"]), set()).add(cell["table_id"])
+        if cell["year"] is not None:
+            tables.setdefault(cell["year"], set()).add(cell["table_id"])
     return {year for year, ids in tables.items() if len(ids) >= 2}
 
 
 def _index(cells: Sequence[dict], edition: int) -> dict[tuple, dict]:
     out: dict[tuple, dict] = {}
     for row in cells:
-        key = (row["table_id"], label_key(row["row_label"]), label_key(row["column_label"]), _int(row["year"]),
+        key = (row["table_id"], label_key(row["row_label"]), label_key(row["column_label"]), row["year"],
                row["measure"])
         if key in out:
             raise ValueError(
@@ -56,23 +48,21 @@ def _index(cells: Sequence[dict], edition: int) -> dict[tuple, dict]:
 
 
 def _same(old: dict, new: dict) -> bool:
-    def norm(v):
-        return None if _missing(v) else v
-    return norm(old["value"]) == norm(new["value"]) and norm(old["percent"]) == norm(new["percent"])
+    return old["value"] == new["value"] and old["percent"] == new["percent"]
 
 
 def _record(old: dict | None, new: dict | None, old_edition: int, new_edition: int, change: str) -> dict:
     shown = new if new is not None else old
 
     def get(row, field):
-        return None if row is None or _missing(row[field]) else row[field]
+        return None if row is None else row[field]
     return {
         "table_id": shown["table_id"], "row_label": get(shown, "row_label"),
-        "column_label": get(shown, "column_label"), "year": _int(get(shown, "year")), "measure": shown["measure"],
+        "column_label": get(shown, "column_label"), "year": get(shown, "year"), "measure": shown["measure"],
         "old_edition": old_edition, "new_edition": new_edition,
-        "old_value": _int(get(old, "value")), "new_value": _int(get(new, "value")),
+        "old_value": get(old, "value"), "new_value": get(new, "value"),
         "old_percent": get(old, "percent"), "new_percent": get(new, "percent"),
-        "old_page": _int(get(old, "page")), "new_page": _int(get(new, "page")), "change": change,
+        "old_page": get(old, "page"), "new_page": get(new, "page"), "change": change,
     }
 
 
@@ -102,8 +92,8 @@ def ojjdp_revisions(cells: Sequence[dict]) -> list[dict]:
         raise ValueError(f"ojjdp_revisions: expected columns {', '.join(NEEDED)}; missing {', '.join(missing)}")
     by_edition: dict[int, list[dict]] = {}
     for cell in cells:
-        if not _missing(cell["edition"]):
-            by_edition.setdefault(int(cell["edition"]), []).append(cell)
+        if cell["edition"] is not None:
+            by_edition.setdefault(cell["edition"], []).append(cell)
     editions = sorted(by_edition)
     records: list[dict] = []
     for old_edition, new_edition in zip(editions, editions[1:]):

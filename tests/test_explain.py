@@ -92,12 +92,19 @@ def test_the_readme_shows_an_explain_page_drawn_from_a_synthetic_pdf():
 
 # --- OJJDP editions --------------------------------------------------------------------------------
 
-def test_explain_draws_an_ojjdp_editions_table_grids_and_names_its_tables(tmp_path):
-    from tests.test_ojjdp_synthetic import FEEDBACK_ROWS, edition, feedback_table
+def explain_feedback_table(tmp_path, rows):
+    """`explain` of a synthetic 2024 edition holding one feedback table of `rows`: (pdf, result)."""
+    from tests.test_ojjdp_synthetic import edition, feedback_table
 
-    pdf = edition(tmp_path, lambda p: feedback_table(p, 100, FEEDBACK_ROWS))
-    result = CliRunner().invoke(main, ["explain", str(pdf), "--family", "ojjdp_transparency", "--edition", "2024",
-                                       "-o", str(tmp_path / "out")])
+    pdf = edition(tmp_path, lambda p: feedback_table(p, 100, rows))
+    return pdf, CliRunner().invoke(main, ["explain", str(pdf), "--family", "ojjdp_transparency", "--edition", "2024",
+                                          "-o", str(tmp_path / "out")])
+
+
+def test_explain_draws_an_ojjdp_editions_table_grids_and_names_its_tables(tmp_path):
+    from tests.test_ojjdp_synthetic import FEEDBACK_ROWS
+
+    _, result = explain_feedback_table(tmp_path, FEEDBACK_ROWS)
     assert result.exit_code == 0, result.output
     assert "read 12 numbers in 1 tables" in result.output
     assert "page 1: 1 table grid(s); le_feedback_instances (12 numbers)" in result.output
@@ -108,12 +115,10 @@ def test_explain_draws_an_ojjdp_editions_table_grids_and_names_its_tables(tmp_pa
 
 
 def test_explain_shows_an_ojjdp_refusal_on_its_page(tmp_path):
-    from tests.test_ojjdp_synthetic import FEEDBACK_ROWS, edition, feedback_table
+    from tests.test_ojjdp_synthetic import FEEDBACK_ROWS
 
     rows = [FEEDBACK_ROWS[0], ["Local Law Enforcement", "51", "see note", "30"]] + FEEDBACK_ROWS[2:]
-    pdf = edition(tmp_path, lambda p: feedback_table(p, 100, rows))
-    result = CliRunner().invoke(main, ["explain", str(pdf), "--family", "ojjdp_transparency", "--edition", "2024",
-                                       "-o", str(tmp_path / "out")])
+    pdf, result = explain_feedback_table(tmp_path, rows)
     assert result.exit_code == 3, result.output
     assert "REFUSED on page 1: OJJDP-CY-2024.pdf, page 1:" in result.output
     assert "  REFUSED here:" in result.output

@@ -29,11 +29,12 @@ def stacked_header(page: Page, upper: str, lower: str, beside: str, valign: str,
     return top + 2 * pitch + 4
 
 
-def two_count_rows(page: Page, y: float, rows) -> None:
+def two_count_rows(page: Page, y: float, rows, first_right: float = 330) -> None:
+    """Ruled rows of a name and two counts, the first set right at `first_right`."""
     page.hline(y, 60, 434)
     for name, a, b in rows:
         page.text(64, y + 4, name)
-        page.text(330, y + 4, a, right=True)
+        page.text(first_right, y + 4, a, right=True)
         page.text(430, y + 4, b, right=True)
         y += 17
         page.hline(y, 60, 434)
@@ -227,13 +228,6 @@ def test_a_footnote_mark_does_not_hide_a_label_stacked_outside_the_band(tmp_path
     page.text(64, 80, "Country", "Helvetica-Bold")
     page.text(326, 80, "Reports", "Helvetica-Bold", right=True)
     page.text(430, 80, "Informational", "Helvetica-Bold", right=True)
-    y = 96
-    page.hline(y, 60, 434)
-    for name, a, b in ROWS:
-        page.text(64, y + 4, name)
-        page.text(326, y + 4, a, right=True)
-        page.text(430, y + 4, b, right=True)
-        y += 17
-        page.hline(y, 60, 434)
+    two_count_rows(page, 96, ROWS, first_right=326)
     with pytest.raises(ExtractionError, match=r"page 1: the header 'Reports' has 'Referral"):
         extract_list(write(tmp_path / "mark_over.pdf", [page]), COUNTRY)
