@@ -837,3 +837,22 @@ def multiprocessing_children() -> list:
     import multiprocessing
 
     return [p for p in multiprocessing.active_children() if p.is_alive()]
+
+
+def test_a_night_with_nothing_new_links_no_last_good_copy_and_rewrites_no_fetch_state(corpus_dir, tmp_path,
+                                                                                         monkeypatch):
+    """Every run linked the last good copy of each unchanged raw file (an fsync each), then
+    released it at the end, and rewrote the same fetch state: ten fsyncs a night for nothing.
+    Now the copy is kept only just before a fetch replaces the file."""
+    from pipeline import last_good
+    from pipeline.run import run_pipeline
+
+    documents = _manifest("esp-2022", "country-2022")
+    paths = Workspace(tmp_path)
+    run_pipeline(documents, paths, mirror=corpus_dir)
+    state = paths.fetch_state.stat().st_ino  # an atomic rewrite renames a new file (inode) into place
+    kept = []
+    monkeypatch.setattr(last_good, "keep_copy", lambda source, target: kept.append(target))
+    assert run_pipeline(documents, paths, mirror=corpus_dir).exit_code == 0
+    assert kept == []
+    assert paths.fetch_state.stat().st_ino == state
