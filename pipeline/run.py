@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import time
+from collections import deque
 from dataclasses import asdict, dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -147,8 +148,10 @@ def selected_records(records: list[dict], only: set[str] | None) -> list[dict]:
 
 def extract_all(documents: list[Document], fetched: dict[str, FetchResult], paths: Workspace,
                 jobs: int = 1, time_limit: float = DOCUMENT_TIME_LIMIT, progress=None,
-                memory_mb: int = MEMORY_LIMIT_MB) -> dict[str, dict]:
-    """Extractions for every fetched document: from the cache when the file was seen before."""
+                memory_mb: int = MEMORY_LIMIT_MB, on_extracted=None) -> dict[str, dict]:
+    """Extractions for every fetched document: from the cache when the file was seen before.
+    `on_extracted(doc_id, extraction)` is called as each new extraction arrives (cached, while
+    the other workers run: `OutputsBuilder.offer`)."""
     extractions: dict[str, dict] = {}
     todo = []
     for doc in documents:
@@ -161,9 +164,8 @@ def extract_all(documents: list[Document], fetched: dict[str, FetchResult], path
             log.debug("extract %s: from the cache (sha256 %s)", doc.doc_id, result.sha256)
             continue
         todo.append((doc, result))
-    # Longest first (the OJJDP editions take several times a list's time), so the last worker
-    # to finish is not left alone with a long document; outputs still land in manifest order.
-    todo.sort(key=lambda pair: -FAMILIES[pair[0].family].relative_cost)
+    order = {doc.doc_id: i for i, doc in enumerate(extraction_order([doc for doc, _ in todo], jobs))}
+    todo.sort(key=lambda pair: order[pair[0].doc_id])  # outputs still land in manifest order
     args = [(doc.family, result.path, doc.file, doc.year) for doc, result in todo]
     if todo:  # the readers imported once here, inherited by every forked worker
         from pipeline.pages import import_parser
@@ -190,6 +192,8 @@ def extract_all(documents: list[Document], fetched: dict[str, FetchResult], path
             if output.pop("refused", False):
                 output["error"] += explain_hint(doc.doc_id, output["error"])
         settled[index] = output
+        if on_extracted is not None:
+            on_extracted(doc.doc_id, {**output, "fresh": True})
 
     # While the last workers run, the parent loads what writing the tables needs.
     run_bounded(extract_document, args, jobs=jobs, time_limit=time_limit, memory_mb=memory_mb,
@@ -216,6 +220,82 @@ class Outputs:
     total_pages: dict[str, int] = field(default_factory=dict)  # source_file -> page of its printed total
 
 
+def publishing_key(doc: Document) -> tuple:
+    """The order documents publish in: families whose checks compare with other families'
+    printed totals after those families."""
+    return (publishing_order(doc.family), doc.family, doc.year or 0)
+
+
+def extraction_order(documents: list[Document], jobs: int) -> list[Document]:
+    """The order a run hands documents to its workers: in publishing order, so the parent can
+    publish each as it arrives (`OutputsBuilder`); with more than one worker, the longest first
+    (an OJJDP edition takes several times a list's time), so the last worker to finish is not
+    left alone with a long document. With one worker the order changes nothing of the total,
+    and publishing order lets the parent publish each document while the next is extracted."""
+    def cost(doc: Document) -> int:
+        return -FAMILIES[doc.family].relative_cost if jobs > 1 else 0
+
+    return sorted(documents, key=lambda doc: (cost(doc), publishing_key(doc)))
+
+
+class OutputsBuilder:
+    """The outputs built one document at a time in publishing order, each as soon as its
+    extraction is offered and every document before it is published: a run offers each
+    extraction as its worker returns it, so the parent normalizes and checks documents while
+    its workers still read others, and only the part across documents (statements, field
+    presence, versions) waits for the last. The outputs are the same whatever order the
+    extractions come in: each document is published with the same inputs, in the same order."""
+
+    def __init__(self, documents: list[Document], fetched: dict[str, FetchResult], last_good: dict[str, str],
+                 paths: Workspace, *, read_only: bool = False) -> None:
+        """`read_only`: page texts missing from the cache are read but not cached (`validate`)."""
+        self.out = Outputs()
+        self._statements: list = []  # each published document's `RunStatements`
+        self._read_only = read_only
+        self.new_last_good = dict(last_good)
+        self._fetched, self._last_good, self._paths = fetched, last_good, paths
+        self._context = Context(printed_totals={name: {} for name in FAMILIES})
+        self._queue = deque(sorted(documents, key=publishing_key))
+        self._extractions: dict[str, dict] = {}
+
+    def offer(self, doc_id: str, extraction: dict) -> None:
+        """A document's extraction is in: publish every document it no longer holds up."""
+        self._extractions[doc_id] = extraction
+        self._publish_ready()
+
+    def finish(self, extractions: dict[str, dict], *, new_run: bool = False) -> tuple[Outputs, dict[str, str]]:
+        """Every document published (with `extractions`; one without is 'not extracted yet'),
+        then the statements' checks and the versions. `new_run`: see `build_outputs`."""
+        self._extractions.update(extractions)
+        self._publish_ready(every=True)
+        add_statements(self.out, self._statements)
+        record_versions(self.out, self._fetched, self._paths, new_run)
+        return self.out, self.new_last_good
+
+    def _publish_ready(self, every: bool = False) -> None:
+        while self._queue and (every or self._ready(self._queue[0])):
+            self._publish(self._queue.popleft())
+
+    def _ready(self, doc: Document) -> bool:
+        """Whether `doc` can publish now: it needs no extraction, or its extraction is in."""
+        fetch = self._fetched.get(doc.doc_id)
+        return not doc.supported or fetch is None or fetch.status != "ok" or doc.doc_id in self._extractions
+
+    def _publish(self, doc: Document) -> None:
+        out = self.out
+        if not doc.supported:
+            out.documents.append(unsupported_record(doc))
+            return
+        row, published = publish_document(doc, self._fetched.get(doc.doc_id), self._extractions.get(doc.doc_id),
+                                          self._last_good, self._paths, self._context, out)
+        if row["status"] == "ok":
+            self.new_last_good[doc.doc_id] = row["sha256"]
+            if published.printed_total is not None:
+                self._context.printed_totals[doc.family][doc.year] = published.printed_total
+        out.documents.append(row)
+        self._statements.append(published_statements(row, out, self._paths, cache_page_texts=not self._read_only))
+
+
 def build_outputs(documents: list[Document], fetched: dict[str, FetchResult], extractions: dict[str, dict],
                   last_good: dict[str, str], paths: Workspace, *, new_run: bool = False,
                   read_only: bool = False) -> tuple[Outputs, dict[str, str]]:
@@ -223,25 +303,8 @@ def build_outputs(documents: list[Document], fetched: dict[str, FetchResult], ex
     `new_run`: a `run` publishing new inputs, under a new number in document_versions (`store`
     alone, or a run rebuilding the same inputs, republishes under the last one: same bytes).
     `read_only`: page texts missing from the cache are read but not cached (`validate`)."""
-    out = Outputs()
-    new_last_good = dict(last_good)
-    context = Context(printed_totals={name: {} for name in FAMILIES})
-    # Families whose checks compare with other families' printed totals come after them.
-    ordered = sorted(documents, key=lambda d: (publishing_order(d.family), d.family, d.year or 0))
-    for doc in ordered:
-        if not doc.supported:
-            out.documents.append(unsupported_record(doc))
-            continue
-        row, published = publish_document(doc, fetched.get(doc.doc_id), extractions.get(doc.doc_id),
-                                          last_good, paths, context, out)
-        if row["status"] == "ok":
-            new_last_good[doc.doc_id] = row["sha256"]
-            if published.printed_total is not None:
-                context.printed_totals[doc.family][doc.year] = published.printed_total
-        out.documents.append(row)
-    add_statements(out, paths, cache_page_texts=not read_only)
-    record_versions(out, fetched, paths, new_run)
-    return out, new_last_good
+    return OutputsBuilder(documents, fetched, last_good, paths, read_only=read_only).finish(extractions,
+                                                                                            new_run=new_run)
 
 
 def publish_document(doc: Document, fetch: FetchResult | None, extraction: dict | None, last_good: dict[str, str],
@@ -329,21 +392,36 @@ def unsupported_record(doc: Document) -> dict:
             "rows": 0, "printed_total": None, "origin": doc.origin}
 
 
-def add_statements(out: Outputs, paths: Workspace, *, cache_page_texts: bool = True) -> None:
-    """The numbers stated in the published documents' running text (statements.parquet) and the
-    prose–table checks over them; then every finding in NCMEC's figures gets its kind."""
-    from pipeline.extract.cache import PageTexts
-    from pipeline.fields import load_catalog
-    from pipeline.statements import run_statements
+def add_statements(out: Outputs, shares: list) -> None:
+    """The numbers stated in the published documents' running text (statements.parquet; `shares`:
+    each document's `RunStatements`) and the prose–table checks over them; then every finding in
+    NCMEC's figures gets its kind."""
+    from pipeline.statements import RunStatements
     from pipeline.validate.findings import with_kind
     from pipeline.validate.statements import check_statements
 
-    page_texts = PageTexts(out.documents, paths.raw, paths.page_texts, write=cache_page_texts)
-    found = run_statements(out.documents, out.tables, page_texts,
-                           load_catalog().ignore_lines, out.total_pages)
+    found = RunStatements([], [], [])
+    for share in shares:
+        found.extend(share)
     out.tables["statements"] = found.statements
     out.checks.extend(check_statements(found.statements, found.sentences, found.cells, tables=found.tables))
     out.checks = [with_kind(c) for c in out.checks]
+
+
+def published_statements(row: dict, out: Outputs, paths: Workspace, *, cache_page_texts: bool = True):
+    """The statements of a document just published (`row`, its documents.parquet record): its
+    running text's numbers, with the cells and tables of its own rows they may restate."""
+    from pipeline.extract.cache import PageTexts
+    from pipeline.fields import load_catalog
+    from pipeline.statements import RunStatements, document_share
+
+    if row.get("status") != "ok":
+        return RunStatements([], [], [])
+    try:
+        pages = PageTexts([row], paths.raw, paths.page_texts, write=cache_page_texts)[row["source_file"]]
+    except KeyError:
+        return RunStatements([], [], [])
+    return document_share(row, out.tables, pages, load_catalog().ignore_lines, out.total_pages.get(row["source_file"]))
 
 
 def last_good_copy(doc: Document, last_good: dict[str, str], paths: Workspace, current_sha: str | None) -> Normalized:
@@ -437,12 +515,13 @@ def run_pipeline(documents: list[Document], paths: Workspace, *, mirror: Path | 
         fetched.update(fetch_all(selected, paths, mirror, keep=fetched, time_limit=time_limit, memory_mb=memory_mb))
     timings["fetch"] = time.perf_counter() - started
     t = time.perf_counter()
+    last_good = last_good_copies.load(paths)
+    builder = OutputsBuilder(documents, fetched, last_good, paths)  # publishes as extractions arrive
     extractions = extract_all(selected, fetched, paths, jobs=jobs, progress=progress, time_limit=time_limit,
-                              memory_mb=memory_mb)
+                              memory_mb=memory_mb, on_extracted=builder.offer)
     extractions.update(cached_extractions([d for d in documents if d not in selected], fetched, paths))
     timings["extract"] = time.perf_counter() - t
     t = time.perf_counter()
-    last_good = last_good_copies.load(paths)
     fingerprint = inputs_fingerprint(documents, fetched, last_good)
     unchanged = unchanged_outputs(paths, fingerprint)
     if unchanged is not None:
@@ -457,8 +536,7 @@ def run_pipeline(documents: list[Document], paths: Workspace, *, mirror: Path | 
         return report
     # Republishing the same inputs (an output file went missing) keeps the publishing number, so
     # the rebuilt files are byte-identical; new inputs take the next one (document_versions).
-    out, new_last_good = build_outputs(documents, fetched, extractions, last_good, paths,
-                                       new_run=published_fingerprint(paths) != fingerprint)
+    out, new_last_good = builder.finish(extractions, new_run=published_fingerprint(paths) != fingerprint)
     timings["validate"] = time.perf_counter() - t
     t = time.perf_counter()
     exit_code = exit_code_for(selected_records(out.documents, only))

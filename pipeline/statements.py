@@ -612,41 +612,40 @@ class RunStatements:
     cells: list[dict]
     tables: list[dict] = field(default_factory=list)
 
+    def extend(self, other: RunStatements) -> None:
+        """Another document's share added after this one's."""
+        self.statements.extend(other.statements)
+        self.sentences.extend(other.sentences)
+        self.cells.extend(other.cells)
+        self.tables.extend(other.tables)
 
-def run_statements(documents: Sequence[Mapping], tables: Mapping[str, Sequence[Mapping]],
-                   page_texts: Mapping[str, Sequence[str]], ignore_lines: Sequence[re.Pattern] = (),
-                   total_pages: Mapping[str, int] | None = None) -> RunStatements:
-    """The statements of every published document of a run, where its family says its running
-    text is (`Family.running_text`: an OJJDP edition's every page, a list PDF's first page above
-    its list, whose numbers describe the list's year). `tables` are the run's output rows (the
-    cells a sentence may restate: `Family.statement_cells`); `total_pages` gives a list PDF's
-    total row page, for the checks' page references."""
+
+def document_share(doc: Mapping, tables: Mapping[str, Sequence[Mapping]], pages: Sequence[str],
+                   ignore_lines: Sequence[re.Pattern] = (), total_page: int | None = None) -> RunStatements:
+    """One published document's statements, where its family says its running text is
+    (`Family.running_text`: an OJJDP edition's every page, a list PDF's first page above its
+    list, whose numbers describe the list's year). `tables` are the run's output rows (the cells
+    a sentence may restate: `Family.statement_cells`, the document's own); `total_page` is a
+    list PDF's total row page, for the checks' page references. It needs nothing of the other
+    documents, so a run finds it as soon as the document publishes (`run.OutputsBuilder`)."""
     from pipeline.families import FAMILIES
 
     vocabulary = load_vocabulary()
-    out = RunStatements([], [], [])
-    for doc in documents:
-        if doc.get("status") != "ok":
-            continue
-        try:
-            pages = page_texts[doc["source_file"]]
-        except KeyError:
-            continue
-        family = FAMILIES[doc["family"]]
-        text = family.running_text
-        cells, titled = family.statement_cells(doc, tables, (total_pages or {}).get(doc["source_file"]))
-        out.tables.extend(table_anchors(pages, titled))
-        sentences = document_sentences(pages, cells=cells, ignore_lines=ignore_lines, vocabulary=vocabulary,
-                                       stop_at=list_header_pattern(doc["family"]) if text.ends_at_list else None,
-                                       max_pages=text.max_pages)
-        out.sentences.extend({"source_file": doc["source_file"], "page": s.page, "offset": offset, "sentence": s.text}
-                             for s, offset in zip(sentences, sentence_offsets(pages, sentences)))
-        out.statements.extend(document_statements(
+    family = FAMILIES[doc["family"]]
+    text = family.running_text
+    cells, titled = family.statement_cells(doc, tables, total_page)
+    sentences = document_sentences(pages, cells=cells, ignore_lines=ignore_lines, vocabulary=vocabulary,
+                                   stop_at=list_header_pattern(doc["family"]) if text.ends_at_list else None,
+                                   max_pages=text.max_pages)
+    return RunStatements(
+        statements=document_statements(
             sentences, edition=doc["year"], family=doc["family"], source_file=doc["source_file"],
             source_sha256=doc.get("sha256"), cells=cells, default_year=doc["year"] if text.year_is_edition else None,
-            vocabulary=vocabulary))
-        out.cells.extend(cells)
-    return out
+            vocabulary=vocabulary),
+        sentences=[{"source_file": doc["source_file"], "page": s.page, "offset": offset, "sentence": s.text}
+                   for s, offset in zip(sentences, sentence_offsets(pages, sentences))],
+        cells=list(cells),
+        tables=table_anchors(pages, titled))
 
 
 # --- reading statements.parquet: `fields FIELD` ------------------------------------------------
