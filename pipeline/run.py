@@ -173,7 +173,7 @@ def extract_all(documents: list[Document], fetched: dict[str, FetchResult], path
         import_parser()
         for family in {doc.family for doc, _ in todo}:
             FAMILIES[family].import_reader()
-    from pipeline.store import load_in_background
+    from pipeline.store import load_for_writing, load_in_background
 
     settled: dict[int, dict] = {}
 
@@ -195,9 +195,16 @@ def extract_all(documents: list[Document], fetched: dict[str, FetchResult], path
         if on_extracted is not None:
             on_extracted(doc.doc_id, {**output, "fresh": True})
 
-    # While the last workers run, the parent loads what writing the tables needs.
+    # The parent loads what writing the tables needs (pyarrow, pandas) beside its workers: in a
+    # thread on the core they leave free, once the last is forked; when they take every core,
+    # at once, while the first (the longest) run, rather than after the last, when it would
+    # delay the store.
+    if jobs >= (os.cpu_count() or 1):
+        loads = {"after_first_forks": load_for_writing}
+    else:
+        loads = {"after_last_fork": load_in_background}
     run_bounded(extract_document, args, jobs=jobs, time_limit=time_limit, memory_mb=memory_mb,
-                progress=progress, after_last_fork=load_in_background, on_result=settle)
+                progress=progress, on_result=settle, **loads)
     for index, (doc, _) in enumerate(todo):  # in manifest order, whatever order they finished in
         output = settled[index]
         extractions[doc.doc_id] = {**output, "fresh": True}

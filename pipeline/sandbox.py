@@ -98,7 +98,7 @@ def _child(func, args, connection, parent_pid: int, parent_fds: list[int], memor
 
 
 def run_bounded(func, calls: list[tuple], *, jobs: int, time_limit: float, memory_mb: int = MEMORY_LIMIT_MB,
-                progress=None, after_last_fork=None, on_result=None) -> list[dict]:
+                progress=None, after_first_forks=None, after_last_fork=None, on_result=None) -> list[dict]:
     """Run `func(*call)` for each call in forked child processes, `jobs` at a time, and kill any
     that runs past `time_limit` seconds (a PDF that makes the parser run away); each child's
     address space is capped at `memory_mb`. `call[2]` names the file in messages. Results come
@@ -108,7 +108,10 @@ def run_bounded(func, calls: list[tuple], *, jobs: int, time_limit: float, memor
     every child is started and a core is free of them: the
     place for work the parent may do in a thread while it waits (not earlier: a fork while
     another thread runs could copy a lock it holds into the child; and a busy core would only be
-    taken from a worker)."""
+    taken from a worker). `after_first_forks()` is called once, in this thread, as soon as the
+    first `jobs` children are started, before any result is collected: the place for work the
+    parent must do anyway when its workers take every core (no child is forked meanwhile, and
+    none could be before one of the first finishes)."""
     import multiprocessing
 
     context = multiprocessing.get_context("fork")
@@ -125,6 +128,9 @@ def run_bounded(func, calls: list[tuple], *, jobs: int, time_limit: float, memor
             process.start()
             sender.close()
             running[index] = (process, receiver, time.monotonic() + time_limit)
+        if after_first_forks is not None:
+            after_first_forks()
+            after_first_forks = None
         if after_last_fork is not None and not pending and len(running) < (os.cpu_count() or 1):
             after_last_fork()
             after_last_fork = None

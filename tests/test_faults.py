@@ -134,6 +134,56 @@ def test_after_last_fork_waits_for_a_core_the_workers_leave_free(monkeypatch, tm
     assert seen == [["0.pdf", "1.pdf"]]
 
 
+def test_after_first_forks_runs_once_the_first_children_are_started_and_before_any_result(tmp_path):
+    """When the workers take every core, the run loads pyarrow in its own thread while the first
+    (longest) workers run: after they are forked, before anything is collected or forked again."""
+    import multiprocessing
+
+    from pipeline.run import run_with_time_limit
+
+    finished, seen = [], []
+
+    def progress(done, total, name):
+        finished.append(name)
+        (tmp_path / str(done)).touch()  # the next worker may finish now
+
+    def first_forks():
+        seen.append((len(multiprocessing.active_children()), list(finished)))
+        (tmp_path / "0").touch()  # the first worker may finish now
+
+    run_with_time_limit(_run_when_told, [(str(tmp_path), str(i), f"{i}.pdf") for i in range(3)], jobs=2,
+                        time_limit=60, progress=progress, after_first_forks=first_forks)
+    assert seen == [(2, [])]
+    assert finished == ["0.pdf", "1.pdf", "2.pdf"]
+
+
+@pytest.mark.parametrize("jobs, cores, hook", [(2, 2, "after_first_forks"), (1, 2, "after_last_fork"),
+                                               (4, 2, "after_first_forks")])
+def test_the_writer_loads_beside_the_workers_where_a_core_is_free_for_it(monkeypatch, tmp_path, jobs, cores, hook):
+    """With a core the workers leave free, pyarrow loads in a thread beside the last; with every
+    core taken, at once while the first run (`extract_all`)."""
+    from pipeline import run
+    from pipeline.fetch import FetchResult
+    from pipeline.manifest import load_manifest
+    from pipeline.workspace import Workspace
+
+    monkeypatch.setattr("os.cpu_count", lambda: cores)
+    used = []
+
+    def run_bounded(func, args, **kw):
+        used.extend(k for k in ("after_first_forks", "after_last_fork") if k in kw)
+        for index in range(len(args)):
+            kw["on_result"](index, {"error": "not read"})
+
+    monkeypatch.setattr(run, "run_bounded", run_bounded)
+    doc = next(d for d in load_manifest() if d.doc_id == "esp-2022")
+    pdf = tmp_path / doc.file
+    pdf.write_bytes(b"%PDF-1.4")
+    run.extract_all([doc], {doc.doc_id: FetchResult(doc.doc_id, "ok", path=str(pdf), sha256="0" * 64)},
+                    Workspace(tmp_path / "data"), jobs=jobs)
+    assert used == [hook]
+
+
 def test_extraction_that_needs_more_memory_than_the_limit_fails_its_document():
     """A 1 MB Flate bomb drove the extractor to 2.1 GB RSS: nothing capped the child's memory."""
     from pipeline.run import run_with_time_limit
