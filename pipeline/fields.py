@@ -558,7 +558,10 @@ def _present(field: Field, year: int, matches: Sequence[Match]) -> dict:
 
 
 def _absent(field: Field, year: int, read: Sequence[dict], unread: Sequence[dict], catalog: Catalog,
-            related: Mapping[str, Sequence[Match]], page_texts: Mapping[str, Sequence[str]]) -> dict:
+            related: Mapping[str, Sequence[Match]], page_texts: Mapping[str, Sequence[str]],
+            searched: dict[tuple[str, str], list[Mention]]) -> dict:
+    """`searched`: (field id, source file) -> its mentions there, found once for every year the
+    document covers (an OJJDP edition covers three)."""
     evidence, first = [], None
     for doc in read:
         related_pages = [m.page for r in field.related for m in related.get(r, ())
@@ -567,7 +570,10 @@ def _absent(field: Field, year: int, read: Sequence[dict], unread: Sequence[dict
         if pages is None:
             evidence.append(f"{doc['source_file']}: page texts not available, mentions not searched")
             continue
-        mentions = find_mentions(field.mentions, pages, doc["source_file"], catalog.ignore_lines)
+        key = (field.id, doc["source_file"])
+        if key not in searched:
+            searched[key] = find_mentions(field.mentions, pages, doc["source_file"], catalog.ignore_lines)
+        mentions = searched[key]
         # Closest first: on or near the pages where the related figures are printed.
         ranked = sorted(enumerate(mentions), key=lambda im: (
             min((abs(im[1].page - p) for p in related_pages), default=0), im[0]))
@@ -616,6 +622,7 @@ def field_presence(catalog: Catalog, documents: Sequence[dict], tables: Mapping[
     tables = {**tables, "documents": documents}
     years = covered_years(documents, catalog.coverage)
     matches = {f.id: field_matches(f, tables) for f in catalog.fields}
+    searched: dict[tuple[str, str], list[Mention]] = {}
     records = []
     for field in catalog.fields:
         for year in years:
@@ -627,7 +634,7 @@ def field_presence(catalog: Catalog, documents: Sequence[dict], tables: Mapping[
                 record = _present(field, year, here)
             else:
                 if read:
-                    record = _absent(field, year, read, unread, catalog, matches, page_texts)
+                    record = _absent(field, year, read, unread, catalog, matches, page_texts, searched)
                 else:
                     record = _not_covered(field, year, unread)
                 record["reason"] += unsupported_note(documents, year, catalog.coverage)

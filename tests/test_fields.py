@@ -192,6 +192,20 @@ def test_arrests_absent_with_evidence_when_only_feedback_instances_are_printed()
     assert "ojjdp-2024" not in arrests[2021]["reason"]
 
 
+def test_an_edition_is_searched_once_per_field_for_every_year_it_covers(monkeypatch):
+    """The 2023 edition covers 2021–2023: an absent field's mentions there are the same for each
+    of the three years, so its pages are searched once (and the three verdicts quote them)."""
+    searched = []
+    real = fp.find_mentions
+    monkeypatch.setattr(fp, "find_mentions", lambda patterns, pages, source_file, *rest: (
+        searched.append(source_file), real(patterns, pages, source_file, *rest))[1])
+    records = synthetic_run()
+    absent = [r for r in records if r["status"] == "absent"]
+    assert {r["year"] for r in absent} == {2021, 2022, 2023}
+    assert len(searched) == len({r["field_id"] for r in absent})  # one search per absent field
+    assert all(r["evidence"] for r in absent)
+
+
 def test_arrests_not_covered_when_the_only_edition_for_the_year_is_missing():
     r = verdicts(synthetic_run(), "arrests")[2024]
     assert r["status"] == "not_covered" and r["value"] is None
