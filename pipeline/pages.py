@@ -3,8 +3,9 @@
 Every reader (lists, OJJDP tables, page texts for the field search and the statements) takes
 its characters and drawn shapes from here, as the dicts pdfplumber would give (same keys, same
 coordinates: x from the left, top/bottom from the page top), and its words and text through
-pdfplumber's own pure functions (`pdfplumber.utils.extract_words`, `chars_to_textmap`), so a
-word is split and a line ordered exactly as pdfplumber does.
+pdfplumber's own algorithms (`pipeline.words`: its `extract_words` and `chars_to_textmap`
+without their generic per-character machinery), so a word is split and a line ordered exactly
+as pdfplumber does.
 
 Why not pdfplumber's pages themselves: parsing is almost all of a run's time, and pdfplumber
 spends it twice over, in pdfminer's interpreter and then turning every character into a dict
@@ -25,6 +26,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Callable, Iterator
+
+from pipeline.words import clusters, extract_words, page_text
 
 # The keys of a character and of a shape that the readers and pdfplumber's word and text
 # functions read (and that tests/test_pages.py compares with pdfplumber's).
@@ -68,9 +71,8 @@ class PageContent:
         return self._objects["curve"]
 
     def words(self, chars: list[dict] | None = None, **options) -> list[dict]:
-        """pdfplumber's `extract_words(**options)` over this page's characters (or `chars`)."""
-        from pdfplumber.utils import extract_words
-
+        """pdfplumber's `extract_words(**options)` over this page's characters (or `chars`), as
+        `pipeline.words` computes it."""
         return extract_words(self.chars if chars is None else chars, **options)
 
     def deduped_chars(self, tolerance: float = 1) -> list[dict]:
@@ -81,11 +83,8 @@ class PageContent:
 
     @cached_property
     def text(self) -> str:
-        """The page's text as pdfplumber's `Page.extract_text()` prints it."""
-        from pdfplumber.utils import chars_to_textmap
-
-        return chars_to_textmap(self.chars, layout_bbox=self.bbox, layout_width=self.width,
-                                layout_height=self.height).as_string
+        """The page's text as pdfplumber's `Page.extract_text()` prints it (`pipeline.words`)."""
+        return page_text(self.chars)
 
     def drawn_operator_count(self) -> int:
         """How many rectangles and line segments the page's content streams draw ('re' and 'l'
@@ -113,49 +112,26 @@ def deduplicated(chars: list[dict], tolerance: float = 1) -> list[dict]:
     from itertools import groupby
     from operator import itemgetter
 
-    from pdfplumber.utils.clustering import cluster_objects
-
     key = itemgetter("upright", "text", "fontname", "size")
     position = itemgetter("doctop", "x0")
     kept = []
     for _, same_glyph in groupby(sorted(chars, key=key), key=key):
-        for line in _clusters(list(same_glyph), "doctop", tolerance):
+        for line in clusters(list(same_glyph), "doctop", tolerance):
             xs = sorted(char["x0"] for char in line)
             if all(b > a + tolerance for a, b in zip(xs, xs[1:])):
                 kept.extend(line)
             else:
-                kept.extend(sorted(same_place, key=position)[0]
-                            for same_place in cluster_objects(line, itemgetter("x0"), tolerance))
+                kept.extend(sorted(same_place, key=position)[0] for same_place in clusters(line, "x0", tolerance))
     order = {id(char): i for i, char in reversed(list(enumerate(chars)))}
     return sorted(kept, key=lambda char: order[id(char)])
 
 
-def _clusters(items: list[dict], field: str, tolerance: float) -> list[list[dict]]:
-    """pdfplumber's `cluster_objects(items, itemgetter(field), tolerance)`: the distinct values
-    sorted, a new cluster where a value exceeds the one before by more than `tolerance`; the
-    clusters in value order, each holding its items in their input order."""
-    if len(items) == 1:
-        return [items]
-    cluster_of: dict[float, int] = {}
-    last = None
-    for value in sorted({item[field] for item in items}):
-        if last is not None and not value <= last + tolerance:
-            cluster_of[value] = cluster_of[last] + 1
-        else:
-            cluster_of[value] = cluster_of[last] if last is not None else 0
-        last = value
-    clusters: list[list[dict]] = [[] for _ in range(cluster_of[last] + 1)]
-    for item in items:
-        clusters[cluster_of[item[field]]].append(item)
-    return clusters
-
-
 def import_parser() -> None:
-    """Import the parser and the text functions now. A run extracts each document in a forked
-    child: imported once in the parent, they are inherited by every child instead of being
-    imported again by each (0.15 to 0.3 s a document on this 2-core machine)."""
+    """Import the parser now. A run extracts each document in a forked child: imported once in
+    the parent, it is inherited by every child instead of being imported again by each (0.15 to
+    0.3 s a document on this 2-core machine). The words and the text (`pipeline.words`) need
+    no pdfplumber."""
     import pdfminer.utils  # noqa: F401
-    import pdfplumber.utils  # noqa: F401
     import playa  # noqa: F401
     import playa.miner  # noqa: F401
 
