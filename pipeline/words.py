@@ -29,9 +29,6 @@ _ANY_LIGATURE = re.compile("[" + "".join(LIGATURES) + "]")
 
 _TEXT = itemgetter("text")
 _X0 = itemgetter("x0")
-_X1 = itemgetter("x1")
-_TOP = itemgetter("top")
-_BOTTOM = itemgetter("bottom")
 _TOP_BOTTOM = itemgetter("top", "bottom")
 
 DEFAULT_X_TOLERANCE = 3
@@ -55,13 +52,9 @@ def extract_words(chars: list[dict], *, x_tolerance: float = DEFAULT_X_TOLERANCE
                            extra_attrs=extra_attrs, return_chars=return_chars, **options)
     attrs = [] if extra_attrs is None else extra_attrs
     words = []
-    for word_chars, direction in _word_chars(chars, x_tolerance, y_tolerance, x_tolerance_ratio,
-                                             y_tolerance_ratio, keep_blank_chars, attrs):
+    for word_chars, x0, top, x1, bottom, direction in _words(chars, x_tolerance, y_tolerance, x_tolerance_ratio,
+                                                             y_tolerance_ratio, keep_blank_chars, attrs):
         first = word_chars[0]
-        # pdfplumber's objects_to_bbox: min() and max() over the values in reading order (the
-        # first of equal values wins, as -0.0 against 0.0 shows).
-        x0, top = min(map(_X0, word_chars)), min(map(_TOP, word_chars))
-        x1, bottom = max(map(_X1, word_chars)), max(map(_BOTTOM, word_chars))
         word = {"text": _text(word_chars), "x0": x0, "x1": x1, "top": top,
                 "doctop": top + (first["doctop"] - first["top"]), "bottom": bottom,
                 "upright": first["upright"], "height": bottom - top, "width": x1 - x0,
@@ -82,15 +75,14 @@ def page_text(chars: list[dict]) -> str:
     joined by one newline, a word preceded by one space once the line holds a character (so a
     word of an empty character adds nothing at the start of a line, and its space after that).
     Without `layout` the page's box and size change nothing, so they are not asked for."""
-    words = _word_chars(chars, DEFAULT_X_TOLERANCE, DEFAULT_Y_TOLERANCE, None, None, False, [])
+    words = _words(chars, DEFAULT_X_TOLERANCE, DEFAULT_Y_TOLERANCE, None, None, False, [])
     if not words:
         return ""
-    tops = [min(map(_TOP, word_chars)) for word_chars, _ in words]
-    cluster_of = _cluster_numbers(tops, DEFAULT_Y_TOLERANCE)
+    cluster_of = _cluster_numbers([word[2] for word in words], DEFAULT_Y_TOLERANCE)
     lines = []
     line: list[str] = []
     current = None
-    for (word_chars, _), top in zip(words, tops):
+    for word_chars, _, top, *_ in words:
         cluster = cluster_of[top]
         if cluster != current:
             if current is not None:
@@ -142,10 +134,10 @@ def _text(word_chars: list[dict]) -> str:
     return "".join([LIGATURES.get(t, t) for t in map(_TEXT, word_chars)])
 
 
-def _word_chars(chars: list[dict], x_tolerance: float, y_tolerance: float, x_ratio: float | None,
-                y_ratio: float | None, keep_blank_chars: bool, attrs: list[str]) -> list[tuple[list[dict], str]]:
-    """Each word's characters and its direction ("ltr" upright, "ttb" not), in pdfplumber's
-    order (`WordExtractor.iter_extract_tuples` with its default directions).
+def _words(chars: list[dict], x_tolerance: float, y_tolerance: float, x_ratio: float | None,
+           y_ratio: float | None, keep_blank_chars: bool, attrs: list[str]) -> list[tuple]:
+    """Each word as (its characters, x0, top, x1, bottom, direction: "ltr" upright, "ttb" not),
+    in pdfplumber's order (`WordExtractor.iter_extract_tuples` with its default directions).
 
     The characters are taken in consecutive runs of the same `upright` and `attrs` values; a
     run's upright characters are clustered into lines by top (`y_tolerance`), each line sorted
@@ -155,49 +147,69 @@ def _word_chars(chars: list[dict], x_tolerance: float, y_tolerance: float, x_rat
     (pdfplumber tests `text in ""` when not splitting at punctuation), and a character starts a
     new word when it begins before the previous one, or more than the tolerance after its end,
     or more than the other tolerance across from it; a ratio makes a tolerance that share of the
-    previous character's size."""
-    words: list[tuple[list[dict], str]] = []
+    previous character's size. A word's box is pdfplumber's `objects_to_bbox`, min() and max()
+    over its characters in reading order, kept as they are read: a value replaces the one kept
+    only when strictly smaller (larger), so the first of equal values stays (-0.0 against 0.0),
+    and NaN as min() and max() treat it."""
+    words: list[tuple] = []
+    blank_ends_word = not keep_blank_chars
+    sized = x_ratio is not None or y_ratio is not None
     for _, run in groupby(chars, itemgetter("upright", *attrs)):
         run = list(run)
+        # Along the line a character spans low..high; across it, side..far.
         if run[0]["upright"]:
             lines = clusters(run, "top", y_tolerance)
-            order, direction, low, high, across = _X0, "ltr", "x0", "x1", "top"
+            order, direction, low, high, side_key, far_key = _X0, "ltr", "x0", "x1", "top", "bottom"
             along_tolerance, along_ratio, across_tolerance, across_ratio = x_tolerance, x_ratio, y_tolerance, y_ratio
         else:
             lines = clusters(run, "x0", x_tolerance)
-            order, direction, low, high, across = _TOP_BOTTOM, "ttb", "top", "bottom", "x0"
+            order, direction, low, high, side_key, far_key = _TOP_BOTTOM, "ttb", "top", "bottom", "x0", "x1"
             along_tolerance, along_ratio, across_tolerance, across_ratio = y_tolerance, y_ratio, x_tolerance, x_ratio
-        sized = along_ratio is not None or across_ratio is not None
+        found = []  # (characters, least low, least side, greatest high, greatest far) of each word
         along, off_line = along_tolerance, across_tolerance
         for line in lines:
             line.sort(key=order)
             start = None  # where the word being read starts in the line
             for i, char in enumerate(line):
                 text = char["text"]
-                if not keep_blank_chars and text.isspace():
+                if blank_ends_word and text.isspace():
                     if start is not None:
-                        words.append((line[start:i], direction))
+                        found.append((line[start:i], least_low, least_side, most_high, most_far))
                         start = None
                     continue
                 if not text:
                     if start is not None:
-                        words.append((line[start:i], direction))
+                        found.append((line[start:i], least_low, least_side, most_high, most_far))
                         start = None
-                    words.append(([char], direction))
+                    found.append(([char], char[low], char[side_key], char[high], char[far_key]))
                     continue
-                position, side = char[low], char[across]
-                if start is None:
-                    start = i
-                else:
+                position, side, end, far = char[low], char[side_key], char[high], char[far_key]
+                if start is not None:
                     if sized:
                         along = along_tolerance if along_ratio is None else along_ratio * size
                         off_line = across_tolerance if across_ratio is None else across_ratio * size
                     if position < last_low or position > last_high + along or abs(side - last_side) > off_line:
-                        words.append((line[start:i], direction))
-                        start = i
-                last_low, last_high, last_side = position, char[high], side
+                        found.append((line[start:i], least_low, least_side, most_high, most_far))
+                        start = None
+                if start is None:
+                    start = i
+                    least_low, least_side, most_high, most_far = position, side, end, far
+                else:
+                    if position < least_low:
+                        least_low = position
+                    if side < least_side:
+                        least_side = side
+                    if end > most_high:
+                        most_high = end
+                    if far > most_far:
+                        most_far = far
+                last_low, last_high, last_side = position, end, side
                 if sized:
                     size = char["size"]
             if start is not None:
-                words.append((line[start:], direction))
+                found.append((line[start:], least_low, least_side, most_high, most_far))
+        if direction == "ltr":
+            words.extend((word_chars, x0, top, x1, bottom, "ltr") for word_chars, x0, top, x1, bottom in found)
+        else:
+            words.extend((word_chars, x0, top, x1, bottom, "ttb") for word_chars, top, x0, bottom, x1 in found)
     return words

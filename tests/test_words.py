@@ -134,10 +134,11 @@ def random_page(rng: random.Random) -> list[dict]:
                            0.5, 7.0])
         start = along + step
         across += rng.choice([0.0, 0.0, 0.0, 3.0, -3.0, WORD_GAP * size, 3.0 + 1e-9, 0.7, 20.0, -40.0])
-        if rng.random() < 0.05:
-            start = rng.choice([-0.0, 0.0, start])
         end = start + extent
         values = [start, end, across, across + size]
+        for k in range(4):
+            if rng.random() < 0.04:
+                values[k] = rng.choice([-0.0, 0.0])
         if rng.random() < 0.02:
             values[rng.randrange(4)] = float("nan")
         low, high, side, far_side = values
@@ -189,8 +190,9 @@ def test_the_random_pages_reach_the_boundaries():
                 seen.add("turned gap = 3")
         seen.update({"empty" for c in chars if c["text"] == ""} | {"ligature" for c in chars if c["text"] == "ﬁ"}
                     | {"blank" for c in chars if c["text"].isspace()}
-                    | {"-0.0" for c in chars if str(c["x0"]) == "-0.0" or str(c["top"]) == "-0.0"})
-    assert seen == {"gap = 3", "gap = ratio", "tops 3 apart", "turned gap = 3", "empty", "ligature", "blank", "-0.0"}
+                    | {f"-0.0 {key}" for c in chars for key in ("x0", "x1", "top", "bottom") if str(c[key]) == "-0.0"})
+    assert seen == {"gap = 3", "gap = ratio", "tops 3 apart", "turned gap = 3", "empty", "ligature", "blank",
+                    "-0.0 x0", "-0.0 x1", "-0.0 top", "-0.0 bottom"}
 
 
 def test_an_empty_text_is_a_word_of_its_own_and_adds_nothing_to_the_text():
