@@ -3,12 +3,12 @@ generic per-character machinery.
 
 pdfplumber 0.11's `extract_words` and `chars_to_textmap` are pure functions of the characters,
 but written for every reading direction and option: each character goes through a lambda key,
-a method call with keyword arguments and tuples built only to be taken apart again, and that
-was a sixth of a run's worker time. Here the same steps run as plain loops over the
-characters, with the same comparisons and the same arithmetic in the same order, so the words
-(their dicts, keys in pdfplumber's order, floats bit for bit, their order) and the text are
-pdfplumber's: `tests/test_words.py` holds the two equal on every page of the corpus, of the
-synthetic producers, and on seeded random pages built to sit on every boundary.
+a method call with keyword arguments and tuples built only to be taken apart again (some
+0.45 s of the 2.9 s of worker CPU a run spent on the corpus). Here the same steps run as plain
+loops over the characters, with the same comparisons and the same arithmetic in the same
+order, so the words (their dicts, keys in pdfplumber's order, floats bit for bit, their order)
+and the text are pdfplumber's: `tests/test_words.py` holds the two equal on every page of the
+corpus, of the synthetic producers, and on seeded random pages built to sit on every boundary.
 
 What is reproduced is pdfplumber's behaviour with its default directions: upright characters
 read left to right in lines from the top; the others (its "rotated" text) top to bottom in
