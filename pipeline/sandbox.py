@@ -104,7 +104,7 @@ def run_bounded(func, calls: list[tuple], *, jobs: int, time_limit: float, memor
     address space is capped at `memory_mb`. `call[2]` names the file in messages. Results come
     back in call order whatever order they finish in, so parallel output equals serial output.
     `on_result(index, result)` is called as each result arrives (the parent's share of a
-    document's work, done while the other children run). `after_last_fork()` is called once
+    document's work, done while the other children run, the next ones already started). `after_last_fork()` is called once
     every child is started and a core is free of them: the
     place for work the parent may do in a thread while it waits (not earlier: a fork while
     another thread runs could copy a lock it holds into the child; and a busy core would only be
@@ -118,7 +118,9 @@ def run_bounded(func, calls: list[tuple], *, jobs: int, time_limit: float, memor
     results: list[dict | None] = [None] * len(calls)
     pending = list(enumerate(calls))
     running: dict[int, tuple] = {}
-    while pending or running:
+
+    def start_children() -> None:
+        nonlocal after_last_fork
         while pending and len(running) < max(1, jobs):
             index, call = pending.pop(0)
             receiver, sender = context.Pipe(duplex=False)
@@ -128,31 +130,25 @@ def run_bounded(func, calls: list[tuple], *, jobs: int, time_limit: float, memor
             process.start()
             sender.close()
             running[index] = (process, receiver, time.monotonic() + time_limit)
-        if after_first_forks is not None:
-            after_first_forks()
-            after_first_forks = None
         if after_last_fork is not None and not pending and len(running) < (os.cpu_count() or 1):
             after_last_fork()
             after_last_fork = None
-        for index, (process, receiver, deadline) in list(running.items()):
-            if receiver.poll():
-                try:
-                    results[index] = receiver.recv()
-                except EOFError:
-                    results[index] = {"error": f"{calls[index][2]}: the extractor process died"}
-                process.join()
-            elif not process.is_alive():
-                process.join()
-                results[index] = {"error": _death_message(calls[index][2], process.exitcode, memory_mb)}
-            elif time.monotonic() > deadline:
-                process.kill()
-                process.join()
-                results[index] = {"error": f"{calls[index][2]}: extraction took longer than the {time_limit:g}s"
-                                           " limit per document; stopped (a layout that makes the parser run away?)"}
-            else:
-                continue
-            receiver.close()
-            del running[index]
+
+    start_children()
+    if after_first_forks is not None:
+        after_first_forks()
+    while running:
+        finished = [index for index, child in list(running.items()) if _collect(index, child, calls, results,
+                                                                                time_limit, memory_mb)]
+        if not finished:
+            time.sleep(0.005)
+            continue
+        for index in finished:
+            running.pop(index)[1].close()
+        # The cores the finished children leave take the next documents before the parent does
+        # its share of the results: with one job, the worker never waits for the parent.
+        start_children()
+        for index in finished:
             if on_result is not None:
                 try:
                     on_result(index, results[index])
@@ -164,9 +160,30 @@ def run_bounded(func, calls: list[tuple], *, jobs: int, time_limit: float, memor
                     raise
             if progress is not None:
                 progress(sum(r is not None for r in results), len(calls), calls[index][2])
-        if running:
-            time.sleep(0.005)
     return results  # type: ignore[return-value]
+
+
+def _collect(index: int, child: tuple, calls: list[tuple], results: list, time_limit: float,
+             memory_mb: int) -> bool:
+    """Whether child `index` is done: its result (or what stopped it) put in `results`."""
+    process, receiver, deadline = child
+    if receiver.poll():
+        try:
+            results[index] = receiver.recv()
+        except EOFError:
+            results[index] = {"error": f"{calls[index][2]}: the extractor process died"}
+        process.join()
+    elif not process.is_alive():
+        process.join()
+        results[index] = {"error": _death_message(calls[index][2], process.exitcode, memory_mb)}
+    elif time.monotonic() > deadline:
+        process.kill()
+        process.join()
+        results[index] = {"error": f"{calls[index][2]}: extraction took longer than the {time_limit:g}s"
+                                   " limit per document; stopped (a layout that makes the parser run away?)"}
+    else:
+        return False
+    return True
 
 
 def _death_message(source_file: str, exit_code: int | None, memory_mb: int) -> str:

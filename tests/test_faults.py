@@ -96,7 +96,8 @@ def test_after_last_fork_runs_once_when_every_child_is_started_and_none_after(mo
     """The run loads pyarrow in a thread while it waits for its last workers; that thread must
     start only once no child is left to fork (a fork while another thread imports could copy a
     held lock into the child), and on a core no worker needs. With one job on two cores, the
-    third child is forked after two have finished, and leaves a core free."""
+    third child is forked as soon as the second has finished, before the parent's share of the
+    second's result, and leaves a core free."""
     from pipeline.run import run_with_time_limit
 
     monkeypatch.setattr("os.cpu_count", lambda: 2)
@@ -104,7 +105,7 @@ def test_after_last_fork_runs_once_when_every_child_is_started_and_none_after(mo
     results = run_with_time_limit(allocate_a_lot, [(1, "x", f"{i}.pdf") for i in range(3)], jobs=1, time_limit=60,
                                   progress=lambda done, total, name: finished.append(name),
                                   after_last_fork=lambda: seen.append(list(finished)))
-    assert seen == [["0.pdf", "1.pdf"]]
+    assert seen == [["0.pdf"]]
     assert finished == ["0.pdf", "1.pdf", "2.pdf"] and all("size" in r for r in results)
 
 
@@ -117,8 +118,9 @@ def _run_when_told(directory, name, source_file):
 
 
 def test_after_last_fork_waits_for_a_core_the_workers_leave_free(monkeypatch, tmp_path):
-    """Two jobs on two cores: both cores are taken until the second-to-last worker finishes. Each
-    worker is let go when the one before it has finished, so the order is fixed."""
+    """Two jobs on two cores: both cores are taken until the second-to-last worker finishes (the
+    hook runs then, before the parent's share of its result). Each worker is let go when the one
+    before it has finished, so the order is fixed."""
     from pipeline.run import run_with_time_limit
 
     monkeypatch.setattr("os.cpu_count", lambda: 2)
@@ -131,7 +133,26 @@ def test_after_last_fork_waits_for_a_core_the_workers_leave_free(monkeypatch, tm
 
     run_with_time_limit(_run_when_told, [(str(tmp_path), str(i), f"{i}.pdf") for i in range(3)], jobs=2,
                         time_limit=60, progress=progress, after_last_fork=lambda: seen.append(list(finished)))
-    assert seen == [["0.pdf", "1.pdf"]]
+    assert seen == [["0.pdf"]]
+
+
+def test_with_one_job_the_next_child_runs_while_the_parent_takes_its_share_of_a_result(tmp_path):
+    """The parent's share of a result (caching it, publishing the document) is done while the
+    next document is extracted, not before its child is forked: the worker never waits for it."""
+    import multiprocessing
+
+    from pipeline.run import run_with_time_limit
+
+    (tmp_path / "0").touch()
+    running_beside = []
+
+    def on_result(index, result):
+        running_beside.append(len(multiprocessing.active_children()))
+        (tmp_path / str(index + 1)).touch()  # the next worker may finish now
+
+    run_with_time_limit(_run_when_told, [(str(tmp_path), str(i), f"{i}.pdf") for i in range(3)], jobs=1,
+                        time_limit=60, on_result=on_result)
+    assert running_beside == [1, 1, 0]
 
 
 def test_after_first_forks_runs_once_the_first_children_are_started_and_before_any_result(tmp_path):
