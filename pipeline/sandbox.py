@@ -130,12 +130,12 @@ def run_bounded(func, calls: list[tuple], *, jobs: int, time_limit: float, memor
             process.start()
             sender.close()
             running[index] = (process, receiver, time.monotonic() + time_limit)
-        if after_last_fork is not None and not pending and len(running) < (os.cpu_count() or 1):
+        if after_last_fork is not None and running and not pending and len(running) < (os.cpu_count() or 1):
             after_last_fork()
             after_last_fork = None
 
     start_children()
-    if after_first_forks is not None:
+    if after_first_forks is not None and running:  # nothing to extract: nothing to load beside it
         after_first_forks()
     while running:
         finished = [index for index, child in list(running.items()) if _collect(index, child, calls, results,

@@ -136,6 +136,17 @@ def test_after_last_fork_waits_for_a_core_the_workers_leave_free(monkeypatch, tm
     assert seen == [["0.pdf"]]
 
 
+def test_with_nothing_to_run_neither_hook_runs():
+    """A night with nothing new extracts nothing: the run must not load the writer for it (a
+    no-change run stops before writing anything)."""
+    from pipeline.run import run_with_time_limit
+
+    seen = []
+    assert run_with_time_limit(allocate_a_lot, [], jobs=2, time_limit=60, after_first_forks=lambda: seen.append(1),
+                               after_last_fork=lambda: seen.append(2)) == []
+    assert seen == []
+
+
 def test_with_one_job_the_next_child_runs_while_the_parent_takes_its_share_of_a_result(tmp_path):
     """The parent's share of a result (caching it, publishing the document) is done while the
     next document is extracted, not before its child is forked: the worker never waits for it."""

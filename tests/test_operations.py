@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
+import textwrap
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -302,6 +303,28 @@ def test_no_change_run_reuses_the_cache_and_writes_identical_bytes(corpus_dir, t
     (paths.processed / "esp_reports.parquet").unlink()   # an output went missing: rebuild it
     rebuilt = run_pipeline(documents, paths, mirror=corpus_dir)
     assert rebuilt.written and snapshot(paths.processed) == before
+
+
+def test_a_no_change_run_loads_neither_the_writer_nor_the_parser(corpus_dir, tmp_path):
+    """The nightly case costs a fraction of a second: with nothing new, a run neither extracts
+    nor writes, so it must not import pyarrow and pandas (0.3 s) or the parser."""
+    from pipeline.manifest import load_manifest
+
+    documents = [d for d in load_manifest() if d.doc_id in ("esp-2022", "country-2022")]
+    run_pipeline(documents, Workspace(tmp_path), mirror=corpus_dir)
+    warm = textwrap.dedent(f"""
+        import sys
+        from pathlib import Path
+        from pipeline.manifest import load_manifest
+        from pipeline.run import run_pipeline
+        from pipeline.workspace import Workspace
+        documents = [d for d in load_manifest() if d.doc_id in ("esp-2022", "country-2022")]
+        report = run_pipeline(documents, Workspace(Path({str(tmp_path)!r})), mirror=Path({str(corpus_dir)!r}), jobs=2)
+        assert report.written == [] and report.extract_seconds == {{}}
+        print(sorted(m for m in ("pandas", "pyarrow", "playa", "pdfplumber") if m in sys.modules))
+    """)
+    out = subprocess.run([sys.executable, "-c", warm], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 @pytest.mark.parametrize("delay", [0.3, 0.8, 1.5, 2.5])
