@@ -469,3 +469,17 @@ def test_catalog_patterns_are_said_in_words():
     assert fp.pattern_in_words(r"^U\.?\s?S\.?$") == r"matching the pattern /^U\.?\s?S\.?$/"  # no words for it
     arrests = fp.load_catalog().fields[[f.id for f in fp.load_catalog().fields].index("arrests")]
     assert arrests.sources[0].describe() == "any OJJDP table, a row or column label with a word starting “arrest”"
+
+
+def test_the_packaged_catalog_is_read_once_a_process(monkeypatch):
+    """A run asks for the catalog as each document publishes: it is parsed once, not each time."""
+    import tomllib
+
+    parsed, real_loads = [], tomllib.loads
+    monkeypatch.setattr(fp.tomllib, "loads", lambda text: parsed.append(1) or real_loads(text))
+    fp._packaged_catalog.cache_clear()
+    try:
+        assert fp.load_catalog() is fp.load_catalog() is fp.load_catalog()
+        assert len(parsed) == 1
+    finally:
+        fp._packaged_catalog.cache_clear()  # later tests parse the real file again

@@ -48,7 +48,9 @@ def check_relation(cells: list[dict], relation: Relation, *, source_file: str, c
         -> list[CheckResult]:
     """One result per printed total: its parts add up to it (advisory), or a needed cell is
     missing (blocking)."""
-    counts = _counts(cells)
+    # Only the relation's tables can match (`Select.matches` compares the table first).
+    tables = {relation.total.table_id, *(select.table_id for select in relation.parts)}
+    counts = [c for c in _counts(cells) if c["table_id"] in tables]
     totals = [c for c in counts if relation.total.matches(c)]
     # Each part's candidates once, not once per total: the tables are small, the relations many.
     candidates = {select: [c for c in counts if select.matches(c)] for select in relation.parts}
