@@ -252,7 +252,10 @@ def run(paths, documents, only, manifest_path, mirror, jobs, time_limit, memory_
     left it, and the exit code speaks for the selected ones."""
     from pipeline.discover import discover_and_record, render_findings
     from pipeline.run import plan_run, planned_exit_code, run_pipeline, selected_documents, selected_records
+    from pipeline.store import without_pandas
     from pipeline.validate.findings import kind_counts, summary_phrase
+
+    without_pandas()  # this command writes tables and converts no pandas object (store.arrow)
 
     if do_discover:
         discovery = with_lock(paths, lambda: discover_and_record(paths, manifest_path, documents, index_urls,
@@ -379,7 +382,9 @@ def store(paths, documents, only, manifest_path):
     document: --only selects what is printed and what the exit code speaks for, never what the
     outputs hold); when no document can be published the outputs stay as they are."""
     from pipeline.run import exit_code_for, selected_records, store_documents
+    from pipeline.store import without_pandas
 
+    without_pandas()  # this command writes tables and converts no pandas object (store.arrow)
     out = with_lock(paths, lambda: store_documents(documents, paths))
     shown = selected_records(out.documents, only)
     print_documents(shown, documents)

@@ -44,14 +44,61 @@ def _schemas() -> dict:
 
 
 def load_for_writing() -> None:
-    """Import what writing the tables needs (pyarrow, and pandas, which pyarrow imports with its
-    first array) and build the schemas: about 0.3 s of this 2-core machine, which a run spends
-    while its workers extract (`run.extract_all`)."""
-    import pyarrow as pa
+    """Import what writing the tables needs and build the schemas (about 0.15 s of this 2-core
+    machine), which a run does while its workers extract (`run.extract_all`)."""
     import pyarrow.parquet  # noqa: F401
 
-    pa.array([0])
+    arrow()
     _schemas()
+
+
+_WITHOUT_PANDAS = False  # set by `without_pandas()`: this process writes tables and converts no pandas object
+
+
+def without_pandas() -> None:
+    """Declare that this process converts no pandas object to Arrow (the CLI's `run` and
+    `store`): its first conversion of a list is then done without importing pandas (`arrow`)."""
+    global _WITHOUT_PANDAS
+    _WITHOUT_PANDAS = True
+
+
+@cache
+def arrow():
+    """pyarrow, ready to convert rows.
+
+    pyarrow imports pandas the first time it converts a Python list (0.3 s of CPU and 40 MB a
+    run), only to ask whether the list is a pandas object. In a process that has declared it
+    converts none (`without_pandas`) and has not imported pandas, that first attempt is
+    refused: pyarrow then converts lists as it does without pandas, and the bytes written are
+    the same. (For the rest of such a process, `pa.array` takes a pandas object for a plain
+    sequence until something asks pyarrow for pandas itself, `to_pandas` or `from_pandas`,
+    which imports it as usual: hence the declaration, made only where nothing of the kind runs.)"""
+    import sys
+
+    import pyarrow as pa
+
+    if not _WITHOUT_PANDAS or "pandas" in sys.modules:
+        pa.array([0])
+        return pa
+    refusal = _RefusedImport("pandas")
+    sys.meta_path.insert(0, refusal)
+    try:
+        pa.array([0])
+    finally:
+        sys.meta_path.remove(refusal)
+    return pa
+
+
+class _RefusedImport:
+    """A meta path finder that makes `import <name>` (and its submodules) fail while installed."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def find_spec(self, fullname: str, path=None, target=None):
+        if fullname == self.name or fullname.startswith(self.name + "."):
+            raise ImportError(f"{fullname} is not imported to write tables (pipeline.store.arrow)")
+        return None
 
 
 def load_in_background() -> threading.Thread:
@@ -83,8 +130,7 @@ def to_table(name: str, records: list[dict]) -> pa.Table:
     """The records as table `name`, sorted by its key. A row without a value in a column the
     dictionary declares non-null is a ValueError naming the table, column and row (pyarrow would
     only refuse it when the file is written, without saying which row)."""
-    import pyarrow as pa
-
+    pa = arrow()
     schema, key = _schemas()["TABLES"][name]
     rows = sort_records(records, key)
     columns = {field.name: [row.get(field.name) for row in rows] for field in schema}
