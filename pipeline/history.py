@@ -21,12 +21,13 @@ class NoSuchRun(LookupError):
 
 def keep_output_set(runs_dir: Path, run_id: str, written: list[str], keep: int = KEPT_OUTPUT_SETS) -> Path:
     """Link (or copy) the files a run wrote into runs_dir/run_id/; drop sets beyond the newest `keep`."""
-    from pipeline.workspace import keep_copy
+    from pipeline.workspace import fsync_dir, keep_copy
 
     target = Path(runs_dir) / run_id
     target.mkdir(parents=True, exist_ok=True)
     for name in written:
-        keep_copy(Path(name), target / Path(name).name)
+        keep_copy(Path(name), target / Path(name).name, sync_folder=False)
+    fsync_dir(target)  # once for the set's links
     for old in output_sets(runs_dir)[:-keep]:
         shutil.rmtree(old, ignore_errors=True)
     return target

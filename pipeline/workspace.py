@@ -192,10 +192,12 @@ def public_mode() -> int:
     return 0o666 & ~mask
 
 
-def stage(directory: Path, name: str, write: Callable[[BinaryIO], None], suffix: str = TEMPORARY) -> Path:
+def stage(directory: Path, name: str, write: Callable[[BinaryIO], None], suffix: str = TEMPORARY, *,
+          durable: bool = True) -> Path:
     """Write a file under a temporary name in `directory` (`.<name>.<random><suffix>`), fsynced
-    and with `public_mode()`, and return that name; the caller checks it and `install`s it, or
-    renames it as part of a set (`store.write_tables`). Nothing is left behind on an error."""
+    (unless not `durable`, see `write_atomic`) and with `public_mode()`, and return that name; the
+    caller checks it and `install`s it, or renames it as part of a set (`store.write_tables`).
+    Nothing is left behind on an error."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=suffix, dir=directory)
@@ -203,7 +205,8 @@ def stage(directory: Path, name: str, write: Callable[[BinaryIO], None], suffix:
         with os.fdopen(fd, "wb") as handle:
             write(handle)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.chmod(tmp_name, public_mode())
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
@@ -211,36 +214,44 @@ def stage(directory: Path, name: str, write: Callable[[BinaryIO], None], suffix:
     return Path(tmp_name)
 
 
-def install(tmp: Path, target: Path) -> None:
-    """Rename a staged file over `target` and fsync the folder (the temporary is removed on an error)."""
+def install(tmp: Path, target: Path, *, durable: bool = True) -> None:
+    """Rename a staged file over `target` and fsync the folder (unless not `durable`); the
+    temporary is removed on an error."""
     try:
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    fsync_dir(Path(target).parent)
+    if durable:
+        fsync_dir(Path(target).parent)
 
 
-def write_atomic(path: Path, write: Callable[[BinaryIO], None]) -> Path:
-    """Write `path` with `write(handle)` so that readers see the old file or the new one."""
+def write_atomic(path: Path, write: Callable[[BinaryIO], None], *, durable: bool = True) -> Path:
+    """Write `path` with `write(handle)` so that readers see the old file or the new one.
+
+    Not `durable`: no fsync of the file or its folder, for a cache (the extraction cache, page
+    texts): after a power loss it may be missing, empty or torn, which its reader takes for
+    absent (`state.read_json_state`), never for another content, since its name says what it
+    holds; a cold run writes 20 of them, 40 fsyncs."""
     path = Path(path)
-    install(stage(path.parent, path.name, write), path)
+    install(stage(path.parent, path.name, write, durable=durable), path, durable=durable)
     return path
 
 
-def write_text_atomic(path: Path, text: str) -> Path:
-    return write_atomic(path, lambda handle: handle.write(text.encode("utf-8")))
+def write_text_atomic(path: Path, text: str, *, durable: bool = True) -> Path:
+    return write_atomic(path, lambda handle: handle.write(text.encode("utf-8")), durable=durable)
 
 
-def write_json_atomic(path: Path, payload, **dumps) -> Path:
+def write_json_atomic(path: Path, payload, *, durable: bool = True, **dumps) -> Path:
     """JSON (indented, keys sorted unless `dumps` says otherwise), written atomically."""
     text = json.dumps(payload, **({"indent": 2, "sort_keys": True, "default": str} | dumps))
-    return write_text_atomic(path, text)
+    return write_text_atomic(path, text, durable=durable)
 
 
-def keep_copy(source: Path, target: Path) -> Path:
+def keep_copy(source: Path, target: Path, *, sync_folder: bool = True) -> Path:
     """`target` becomes the same file as `source`: a hard link (no space, and a later rename over
-    `source` leaves it its bytes), or a copy where the file system cannot link; atomically."""
+    `source` leaves it its bytes), or a copy where the file system cannot link; atomically.
+    Without `sync_folder` the caller fsyncs the folder once for several (`fsync_dir`)."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}{TEMPORARY}")
@@ -248,9 +259,10 @@ def keep_copy(source: Path, target: Path) -> Path:
     try:
         os.link(source, tmp)
     except OSError:
-        install(stage(target.parent, target.name, lambda handle: _copy_into(source, handle)), target)
+        install(stage(target.parent, target.name, lambda handle: _copy_into(source, handle)), target,
+                durable=sync_folder)
         return target
-    install(tmp, target)
+    install(tmp, target, durable=sync_folder)
     return target
 
 

@@ -938,3 +938,27 @@ def test_a_night_with_nothing_new_links_no_last_good_copy_and_rewrites_no_fetch_
     assert run_pipeline(documents, paths, mirror=corpus_dir).exit_code == 0
     assert kept == []
     assert paths.fetch_state.stat().st_ino == state
+
+
+def test_caches_are_written_without_fsync_and_state_and_kept_sets_with_it(tmp_path, monkeypatch):
+    """A cache (extraction, page texts) may be lost or torn by a power loss and is then redone:
+    it costs no fsync (a cold run wrote 20 of them, 40 fsyncs). State files stay durable, and a
+    kept output set's links cost one folder fsync, not one per file."""
+    from pipeline.extract.cache import cache_page_texts, cached_page_texts
+    from pipeline.history import keep_output_set
+    from pipeline.workspace import Workspace, write_json_atomic
+
+    synced = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(fd) or real_fsync(fd))
+    paths = Workspace(tmp_path / "data")
+    cache_page_texts(paths.page_texts, "a" * 64, ["page one", "page two"])
+    assert synced == [] and cached_page_texts(paths, "a" * 64) == ["page one", "page two"]
+    write_json_atomic(tmp_path / "state.json", {"x": 1})
+    assert len(synced) == 2  # the file, then its folder
+    outputs = [tmp_path / f"{name}.parquet" for name in "abc"]
+    for path in outputs:
+        path.write_bytes(b"PAR1")
+    synced.clear()
+    kept = keep_output_set(tmp_path / "runs", "run-1", [str(p) for p in outputs])
+    assert len(synced) == 1 and sorted(p.name for p in kept.iterdir()) == ["a.parquet", "b.parquet", "c.parquet"]

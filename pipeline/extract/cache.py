@@ -43,7 +43,8 @@ def cached_extraction(workspace: Workspace, doc, sha256: str) -> dict | None:
 def cache_extraction(workspace: Workspace, doc, sha256: str, extraction: dict) -> None:
     """Compact JSON: read by the pipeline only, and an OJJDP edition's cells indented cost a
     cold run more to write than to read."""
-    write_json_atomic(extraction_path(workspace, doc, sha256), extraction, indent=None, separators=(",", ":"))
+    write_json_atomic(extraction_path(workspace, doc, sha256), extraction, durable=False, indent=None,
+                      separators=(",", ":"))
 
 
 def cached_page_texts(workspace: Workspace, sha256: str | None) -> list[str] | None:
@@ -64,7 +65,8 @@ def page_texts_path(cache_dir: Path, sha256: str) -> Path:
 
 def cache_page_texts(cache_dir: Path, sha256: str, pages: list[str]) -> None:
     """Store a file's page texts (atomically) so the mention search never re-reads the PDF."""
-    write_json_atomic(page_texts_path(cache_dir, sha256), pages, indent=None, sort_keys=False, ensure_ascii=False)
+    write_json_atomic(page_texts_path(cache_dir, sha256), pages, durable=False, indent=None, sort_keys=False,
+                      ensure_ascii=False)
 
 
 class PageTexts(Mapping):
