@@ -130,8 +130,7 @@ def import_parser() -> None:
     """Import the parser now. A run extracts each document in a forked child: imported once in
     the parent, it is inherited by every child instead of being imported again by each (0.15 to
     0.3 s a document on this 2-core machine). The words and the text (`pipeline.words`) need
-    no pdfplumber."""
-    import pdfminer.utils  # noqa: F401
+    no pdfplumber, and the glyphs' arithmetic no pdfminer (`_mult_matrix`)."""
     import playa  # noqa: F401
     import playa.miner  # noqa: F401
 
@@ -225,7 +224,7 @@ class GlyphChain:
     string's last one sit one Tc further left there. Word exports set a Tc on nearly every line,
     and the readers' tolerances were measured on pdfminer's positions, so they are kept: each
     string starts where pdfminer's previous string on that line ended, and every box is
-    computed with pdfminer's own arithmetic (`pdfminer.utils`), bit for bit."""
+    computed with pdfminer's own arithmetic (`pdfminer.utils`, the two functions copied here), bit for bit."""
 
     def __init__(self, decoded: dict | None = None) -> None:
         self._previous = None  # the last text object, and where pdfminer ended it
@@ -237,8 +236,6 @@ class GlyphChain:
     def glyphs(self, text) -> Iterator[tuple]:
         """(text, fontname, upright, x0, y0, x1, y1) of each glyph of a text object, in pdfminer's
         coordinates (y up, from the MediaBox's corner)."""
-        from pdfminer.utils import apply_matrix_rect, mult_matrix
-
         font, gstate = text.gstate.font, text.gstate
         start = text._glyph_offset
         previous, self._previous = self._previous, text
@@ -251,7 +248,7 @@ class GlyphChain:
             yield from _vertical_glyphs(text)
             self._end = text._get_next_glyph_offset()
             return
-        matrix = mult_matrix(text.line_matrix, text.ctm)
+        matrix = _mult_matrix(text.line_matrix, text.ctm)
         a, b, c, d, e0, f0 = matrix
         fontsize = gstate.fontsize
         scaling = gstate.scaling * 0.01
@@ -284,7 +281,7 @@ class GlyphChain:
                 if plain:
                     box = (min(e, a * adv + e), d * low + f, max(e, a * adv + e), d * high + f)
                 else:
-                    box = apply_matrix_rect((a, b, c, d, e, f), (0, low, adv, high))
+                    box = _apply_matrix_rect((a, b, c, d, e, f), (0, low, adv, high))
                 yield (f"(cid:{cid})" if unicode is None else unicode, fontname, upright, *box)
                 x += adv
                 if cid == 32 and wordspace:
@@ -294,6 +291,28 @@ class GlyphChain:
         # PLAYA's interpreter starts the next string of the line where this one ends; told
         # pdfminer's end, it need not work its own out again (decoding every glyph a second time).
         text._next_glyph_offset = self._end
+
+
+def _mult_matrix(m1: tuple, m0: tuple) -> tuple:
+    """pdfminer.six's `utils.mult_matrix` (MIT licence), operation for operation: importing
+    pdfminer for it cost every run 20 ms before its first worker started."""
+    (a1, b1, c1, d1, e1, f1) = m1
+    (a0, b0, c0, d0, e0, f0) = m0
+    return (a0 * a1 + c0 * b1, b0 * a1 + d0 * b1, a0 * c1 + c0 * d1, b0 * c1 + d0 * d1,
+            a0 * e1 + c0 * f1 + e0, b0 * e1 + d0 * f1 + f0)
+
+
+def _apply_matrix_rect(m: tuple, rect: tuple) -> tuple:
+    """pdfminer.six's `utils.apply_matrix_rect` (MIT licence), operation for operation: the box
+    of the four corners of `rect` turned by `m`."""
+    (a, b, c, d, e, f) = m
+    (x0, y0, x1, y1) = rect
+    left1, bottom1 = a * x0 + c * y0 + e, b * x0 + d * y0 + f
+    right1, bottom2 = a * x1 + c * y0 + e, b * x1 + d * y0 + f
+    right2, top1 = a * x1 + c * y1 + e, b * x1 + d * y1 + f
+    left2, top2 = a * x0 + c * y1 + e, b * x0 + d * y1 + f
+    return (min(left1, left2, right1, right2), min(bottom1, bottom2, top1, top2),
+            max(left1, left2, right1, right2), max(bottom1, bottom2, top1, top2))
 
 
 def _vertical_glyphs(text) -> Iterator[tuple]:

@@ -273,3 +273,25 @@ def test_deduplicated_is_pdfplumbers_dedupe_chars_on_crowded_random_pages():
                           "x0": rng.choice([50.0, 50.6, 51.4, 52.3, 80.0]) + rng.choice([0.0, 0.2])})
         expected = [id(c) for c in dedupe_chars(chars, tolerance=1)]
         assert [id(c) for c in deduplicated(chars, tolerance=1)] == expected
+
+
+def test_the_copied_matrix_functions_are_pdfminers_bit_for_bit():
+    """`pages._mult_matrix` and `_apply_matrix_rect` are pdfminer.six's, operation for operation
+    (seeded random matrices: turned, mirrored, skewed, signed zeros, tiny and huge values)."""
+    import random
+
+    from pdfminer.utils import apply_matrix_rect, mult_matrix
+
+    from pipeline.pages import _apply_matrix_rect, _mult_matrix
+
+    rng = random.Random(7)
+    values = [0.0, -0.0, 1.0, -1.0, 1e-300, 1e300, 0.1, 72.0, -3.5]
+
+    def number() -> float:
+        return rng.choice(values) if rng.random() < 0.3 else rng.uniform(-1000, 1000)
+
+    for _ in range(5000):
+        m1, m0 = tuple(number() for _ in range(6)), tuple(number() for _ in range(6))
+        rect = tuple(number() for _ in range(4))
+        assert [v.hex() for v in _mult_matrix(m1, m0)] == [v.hex() for v in mult_matrix(m1, m0)]
+        assert [v.hex() for v in _apply_matrix_rect(m1, rect)] == [v.hex() for v in apply_matrix_rect(m1, rect)]

@@ -239,9 +239,10 @@ def test_clusters_are_pdfplumbers_cluster_objects():
                    [[id(i) for i in c] for c in cluster_objects(items, itemgetter("v"), tolerance)]
 
 
-def test_reading_a_document_imports_no_pdfplumber(tmp_path):
-    """The words and the text are computed here: a worker reading a document needs none of
-    pdfplumber (importing it took some 0.03 s in every run)."""
+def test_reading_a_document_imports_neither_pdfplumber_nor_pdfminer(tmp_path):
+    """The words and the text are computed here, and the glyphs placed with pdfminer's two
+    matrix functions copied into pipeline.pages: a worker reading a document needs none of
+    pdfplumber or pdfminer (importing them took some 0.05 s in every run)."""
     pdf = PRODUCERS["by hand"](tmp_path / "raw.pdf")
     script = f"""
 import sys
@@ -258,7 +259,7 @@ for page in open_pages({str(pdf)!r}):
     page.words(page.deduped_chars(1), x_tolerance_ratio=0.2, return_chars=True)
     page.words(extra_attrs=["size"])
     page.text
-print(sorted(m for m in sys.modules if m.split(".")[0] == "pdfplumber"))
+print(sorted(m for m in sys.modules if m.split(".")[0] in ("pdfplumber", "pdfminer")))
 """
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
                          cwd=str(Path(__file__).resolve().parent.parent))
