@@ -118,3 +118,17 @@ def test_a_relations_file_that_is_no_toml_is_refused_naming_its_line(tmp_path):
     path = copy_with(tmp_path, PACKAGED.replace('why = "male + female = total victims"', 'why = male + female'))
     with pytest.raises(ValueError, match=rf"^{path}: expected TOML, found a syntax error: .*\(at line \d+, column"):
         load_relations(path)
+
+
+def test_the_packaged_relations_are_read_once_a_process(monkeypatch):
+    """Every OJJDP edition's checks ask for the relations: the file is parsed once, not each time."""
+    from pipeline.validate import ojjdp_relations
+
+    parsed, real_parse = [], ojjdp_relations.parse_relations
+    monkeypatch.setattr(ojjdp_relations, "parse_relations", lambda *a, **k: parsed.append(1) or real_parse(*a, **k))
+    ojjdp_relations._packaged_relations.cache_clear()
+    try:
+        assert load_relations() is load_relations()
+        assert len(parsed) == 1
+    finally:
+        ojjdp_relations._packaged_relations.cache_clear()

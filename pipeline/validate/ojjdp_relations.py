@@ -9,6 +9,8 @@ malformed entry is a ValueError naming the file, the entry and what was expected
 
 from __future__ import annotations
 
+import functools
+
 import re
 import tomllib
 from dataclasses import dataclass
@@ -64,13 +66,27 @@ class Relations:
 
 
 def load_relations(path: str | Path | None = None, *, table_ids: set[str] | None = None) -> Relations:
-    """The relations of `path` (default: the packaged pipeline/data/ojjdp_relations.toml), every
-    table checked against `table_ids` (default: the table ids of pipeline/data/ojjdp_tables.csv)."""
+    """The relations of `path` (default: the packaged pipeline/data/ojjdp_relations.toml, read
+    once a process: every OJJDP edition's checks ask for it), every table checked against
+    `table_ids` (default: the table ids of pipeline/data/ojjdp_tables.csv)."""
+    if path is None and table_ids is None:
+        return _packaged_relations()
+    return _parsed(*_relations_text(path), table_ids)
+
+
+@functools.lru_cache(maxsize=1)
+def _packaged_relations() -> Relations:
+    return _parsed(*_relations_text(None), None)
+
+
+def _relations_text(path: str | Path | None) -> tuple[str, str]:
     if path is None:
-        text = resources.files("pipeline.data").joinpath("ojjdp_relations.toml").read_text(encoding="utf-8")
-        source = RELATIONS_FILE
-    else:
-        text, source = Path(path).read_text(encoding="utf-8"), str(path)
+        return resources.files("pipeline.data").joinpath("ojjdp_relations.toml").read_text(encoding="utf-8"), \
+            RELATIONS_FILE
+    return Path(path).read_text(encoding="utf-8"), str(path)
+
+
+def _parsed(text: str, source: str, table_ids: set[str] | None) -> Relations:
     if table_ids is None:
         from pipeline.ojjdp_rules import load_table_rules
 
