@@ -150,8 +150,8 @@ def extract_all(documents: list[Document], fetched: dict[str, FetchResult], path
                 jobs: int = 1, time_limit: float = DOCUMENT_TIME_LIMIT, progress=None,
                 memory_mb: int = MEMORY_LIMIT_MB, on_extracted=None) -> dict[str, dict]:
     """Extractions for every fetched document: from the cache when the file was seen before.
-    `on_extracted(doc_id, extraction)` is called as each new extraction arrives (cached, while
-    the other workers run: `OutputsBuilder.offer`)."""
+    `on_extracted(doc_id, extraction)` is called as each new extraction arrives, once it is
+    cached, while the other workers run (`OutputsBuilder.offer`)."""
     extractions: dict[str, dict] = {}
     todo = []
     for doc in documents:
@@ -195,10 +195,10 @@ def extract_all(documents: list[Document], fetched: dict[str, FetchResult], path
         if on_extracted is not None:
             on_extracted(doc.doc_id, {**output, "fresh": True})
 
-    # The parent loads what writing the tables needs (pyarrow, pandas) beside its workers: in a
-    # thread on the core they leave free, once the last is forked; when they take every core,
-    # at once, while the first (the longest) run, rather than after the last, when it would
-    # delay the store.
+    # The parent loads what writing the tables needs (pyarrow, the schemas) beside its workers:
+    # in a thread on the core they leave free, once the last is forked; when they take every
+    # core, at once, while the first (the longest) run, rather than after the last, when it
+    # would delay the store.
     if jobs >= (os.cpu_count() or 1):
         loads = {"after_first_forks": load_for_writing}
     else:
@@ -249,8 +249,8 @@ class OutputsBuilder:
     """The outputs built one document at a time in publishing order, each as soon as its
     extraction is offered and every document before it is published: a run offers each
     extraction as its worker returns it, so the parent normalizes and checks documents while
-    its workers still read others, and only the part across documents (statements, field
-    presence, versions) waits for the last. The outputs are the same whatever order the
+    its workers still read others, and only the part across documents (the statements' checks,
+    field presence, versions) waits for the last. The outputs are the same whatever order the
     extractions come in: each document is published with the same inputs, in the same order."""
 
     def __init__(self, documents: list[Document], fetched: dict[str, FetchResult], last_good: dict[str, str],

@@ -104,8 +104,10 @@ def run_bounded(func, calls: list[tuple], *, jobs: int, time_limit: float, memor
     address space is capped at `memory_mb`. `call[2]` names the file in messages. Results come
     back in call order whatever order they finish in, so parallel output equals serial output.
     `on_result(index, result)` is called as each result arrives (the parent's share of a
-    document's work, done while the other children run, the next ones already started). `after_last_fork()` is called once
-    every child is started and a core is free of them: the
+    document's work, done while the other children run, the next ones already started).
+
+    Two hooks give the parent work to do beside its children; neither runs without a child.
+    `after_last_fork()` is called once every child is started and a core is free of them: the
     place for work the parent may do in a thread while it waits (not earlier: a fork while
     another thread runs could copy a lock it holds into the child; and a busy core would only be
     taken from a worker). `after_first_forks()` is called once, in this thread, as soon as the
