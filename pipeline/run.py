@@ -466,8 +466,8 @@ def keep_published_rows(paths: Workspace, out: Outputs, documents: list[Document
 
 # --- store -----------------------------------------------------------------------------------
 
-def store_outputs(out: Outputs, paths: Workspace) -> list[Path]:
-    """Every output table replaced as one set (see `store.write_tables`)."""
+def store_outputs(out: Outputs, paths: Workspace, built_from: list[str] | None = None) -> list[Path]:
+    """Every output table replaced as one set (see `store.write_tables`; `built_from`: see `publish`)."""
     tables = {name: to_table(name, records) for name, records in out.tables.items()}
     tables["documents"] = to_table("documents", out.documents)
     tables["checks"] = to_table("checks", [check_record(c) for c in out.checks])
@@ -480,7 +480,7 @@ def store_outputs(out: Outputs, paths: Workspace) -> list[Path]:
 
     tables["field_presence"] = to_table("field_presence", presence_records(
         out.tables, out.documents, paths.raw, paths.page_texts))
-    return write_tables(tables, paths.processed)
+    return write_tables(tables, paths.processed, built_from=built_from)
 
 
 def exit_code_for(documents: list[dict]) -> int:
@@ -543,13 +543,14 @@ def run_pipeline(documents: list[Document], paths: Workspace, *, mirror: Path | 
         return report
     # Republishing the same inputs (an output file went missing) keeps the publishing number, so
     # the rebuilt files are byte-identical; new inputs take the next one (document_versions).
-    out, new_last_good = builder.finish(extractions, new_run=published_fingerprint(paths) != fingerprint)
+    out, new_last_good = builder.finish(extractions, new_run=fingerprint not in published_fingerprints(paths))
     timings["validate"] = time.perf_counter() - t
     t = time.perf_counter()
     exit_code = exit_code_for(selected_records(out.documents, only))
     # A run in which no document could be published leaves the last outputs as they are; what
     # went wrong is in the run manifest and the command's output.
-    written = publish(out, new_last_good, documents, fetched, paths) if exit_code != EXIT_FAILED else []
+    written = publish(out, new_last_good, documents, fetched, paths, built_from=fingerprint) \
+        if exit_code != EXIT_FAILED else []
     timings["store"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - started
     report = RunResult(exit_code, out.documents, out.checks, timings, [str(p) for p in written],
@@ -560,18 +561,24 @@ def run_pipeline(documents: list[Document], paths: Workspace, *, mirror: Path | 
 
 
 def publish(out: Outputs, new_last_good: dict[str, str], documents: list[Document], fetched: dict[str, FetchResult],
-            paths: Workspace) -> list[Path]:
+            paths: Workspace, *, built_from: str) -> list[Path]:
     """Replace the output set with `out`, then record what was published: the last good copy
     of each document, the kept raw copies released, and the outputs record (the inputs'
-    fingerprint, so an unchanged night stops early). Returns the files written."""
-    written = store_outputs(out, paths)
+    fingerprint, so an unchanged night stops early). Returns the files written.
+
+    The set itself records the fingerprints of its inputs before this publication (`built_from`)
+    and after it (its own last good copies): a run killed after the set is committed, before the
+    records that follow it, is then known by the next run to have published these inputs, which
+    it republishes under the same number (`published_fingerprints`)."""
+    after = inputs_fingerprint(documents, fetched, new_last_good)
+    written = store_outputs(out, paths, built_from=[built_from, after])
     # The set is published: from here a failure (a full disk) only loses derived state, which
     # the next run rebuilds; the exit code still says what was published.
     _write_derived_state(write_json_atomic, paths.last_good_state, new_last_good)
     _write_derived_state(keep_published_rows, paths, out, documents)
     last_good_copies.release_raw(paths, documents, new_last_good)
     _write_derived_state(write_json_atomic, paths.outputs_state, {
-        "fingerprint": inputs_fingerprint(documents, fetched, new_last_good),
+        "fingerprint": after,
         "exit_code": exit_code_for(out.documents), "files": sorted(p.name for p in written),
         "set_id": current_set_id(paths.processed),
         "documents": out.documents, "checks": [asdict(c) for c in out.checks]})
@@ -623,10 +630,11 @@ def store_documents(documents: list[Document], paths: Workspace) -> Outputs:
     publishes them (the last good copies recorded, the outputs record written), unless no
     document could be published."""
     fetched = load_fetched(paths)
-    out, new_last_good = build_outputs(documents, fetched, cached_extractions(documents, fetched, paths),
-                                       last_good_copies.load(paths), paths)
+    last_good = last_good_copies.load(paths)
+    out, new_last_good = build_outputs(documents, fetched, cached_extractions(documents, fetched, paths), last_good,
+                                       paths)
     if exit_code_for(out.documents) != EXIT_FAILED:
-        publish(out, new_last_good, documents, fetched, paths)
+        publish(out, new_last_good, documents, fetched, paths, built_from=inputs_fingerprint(documents, fetched, last_good))
     return out
 
 
@@ -682,9 +690,14 @@ def inputs_fingerprint(documents: list[Document], fetched: dict[str, FetchResult
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
-def published_fingerprint(paths: Workspace) -> str | None:
-    """The inputs fingerprint of the outputs on disk, None before the first publication."""
-    return (read_json_state(paths.outputs_state) or {}).get("fingerprint")
+def published_fingerprints(paths: Workspace) -> set[str]:
+    """The fingerprints of the inputs the outputs on disk were published from (`publish`): the
+    outputs record's, and the committed set's own (the record may be older than the set, if the
+    run that committed it was killed before writing it); none before the first publication."""
+    from pipeline.store import set_built_from
+
+    recorded = (read_json_state(paths.outputs_state) or {}).get("fingerprint")
+    return {*set_built_from(paths.processed), *([recorded] if recorded else [])}
 
 
 def unchanged_outputs(paths: Workspace, fingerprint: str) -> dict | None:

@@ -172,11 +172,12 @@ class OutputsUnavailable(Exception):
     """The processed folder does not hold one consistent output set right now."""
 
 
-def write_tables(tables: dict[str, pa.Table], directory: Path) -> list[Path]:
+def write_tables(tables: dict[str, pa.Table], directory: Path, *, built_from: list[str] | None = None) -> list[Path]:
     """Replace several files as one: all or none, even if the process is killed midway.
 
     Each new file is written and fsynced under a temporary name first, and so is the set file
-    (`.set.json`: every file's sha256 and the set's id); then a journal listing the renames is
+    (`.set.json`: every file's sha256, the set's id, and `built_from`, the fingerprints of the
+    inputs it was built from: see `run.publish`); then a journal listing the renames is
     written (fsynced, renamed into place, folder fsynced); then the renames happen and the
     journal is removed. A run killed before the journal exists leaves the old files untouched
     (the temporaries are swept by the next run); one killed after it is completed by `recover`
@@ -196,7 +197,8 @@ def write_tables(tables: dict[str, pa.Table], directory: Path) -> list[Path]:
         for name, table in tables.items():
             staged[_stage(table, directory, name).name] = f"{name}.parquet"
         files = {**_recorded_files(directory), **{final: _sha256(directory / tmp) for tmp, final in staged.items()}}
-        record = json.dumps({"files": files, "set_id": _set_id(files)}, indent=2, sort_keys=True)
+        record = json.dumps({"files": files, "set_id": _set_id(files), "built_from": sorted(set(built_from or []))},
+                            indent=2, sort_keys=True)
         staged[stage(directory, SET_FILE, lambda handle: handle.write(record.encode("utf-8"))).name] = SET_FILE
     except BaseException:
         for tmp in staged:
@@ -205,6 +207,18 @@ def write_tables(tables: dict[str, pa.Table], directory: Path) -> list[Path]:
     write_json_atomic(directory / JOURNAL, staged)
     recover(directory)
     return [directory / final for final in staged.values() if final != SET_FILE]
+
+
+def set_built_from(directory: Path) -> list[str]:
+    """The fingerprints of the inputs the committed set was built from ([] for a set written
+    before they were recorded, or none)."""
+    import json
+
+    try:
+        built_from = json.loads((Path(directory) / SET_FILE).read_text(encoding="utf-8")).get("built_from")
+    except (OSError, ValueError, AttributeError):
+        return []
+    return [f for f in built_from if isinstance(f, str)] if isinstance(built_from, list) else []
 
 
 def _recorded_files(directory: Path) -> dict[str, str]:

@@ -402,6 +402,53 @@ def test_sigkill_at_any_moment_leaves_processed_as_a_completed_run_left_it(corpu
     assert state in (old_state, new_state), f"killed after {delay}s: a mix of two runs"
 
 
+class _Killed(BaseException):
+    """The run dying at a given moment (a SIGKILL, deterministically: raised, never caught)."""
+
+
+@pytest.mark.parametrize("dies_at", ["last_good_state", "outputs_state"],
+                         ids=["before-the-last-good-copies", "before-the-outputs-record"])
+def test_a_run_killed_after_committing_its_set_is_republished_under_the_same_number(corpus_dir, tmp_path,
+                                                                                    monkeypatch, dies_at):
+    """The set is committed first; the records that follow it (the last good copies, the outputs
+    record) may be lost with the run. The next run must see that these inputs are already
+    published (the set records them), republish them under the same publishing number, and leave
+    exactly the outputs a run that was never killed leaves (document_versions included)."""
+    from pipeline import run as run_module
+    from pipeline.manifest import load_manifest
+
+    documents = [d for d in load_manifest() if d.doc_id in ("esp-2021", "esp-2022")]
+    old_mirror, new_mirror = tmp_path / "old", tmp_path / "new"
+    old_mirror.mkdir()
+    new_mirror.mkdir()
+    (old_mirror / ESP_2021).write_bytes((corpus_dir / ESP_2021).read_bytes())
+    for name in (ESP_2021, "2022-reports-by-esp.pdf"):
+        (new_mirror / name).write_bytes((corpus_dir / name).read_bytes())
+
+    clean = Workspace(tmp_path / "clean")
+    run_pipeline(documents, clean, mirror=old_mirror)
+    run_pipeline(documents, clean, mirror=new_mirror)
+
+    paths = Workspace(tmp_path / "killed")
+    run_pipeline(documents, paths, mirror=old_mirror)
+    before = snapshot(paths.processed)
+    real_write = run_module._write_derived_state
+
+    def dies(write, path_or_paths, *args):
+        if path_or_paths == getattr(paths, dies_at):  # the run dies as it would write this record
+            raise _Killed
+        return real_write(write, path_or_paths, *args)
+
+    monkeypatch.setattr(run_module, "_write_derived_state", dies)
+    with pytest.raises(_Killed):
+        run_pipeline(documents, paths, mirror=new_mirror)
+    monkeypatch.setattr(run_module, "_write_derived_state", real_write)
+    assert snapshot(paths.processed) != before  # the new set was committed before the run died
+    run_pipeline(documents, paths, mirror=new_mirror)
+    parquet = {name: data for name, data in snapshot(paths.processed).items() if name.endswith(".parquet")}
+    assert parquet == {name: data for name, data in snapshot(clean.processed).items() if name.endswith(".parquet")}
+
+
 def _rows(paths: Workspace, name: str) -> int:
     import pyarrow.parquet as pq
 
