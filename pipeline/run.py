@@ -570,8 +570,14 @@ def publish(out: Outputs, new_last_good: dict[str, str], documents: list[Documen
     and after it (its own last good copies): a run killed after the set is committed, before the
     records that follow it, is then known by the next run to have published these inputs, which
     it republishes under the same number (`published_fingerprints`)."""
+    from pipeline.store import set_built_from
+
     after = inputs_fingerprint(documents, fetched, new_last_good)
-    written = store_outputs(out, paths, built_from=[built_from, after])
+    inputs = {built_from, after}
+    earlier = set_built_from(paths.processed)
+    if built_from in earlier:  # the same inputs republished: the set records what it recorded
+        inputs.update(earlier)
+    written = store_outputs(out, paths, built_from=sorted(inputs))
     # The set is published: from here a failure (a full disk) only loses derived state, which
     # the next run rebuilds; the exit code still says what was published.
     _write_derived_state(write_json_atomic, paths.last_good_state, new_last_good)
