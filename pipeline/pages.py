@@ -100,30 +100,35 @@ class PageContent:
 
 
 def deduplicated(chars: list[dict], tolerance: float = 1) -> list[dict]:
-    """pdfplumber's `dedupe_chars(chars, tolerance)`, in time linear in the page but for a sort.
+    """pdfplumber's `dedupe_chars(chars, tolerance)`, in time linear in the page.
 
     pdfplumber groups the characters by (upright, text, font, size), clusters each group by
     doctop and each of those clusters by x0 (a cluster: sorted values each within `tolerance` of
     the one before), keeps the first of each x0 cluster by (doctop, x0), and puts the kept back
-    in page order with `chars.index`, a scan of the page per character. A line whose x0 values
-    are all more than `tolerance` apart has only clusters of one, so all its characters are kept
-    without clustering; the page order is looked up. The first of equal characters is the one
-    kept, so its index is the one `chars.index` finds."""
-    from itertools import groupby
+    in page order with `chars.index`, a scan of the page per character. Here the groups are
+    gathered in page order, and only a cluster of two or more drops characters: all but its
+    first by (doctop, x0), which is also its first in page order among equal positions (a
+    stable sort of characters in page order). The kept then stay where they are in the page;
+    an exact copy is dropped after the one kept, so `chars.index` finds the kept one's place."""
     from operator import itemgetter
 
-    key = itemgetter("upright", "text", "fontname", "size")
     position = itemgetter("doctop", "x0")
-    kept = []
-    for _, same_glyph in groupby(sorted(chars, key=key), key=key):
-        for line in clusters(list(same_glyph), "doctop", tolerance):
+    groups: dict[tuple, list[dict]] = {}
+    for char in chars:
+        groups.setdefault((char["upright"], char["text"], char["fontname"], char["size"]), []).append(char)
+    dropped: set[int] = set()
+    for same_glyph in groups.values():
+        if len(same_glyph) < 2:
+            continue
+        for line in clusters(same_glyph, "doctop", tolerance):
             xs = sorted(char["x0"] for char in line)
             if all(b > a + tolerance for a, b in zip(xs, xs[1:])):
-                kept.extend(line)
-            else:
-                kept.extend(sorted(same_place, key=position)[0] for same_place in clusters(line, "x0", tolerance))
-    order = {id(char): i for i, char in reversed(list(enumerate(chars)))}
-    return sorted(kept, key=lambda char: order[id(char)])
+                continue
+            for same_place in clusters(line, "x0", tolerance):
+                if len(same_place) > 1:
+                    first = min(same_place, key=position)  # min: the first of equal positions
+                    dropped.update(id(char) for char in same_place if char is not first)
+    return [char for char in chars if id(char) not in dropped] if dropped else list(chars)
 
 
 def import_parser() -> None:
