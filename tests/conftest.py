@@ -51,6 +51,17 @@ def pipeline_run(corpus_dir, tmp_path_factory):
     return paths, report
 
 
+@pytest.fixture(scope="session")
+def chromium_lists(tmp_path_factory):
+    """The Chromium-printed lists, made once per session where Debian's `chromium` is installed.
+    No PDF is committed; reportlab and the hand-written PDF cover the other producers everywhere."""
+    if shutil.which("chromium") is None:
+        pytest.skip("chromium is not installed (apt-get install chromium): the Chromium-printed lists are not made")
+    from tests.fixtures.make_chromium_fixtures import print_fixtures
+
+    return {p.stem: p for p in print_fixtures(tmp_path_factory.mktemp("chromium"))}
+
+
 @pytest.fixture
 def copy_of_corpus(corpus_dir, tmp_path):
     """A writable copy of the corpus for tests that change files (the copy lives in tmp_path)."""

@@ -6,7 +6,6 @@ one, letter-spacing, subset fonts, rules of every kind, zebra stripes, lists sid
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -169,18 +168,7 @@ def test_a_column_total_that_does_not_reconcile_fails_blocking(tmp_path):
         checks["referrals_total_reconciles"].message
 
 
-# --- Chromium (HTML printed to PDF), printed when the tests run (tests/fixtures/make_chromium_fixtures.py)
-
-@pytest.fixture(scope="session")
-def chromium_lists(tmp_path_factory):
-    """The Chromium-printed lists, made once per session where Debian's `chromium` is installed.
-    No PDF is committed; reportlab and the hand-written PDF cover the other producers everywhere."""
-    if shutil.which("chromium") is None:
-        pytest.skip("chromium is not installed (apt-get install chromium): the Chromium-printed lists are not made")
-    from tests.fixtures.make_chromium_fixtures import print_fixtures
-
-    return {p.stem: p for p in print_fixtures(tmp_path_factory.mktemp("chromium"))}
-
+# --- Chromium (HTML printed to PDF), printed once a session (`chromium_lists` in conftest.py)
 
 @pytest.mark.parametrize("name", CHROMIUM_FIXTURES)
 @pytest.mark.slow

@@ -11,7 +11,6 @@ text in a form XObject, a rotated page, curves, and base-14 fonts without a font
 from __future__ import annotations
 
 import logging
-import shutil
 from pathlib import Path
 
 import pytest
@@ -176,12 +175,8 @@ def test_the_producers_pdfs_exercise_character_spacing_and_rotation(tmp_path):
 
 
 @pytest.mark.slow
-def test_the_chromium_printed_lists_match_pdfplumber(tmp_path):
-    if shutil.which("chromium") is None:
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    from tests.fixtures.make_chromium_fixtures import print_fixtures
-
-    for pdf in print_fixtures(tmp_path):
+def test_the_chromium_printed_lists_match_pdfplumber(chromium_lists):
+    for pdf in chromium_lists.values():
         assert differences(pdf) == [], pdf.name
 
 

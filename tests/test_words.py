@@ -11,7 +11,6 @@ empty texts, ligatures, turned text, sizes changing inside a line, -0.0 beside 0
 from __future__ import annotations
 
 import random
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -101,12 +100,8 @@ def test_reportlab_lists_set_glyph_by_glyph_have_pdfplumbers_words_and_text(tmp_
 
 
 @pytest.mark.slow
-def test_the_chromium_printed_lists_have_pdfplumbers_words_and_text(tmp_path):
-    if shutil.which("chromium") is None:
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    from tests.fixtures.make_chromium_fixtures import print_fixtures
-
-    for pdf in print_fixtures(tmp_path):
+def test_the_chromium_printed_lists_have_pdfplumbers_words_and_text(chromium_lists):
+    for pdf in chromium_lists.values():
         assert page_differences(pdf) == [], pdf.name
 
 
