@@ -150,7 +150,8 @@ def main() -> int:
     bare, pdfium, cold, warm, serial = (median(rounds[k]) for k in ("bare", "pdfium", "cold", "warm", "serial"))
     # A ratio is the median of each round's own ratio: a round measures bare pdfplumber and the
     # runs within seconds of each other, so a slower minute of the machine slows both.
-    ratio = {k: median(run / base for run, base in zip(rounds[k], rounds["bare"])) for k in ("pdfium", "cold", "serial")}
+    ratio = {k: median(run / base for run, base in zip(rounds[k], rounds["bare"]))
+             for k in ("pdfium", "poppler", "cold", "serial") if rounds[k]}
     poppler = median(rounds["poppler"]) if rounds["poppler"] else None
     cold_code, warm_code, serial_code = codes["cold"], codes["warm"], codes["serial"]
     families = per_page_seconds(args.mirror)
@@ -159,7 +160,7 @@ def main() -> int:
     print(f"{'bare pdfplumber extract_words':34s}{bare:8.2f}  {1:7.2f}")
     print(f"{'pypdfium2 character boxes':34s}{pdfium:8.2f}  {ratio['pdfium']:7.2f}")
     if poppler is not None:
-        print(f"{'pdftotext -layout':34s}{poppler:8.2f}  {poppler / bare:7.2f}")
+        print(f"{'pdftotext -layout':34s}{poppler:8.2f}  {ratio['poppler']:7.2f}")
     print(f"{'cold run (default --jobs)':34s}{cold:8.2f}  {ratio['cold']:7.2f}  exit {cold_code};"
           f" {verdict(ratio['cold'], GOALS['cold'])}")
     print(f"{'cold run --jobs 1':34s}{serial:8.2f}  {ratio['serial']:7.2f}  exit {serial_code};"
