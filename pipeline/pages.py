@@ -123,7 +123,7 @@ def deduplicated(chars: list[dict], tolerance: float = 1) -> list[dict]:
         for line in clusters(same_glyph, "doctop", tolerance):
             xs = sorted(char["x0"] for char in line)
             if all(b > a + tolerance for a, b in zip(xs, xs[1:])):
-                continue
+                continue  # every x0 cluster a single character (most lines): cheaper than clustering them
             for same_place in clusters(line, "x0", tolerance):
                 if len(same_place) > 1:
                     first = min(same_place, key=position)  # min: the first of equal positions
